@@ -39,8 +39,9 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
 ## bench-state: the SIGNALS.md shapes, native beside WASM under Node; writes bench/state.json.
+## JS=<path of shared/bench/js-signals> also runs alien-signals and MobX in the same sitting.
 bench-state:
-	$(GO) run ./bench/cmd/benchstate -out bench/state.json
+	$(GO) run ./bench/cmd/benchstate -out bench/state.json $(if $(JS),-js $(JS))
 
 ## run: build the WASM app and serve the demo on 127.0.0.1:8080.
 run:

@@ -25,6 +25,8 @@ type Graph struct {
 	flushSeq    uint64 // flush ids; see Effect.flushSeq
 
 	queue    []*Effect // effects to run in this flush, in notification order
+	qpos     int       // the next queue entry to run
+	current  *Effect   // the effect the flush is running or checking
 	deferred []*Effect // effects stopped by the loop limit, for the next flush
 	frames   []frame   // stale's explicit stack
 	links    []*link   // markPending's explicit stack
@@ -171,19 +173,57 @@ func (g *Graph) flush() {
 		clear(g.deferred)
 		g.deferred = g.deferred[:0]
 	}
-	for i := 0; i < len(g.queue); i++ {
-		e := g.queue[i]
-		g.queue[i] = nil
+	for !g.runQueue() {
+	}
+	g.queue = g.queue[:0]
+	g.qpos = 0
+	g.flushing = false
+}
+
+// runQueue runs the queue from qpos in one protected region, rather than one
+// per effect; it reports false when a panic interrupted it, and flush calls
+// it again to go on with the next effect.
+func (g *Graph) runQueue() (done bool) {
+	gd := g.enter()
+	defer g.leaveQueue(gd, &done)
+	for g.qpos < len(g.queue) {
+		e := g.queue[g.qpos]
+		g.queue[g.qpos] = nil
+		g.qpos++
 		if e.own.parent == nil {
 			if e.n.flags&fQueued != 0 {
+				g.current = e
 				g.runEffect(e)
 			}
 			continue
 		}
 		g.runOwned(e)
 	}
-	g.queue = g.queue[:0]
-	g.flushing = false
+	g.current = nil
+	return true
+}
+
+// leaveQueue ends runQueue's protected region. A panic in the current
+// effect's run fails that run; a panic met while checking its dependencies
+// leaves the failing computed failed and the effect dirty and queued, so it
+// runs and meets the failure itself.
+func (g *Graph) leaveQueue(gd guard, done *bool) {
+	g.guards--
+	r := recover()
+	if r == nil {
+		return
+	}
+	err := recovered(r)
+	g.unwind(gd, err)
+	e := g.current
+	g.current = nil
+	*done = false
+	if g.activeSub == &e.n {
+		e.fail(err)
+	} else if e.n.flags&fDisposed == 0 {
+		e.n.flags |= fDirty
+		g.enqueue(&e.n)
+	}
 }
 
 // runOwned runs queued effect e, after any queued effect that owns it.
@@ -195,6 +235,7 @@ func (g *Graph) runOwned(e *Effect) {
 				top = o.effect
 			}
 		}
+		g.current = top
 		if !g.runEffect(top) {
 			if top != e {
 				g.deferred = append(g.deferred, e)
@@ -204,9 +245,9 @@ func (g *Graph) runOwned(e *Effect) {
 	}
 }
 
-// runEffect runs a dequeued effect if what it read changed, in a protected
-// region. It returns false when the loop limit stopped the effect: it then
-// stays queued, with its flags, for the next flush.
+// runEffect runs a dequeued effect if what it read changed. It returns false
+// when the loop limit stopped the effect: it then stays queued, with its
+// flags, for the next flush.
 func (g *Graph) runEffect(e *Effect) bool {
 	n := &e.n
 	f := n.flags
@@ -223,8 +264,6 @@ func (g *Graph) runEffect(e *Effect) bool {
 		return false
 	}
 	n.flags = f &^ fQueued
-	gd := g.enter()
-	defer g.leaveEffect(gd, e)
 	if f&fDirty != 0 || (f&fPending != 0 && g.stale(n)) {
 		e.runs++
 		g.execute(e)

@@ -1,0 +1,278 @@
+// Command benchstate runs the SIGNALS.md benchmark shapes of pkg/state
+// natively and in the WASM build under Node, in one sitting, and prints them
+// side by side. With -js it also runs the JavaScript reference harness
+// (alien-signals and MobX) in the same sitting and adds ratio columns.
+//
+//	go run ./bench/cmd/benchstate -out bench/state.json
+//	go run ./bench/cmd/benchstate -js ../shared/bench/js-signals -out bench/state.json
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A row is one benchmark case, in the units the JavaScript harness reports:
+// µs per batched write for update cases, ms per operation otherwise.
+type row struct {
+	Case    string             `json:"case"`
+	Unit    string             `json:"unit"`
+	Native  float64            `json:"native"`
+	WASM    float64            `json:"wasm"`
+	Allocs  float64            `json:"allocsPerOp"`
+	JS      map[string]float64 `json:"js,omitempty"`
+	Samples map[string]int     `json:"samples"`
+}
+
+// goName maps a Go benchmark to its SIGNALS.md case name.
+var goName = map[string]string{
+	"Cellx/1000":       "cellx1000",
+	"Cellx/5000":       "cellx5000",
+	"CreateSignals":    "createSignals",
+	"CreateComputeds":  "createComputeds",
+	"CreateEffects":    "createEffects",
+	"DisposeEffects":   "disposeEffects",
+	"Update/deep":      "deep",
+	"Update/broad":     "broad",
+	"Update/diamond":   "diamond",
+	"Update/triangle":  "triangle",
+	"Update/mux":       "mux",
+	"Update/repeated":  "repeated",
+	"Update/unstable":  "unstable",
+	"Update/avoidable": "avoidable",
+}
+
+var order = []string{"deep", "broad", "diamond", "triangle", "mux", "repeated", "unstable", "avoidable",
+	"cellx1000", "cellx5000", "createSignals", "createComputeds", "createEffects", "disposeEffects"}
+
+func main() {
+	out := flag.String("out", "bench/state.json", "where to write the JSON results")
+	count := flag.Int("count", 5, "runs of each Go benchmark; the median is reported")
+	jsDir := flag.String("js", "", "path of the js-signals harness to run in the same sitting (copied to a temp dir)")
+	flag.Parse()
+
+	native, err := goBench(*count, nil)
+	check(err)
+	wasmExec := filepath.Join(runtime.GOROOT(), "lib", "wasm")
+	wasm, err := goBench(*count, []string{"GOOS=js", "GOARCH=wasm", "PATH=" + wasmExec + string(os.PathListSeparator) + os.Getenv("PATH")})
+	check(err)
+
+	var js map[string]map[string]float64
+	if *jsDir != "" {
+		js, err = jsBench(*jsDir)
+		check(err)
+	}
+
+	var rows []row
+	for _, name := range order {
+		n, w := native[name], wasm[name]
+		r := row{Case: name, Unit: n.unit, Native: n.median(), WASM: w.median(), Allocs: n.allocs,
+			Samples: map[string]int{"native": len(n.values), "wasm": len(w.values)}}
+		if js != nil {
+			r.JS = js[name]
+		}
+		rows = append(rows, r)
+	}
+	printTable(rows, js != nil)
+
+	data, err := json.MarshalIndent(map[string]any{
+		"date": time.Now().UTC().Format(time.RFC3339), "go": runtime.Version(),
+		"goarch": runtime.GOARCH, "cpus": runtime.NumCPU(), "rows": rows,
+	}, "", "  ")
+	check(err)
+	check(os.WriteFile(*out, append(data, '\n'), 0o644))
+	fmt.Println("\nwrote", *out)
+}
+
+type samples struct {
+	unit   string
+	values []float64
+	allocs float64
+}
+
+func (s samples) median() float64 {
+	if len(s.values) == 0 {
+		return math.NaN()
+	}
+	v := slices.Clone(s.values)
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+var line = regexp.MustCompile(`^Benchmark(\S+?)(-\d+)?\s+\d+\s+(\d+(?:\.\d+)?) ns/op(.*)$`)
+
+// goBench runs the pkg/state benchmarks with env added and returns samples by case.
+func goBench(count int, env []string) (map[string]samples, error) {
+	cmd := exec.Command("go", "test", "-run", "^$", "-bench", ".", "-benchmem",
+		"-count", strconv.Itoa(count), "./pkg/state/")
+	cmd.Env = append(os.Environ(), env...)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, os.Stderr
+	fmt.Fprintln(os.Stderr, "running:", strings.Join(env[:min(len(env), 2)], " "), strings.Join(cmd.Args, " "))
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, buf.String())
+	}
+	res := map[string]samples{}
+	sc := bufio.NewScanner(&buf)
+	for sc.Scan() {
+		m := line.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		name, ok := goName[m[1]]
+		if !ok {
+			continue
+		}
+		nsPerOp, _ := strconv.ParseFloat(m[3], 64)
+		s := res[name]
+		s.unit, s.allocs = "ms", metric(m[4], "allocs/op")
+		v := nsPerOp / 1e6
+		if us := metric(m[4], "µs/write"); !math.IsNaN(us) {
+			s.unit, v = "µs/write", us
+		}
+		s.values = append(s.values, v)
+		res[name] = s
+	}
+	return res, sc.Err()
+}
+
+// metric returns the value printed before unit in a benchmark line's tail.
+func metric(tail, unit string) float64 {
+	f := strings.Fields(tail)
+	for i := 1; i < len(f); i++ {
+		if f[i] == unit {
+			v, err := strconv.ParseFloat(f[i-1], 64)
+			if err == nil {
+				return v
+			}
+		}
+	}
+	return math.NaN()
+}
+
+// jsBench copies the harness to a temp dir, installs it, runs alien-signals
+// and MobX, and returns case → library → value in the Go units.
+func jsBench(dir string) (map[string]map[string]float64, error) {
+	tmp, err := os.MkdirTemp("", "js-signals-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.CopyFS(tmp, os.DirFS(dir)); err != nil {
+		return nil, err
+	}
+	for _, args := range [][]string{
+		{"npm", "ci", "--no-audit", "--no-fund"},
+		{"node", "--expose-gc", "bench.mjs", "--libs=alien-signals,mobx", "--passes=3", "--samples=5"},
+	} {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Dir, cmd.Stdout, cmd.Stderr = tmp, os.Stderr, os.Stderr
+		fmt.Fprintln(os.Stderr, "running:", strings.Join(args, " "))
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("%s: %w", strings.Join(args, " "), err)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(tmp, "results-partial.json"))
+	if err != nil {
+		return nil, err
+	}
+	var res struct {
+		Cases map[string]struct {
+			Kind  string `json:"kind"`
+			ByLib map[string]struct {
+				MedianMs   *float64 `json:"medianMs"`
+				USPerWrite *float64 `json:"usPerWrite"`
+			} `json:"byLib"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(data, &res); err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]float64{}
+	for name, c := range res.Cases {
+		out[name] = map[string]float64{}
+		for lib, r := range c.ByLib {
+			switch {
+			case c.Kind == "update" && r.USPerWrite != nil:
+				out[name][lib] = *r.USPerWrite
+			case r.MedianMs != nil:
+				out[name][lib] = *r.MedianMs
+			default:
+				out[name][lib] = math.NaN() // the library failed the case
+			}
+		}
+	}
+	return out, nil
+}
+
+func printTable(rows []row, withJS bool) {
+	head := "| case | unit | Go native | Go WASM | allocs/op |"
+	sep := "|---|---|---:|---:|---:|"
+	if withJS {
+		head += " alien-signals | MobX | WASM / alien | MobX / WASM | native / alien |"
+		sep += "---:|---:|---:|---:|---:|"
+	}
+	fmt.Println(head)
+	fmt.Println(sep)
+	var logSum float64
+	var logN int
+	for _, r := range rows {
+		fmt.Printf("| %s | %s | %s | %s | %.0f |", r.Case, r.Unit, num(r.Native), num(r.WASM), r.Allocs)
+		if withJS {
+			a, m := r.JS["alien-signals"], r.JS["mobx"]
+			fmt.Printf(" %s | %s | %s | %s | %s |", num(a), num(m), ratio(r.WASM, a), ratio(m, r.WASM), ratio(r.Native, a))
+			if (r.Unit == "µs/write" || strings.HasPrefix(r.Case, "cellx")) && a > 0 && r.WASM > 0 {
+				logSum += math.Log(r.WASM / a)
+				logN++
+			}
+		}
+		fmt.Println()
+	}
+	if withJS && logN > 0 {
+		fmt.Printf("\nGeometric mean of WASM / alien-signals over the update and cellx cases: %.2fx\n", math.Exp(logSum/float64(logN)))
+	}
+}
+
+func num(v float64) string {
+	switch {
+	case math.IsNaN(v) || v == 0:
+		return "—"
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	case v >= 1:
+		return fmt.Sprintf("%.2f", v)
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+func ratio(a, b float64) string {
+	if math.IsNaN(a) || math.IsNaN(b) || a == 0 || b == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2fx", a/b)
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchstate:", err)
+		os.Exit(1)
+	}
+}
