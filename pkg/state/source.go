@@ -61,8 +61,6 @@ func (s *Source[T]) Peek() T {
 	return s.value
 }
 
-
-
 // poll reads the external value and reports whether it changed.
 func (s *Source[T]) poll() bool {
 	v, err := s.call()
