@@ -1,0 +1,426 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	"github.com/tandemkit/tandem/pkg/state"
+	"github.com/tandemkit/tandem/pkg/wire"
+)
+
+// A Collection holds the entities of one collection of the protocol (one
+// topic): a confirmed layer — what the server said last, with versions — and,
+// per entity, the ordered pending mutations of this client. What the user sees
+// is the pending mutations replayed over the confirmed object (PROTOCOL.md
+// §4), exposed through the signal graph per entity (Get) and per live view
+// (View): a component showing one entity re-renders when, and only when,
+// that entity's visible value changes.
+//
+// Rollback is a recompute: a refused mutation is removed and the entity is
+// folded again from confirmed and the remaining pending mutations. A
+// recompute costs O(pending mutations of the entity), never O(collection).
+//
+// A Collection belongs to its store's goroutine.
+type Collection[ID ~string, UI any] struct {
+	s      *Store
+	g      *state.Graph
+	name   string
+	decode func([]byte) (UI, error)
+	encode func(UI) ([]byte, error)
+	equal  func(a, b UI) bool
+	ents   map[ID]*entity[UI]
+	views  []viewer[ID, UI]
+	// cursor is where the confirmed layer stands in the topic log.
+	cursor wire.Cursor
+	dirty  []ID               // entities recomputed since the last commit
+	size   *state.Signal[int] // visible entities
+}
+
+// entity is one entity's confirmed layer, pending mutations and visible
+// value.
+type entity[UI any] struct {
+	version uint64          // version of the confirmed layer; 0: never confirmed
+	exists  bool            // the confirmed layer holds an object (not absent, not a tombstone)
+	data    json.RawMessage // the confirmed object as the server sent it
+	value   UI              // the confirmed object, decoded
+	pending []*pendingOp[UI]
+	vis     UI // pending folded over confirmed, as of the last recompute
+	visOK   bool
+	shown   UI // what signals and views show: vis as of the last commit
+	shownOK bool
+	dirty   bool                   // recomputed since the last commit
+	sig     *state.Signal[row[UI]] // created on the first tracked read
+	psig    *state.Signal[bool]    // whether pending; created on the first IsPending
+}
+
+// A pendingOp is a pending mutation of one entity.
+type pendingOp[UI any] struct {
+	it    *outItem
+	value UI        // create: the optimistic object
+	apply func(*UI) // patch: nil when restored from storage (JSON merge instead)
+}
+
+// row is what a per-entity signal holds.
+type row[UI any] struct {
+	v  UI
+	ok bool
+}
+
+// CollectionOptions configure a Collection.
+type CollectionOptions[API, UI any] struct {
+	// Name is the collection's name in URLs and topics ("todos"). Required.
+	Name string
+	// Codec turns server objects into UI objects and back. Required.
+	Codec Codec[API, UI]
+	// Equal reports whether two visible values are the same, so that a
+	// change that changes nothing notifies nobody (B4). By default
+	// reflect.DeepEqual.
+	Equal func(a, b UI) bool
+}
+
+// NewCollection registers a collection with s and returns it. Mutations of
+// that collection restored from s's storage are applied to it at once, and
+// sending starts.
+func NewCollection[ID ~string, API, UI any](s *Store, opts CollectionOptions[API, UI]) (*Collection[ID, UI], error) {
+	if !wire.ValidCollection(opts.Name) {
+		return nil, fmt.Errorf("store: invalid collection name %q", opts.Name)
+	}
+	if opts.Codec.Decode == nil || opts.Codec.Encode == nil {
+		return nil, fmt.Errorf("store: collection %q: Codec.Decode and Codec.Encode are required", opts.Name)
+	}
+	if _, dup := s.colls[opts.Name]; dup {
+		return nil, fmt.Errorf("store: collection %q registered twice", opts.Name)
+	}
+	c := &Collection[ID, UI]{
+		s:      s,
+		g:      s.g,
+		name:   opts.Name,
+		decode: opts.Codec.fromJSON,
+		encode: opts.Codec.toJSON,
+		equal:  opts.Equal,
+		ents:   map[ID]*entity[UI]{},
+	}
+	if c.equal == nil {
+		c.equal = func(a, b UI) bool { return reflect.DeepEqual(a, b) }
+	}
+	c.size = state.NewSignal(s.g, 0)
+	s.colls[c.name] = c
+	s.Batch(func() { s.adopt(c.name, c) })
+	return c, nil
+}
+
+// Name returns the collection's name.
+func (c *Collection[ID, UI]) Name() string { return c.name }
+
+// Get returns the visible value of entity id and whether it exists, and
+// inside a computed or effect records the read: it reruns when that entity's
+// visible value changes, and for no other entity.
+func (c *Collection[ID, UI]) Get(id ID) (UI, bool) {
+	e := c.entity(id)
+	if e.sig == nil {
+		e.sig = state.NewSignalFunc(c.g, row[UI]{v: e.shown, ok: e.shownOK}, nil)
+	}
+	r := e.sig.Get()
+	return r.v, r.ok
+}
+
+// IsPending reports, tracked, whether entity id has mutations waiting for
+// the server; its readers rerun only when that changes.
+func (c *Collection[ID, UI]) IsPending(id ID) bool {
+	e := c.entity(id)
+	if e.psig == nil {
+		e.psig = state.NewSignal(c.g, len(e.pending) > 0)
+	}
+	return e.psig.Get()
+}
+
+// entity returns the record of id, creating an empty one.
+func (c *Collection[ID, UI]) entity(id ID) *entity[UI] {
+	e := c.ents[id]
+	if e == nil {
+		e = &entity[UI]{}
+		c.ents[id] = e
+	}
+	return e
+}
+
+// Len returns, tracked, how many entities are visible.
+func (c *Collection[ID, UI]) Len() int { return c.size.Get() }
+
+// Confirmed returns the confirmed layer of entity id: the server's object,
+// its version, and whether it exists. It is not tracked.
+func (c *Collection[ID, UI]) Confirmed(id ID) (v UI, version uint64, ok bool) {
+	if e := c.ents[id]; e != nil {
+		return e.value, e.version, e.exists
+	}
+	return v, 0, false
+}
+
+// PendingOf returns the mutationIDs pending for entity id, oldest first. It
+// is not tracked.
+func (c *Collection[ID, UI]) PendingOf(id ID) []uint64 {
+	e := c.ents[id]
+	if e == nil {
+		return nil
+	}
+	ids := make([]uint64, len(e.pending))
+	for i, p := range e.pending {
+		ids[i] = p.it.MutationID
+	}
+	return ids
+}
+
+// Cursor returns where the confirmed layer stands in the topic log.
+func (c *Collection[ID, UI]) Cursor() wire.Cursor { return c.cursor }
+
+// ApplyItems applies server objects or tombstones to the confirmed layer
+// (from events or fetches), each only if its version is newer than the
+// confirmed one: the layer never moves backwards (PROTOCOL.md §5.3).
+func (c *Collection[ID, UI]) ApplyItems(items ...wire.Item) {
+	c.s.Batch(func() {
+		for _, it := range items {
+			id := ID(it.ID)
+			e := c.entity(id)
+			if c.applyServer(id, e, it) {
+				c.recompute(id, e)
+			}
+		}
+	})
+}
+
+// Replace makes items the whole confirmed layer, as of watermark seq of
+// epoch (a snapshot, PROTOCOL.md §4): entities missing from items are
+// deleted unless the confirmed layer already holds a version newer than the
+// watermark (a write committed after the snapshot was read). With reset, as
+// after an epoch change, versions may move backwards and nothing newer is
+// kept. Pending mutations stay and are replayed on top.
+func (c *Collection[ID, UI]) Replace(items []wire.Item, epoch string, seq uint64, reset bool) {
+	seen := make(map[ID]struct{}, len(items))
+	c.s.Batch(func() {
+		for _, it := range items {
+			id := ID(it.ID)
+			seen[id] = struct{}{}
+			e := c.entity(id)
+			if reset && it.Version <= e.version {
+				e.version = 0 // a new log: its versions are the truth
+			}
+			if c.applyServer(id, e, it) {
+				c.recompute(id, e)
+			}
+		}
+		var zero UI
+		for id, e := range c.ents {
+			if _, ok := seen[id]; ok {
+				continue
+			}
+			if reset {
+				existed := e.exists
+				e.exists, e.data, e.value, e.version = false, nil, zero, seq
+				if existed {
+					c.recompute(id, e)
+				}
+				continue
+			}
+			if !e.exists || e.version > seq {
+				continue // absent already, or written after the snapshot was read
+			}
+			e.exists, e.data, e.value, e.version = false, nil, zero, seq
+			c.recompute(id, e)
+		}
+	})
+	if reset || epoch != c.cursor.Epoch || seq > c.cursor.Seq {
+		c.cursor = wire.Cursor{Epoch: epoch, Seq: seq} // never backwards within a log
+	}
+}
+
+// SetCursor records the topic position of the confirmed layer (pkg/sync
+// calls it as events apply).
+func (c *Collection[ID, UI]) SetCursor(cur wire.Cursor) { c.cursor = cur }
+
+// applyServer applies one server item to e's confirmed layer and reports
+// whether it changed it.
+func (c *Collection[ID, UI]) applyServer(id ID, e *entity[UI], it wire.Item) bool {
+	if it.Version <= e.version {
+		return false // never move backwards (B5, B12, B21)
+	}
+	if it.Deleted {
+		var zero UI
+		e.version, e.exists, e.data, e.value = it.Version, false, nil, zero
+		return true
+	}
+	if it.Stale() {
+		return false // too big to send: the caller fetches it by id
+	}
+	v, err := c.decode(it.Data)
+	if err != nil {
+		c.s.report(fmt.Errorf("store: %s/%s version %d: %w", c.name, string(id), it.Version, err))
+		return false
+	}
+	e.version, e.exists, e.data, e.value = it.Version, true, it.Data, v
+	return true
+}
+
+// recompute folds e's pending mutations over its confirmed layer. Watchers
+// learn of the result at the end of the store operation (commit), so that
+// the steps of one operation — an event and the acknowledgement of its
+// origin, say — never show.
+func (c *Collection[ID, UI]) recompute(id ID, e *entity[UI]) {
+	v, ok := e.value, e.exists
+	for _, p := range e.pending {
+		if !p.it.Optimistic {
+			continue
+		}
+		switch p.it.Kind {
+		case opCreate:
+			v, ok = p.value, true
+		case opPatch:
+			if !ok {
+				continue // patching what is not there shows nothing
+			}
+			if p.apply != nil {
+				p.apply(&v)
+				continue
+			}
+			pv, err := c.mergeJSON(v, p.it.Body)
+			if err != nil {
+				c.s.report(fmt.Errorf("store: replaying mutation %d on %s/%s: %w", p.it.MutationID, c.name, string(id), err))
+				continue
+			}
+			v = pv
+		case opDelete:
+			var zero UI
+			v, ok = zero, false
+		}
+	}
+	e.vis, e.visOK = v, ok
+	if !e.dirty {
+		e.dirty = true
+		c.dirty = append(c.dirty, id)
+	}
+}
+
+// commit tells views and readers about the entities recomputed since the
+// last commit whose visible value changed.
+func (c *Collection[ID, UI]) commit() {
+	for i, id := range c.dirty {
+		var zeroID ID
+		c.dirty[i] = zeroID
+		e := c.ents[id]
+		e.dirty = false
+		if e.psig != nil {
+			e.psig.Set(len(e.pending) > 0)
+		}
+		v, ok := e.vis, e.visOK
+		if ok == e.shownOK && (!ok || c.equal(e.shown, v)) {
+			continue
+		}
+		old, oldOK := e.shown, e.shownOK
+		e.shown, e.shownOK = v, ok
+		if ok != oldOK {
+			if ok {
+				c.size.Set(c.size.Peek() + 1)
+			} else {
+				c.size.Set(c.size.Peek() - 1)
+			}
+		}
+		for _, vw := range c.views {
+			vw.changed(id, old, oldOK, v, ok)
+		}
+		if e.sig != nil {
+			e.sig.Set(row[UI]{v: v, ok: ok})
+		}
+	}
+	c.dirty = c.dirty[:0]
+}
+
+// mergeJSON applies a JSON patch body (fields) to v the way the server does:
+// field by field over the object.
+func (c *Collection[ID, UI]) mergeJSON(v UI, patch json.RawMessage) (UI, error) {
+	b, err := c.encode(v)
+	if err != nil {
+		return v, err
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return v, err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(patch, &fields); err != nil {
+		return v, err
+	}
+	for k, f := range fields {
+		obj[k] = f
+	}
+	merged, err := json.Marshal(obj)
+	if err != nil {
+		return v, err
+	}
+	return c.decode(merged)
+}
+
+// add appends a pending mutation to its entity and recomputes it.
+func (c *Collection[ID, UI]) add(id ID, p *pendingOp[UI]) {
+	e := c.entity(id)
+	e.pending = append(e.pending, p)
+	c.s.Batch(func() { c.recompute(id, e) })
+}
+
+// remove drops the pending mutation of it from its entity, if there, and
+// returns the entity (nil for an unknown id).
+func (c *Collection[ID, UI]) remove(it *outItem) *entity[UI] {
+	e := c.ents[ID(it.ID)]
+	if e == nil {
+		return nil
+	}
+	for i, p := range e.pending {
+		if p.it == it || p.it.MutationID == it.MutationID {
+			e.pending = append(e.pending[:i], e.pending[i+1:]...)
+			return e
+		}
+	}
+	return e
+}
+
+func (c *Collection[ID, UI]) confirm(it *outItem, item wire.Item) {
+	c.s.Batch(func() {
+		id := ID(it.ID)
+		c.remove(it)
+		e := c.entity(id)
+		c.applyServer(id, e, item)
+		c.recompute(id, e)
+	})
+}
+
+func (c *Collection[ID, UI]) reject(it *outItem, current *wire.Item) {
+	c.s.Batch(func() {
+		id := ID(it.ID)
+		e := c.remove(it)
+		if e == nil {
+			return
+		}
+		if current != nil && current.ID == it.ID {
+			c.applyServer(id, e, *current)
+		}
+		c.recompute(id, e)
+	})
+}
+
+func (c *Collection[ID, UI]) drop(it *outItem) {
+	if e := c.remove(it); e != nil {
+		c.s.Batch(func() { c.recompute(ID(it.ID), e) })
+	}
+}
+
+func (c *Collection[ID, UI]) restore(it *outItem) {
+	p := &pendingOp[UI]{it: it}
+	if it.Kind == opCreate {
+		v, err := c.decode(it.Body)
+		if err != nil {
+			c.s.report(fmt.Errorf("store: restoring mutation %d: %w", it.MutationID, err))
+			it.Optimistic = false // still sent; just not shown
+		}
+		p.value = v
+	}
+	c.add(ID(it.ID), p)
+}

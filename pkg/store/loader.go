@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/tandemkit/tandem/pkg/cache"
+	"github.com/tandemkit/tandem/pkg/wire"
+)
+
+// A Snapshot is a whole collection as the server listed it, at watermark Seq
+// of Epoch (PROTOCOL.md §2).
+type Snapshot struct {
+	Items []wire.Item
+	Epoch string
+	Seq   uint64
+}
+
+// snapshotPageSize is the page size asked of GET /api/{collection}.
+const snapshotPageSize = 500
+
+// Load fills c's confirmed layer from the server's snapshot through the
+// query cache cc, and again whenever the cache refetches it (on focus, on
+// reconnect, on invalidation of its key, cache.Key{"tandem", "snapshot",
+// name}). The returned Query shows the fetch's progress and errors; stop
+// ends the loading. Without pkg/sync, this is how a collection stays fresh.
+func (c *Collection[ID, UI]) Load(cc *cache.Client) (status *Query[Snapshot], stop func()) {
+	o := cache.NewObserver(cc, cache.QueryOptions[Snapshot]{
+		Key: cache.Key{"tandem", "snapshot", c.name},
+		Fn: func(ctx context.Context, _ cache.Key) (Snapshot, error) {
+			return c.s.fetchSnapshot(ctx, c.name)
+		},
+		// Two listings at one watermark of one log are the same state.
+		Equal: func(a, b Snapshot) bool { return a.Epoch == b.Epoch && a.Seq == b.Seq },
+	})
+	var applied uint64
+	apply := func() {
+		r := o.Result()
+		if !r.HasData || r.DataVersion == applied {
+			return
+		}
+		applied = r.DataVersion
+		reset := c.cursor.Epoch != "" && c.cursor.Epoch != r.Data.Epoch
+		c.Replace(r.Data.Items, r.Data.Epoch, r.Data.Seq, reset)
+	}
+	unsub := o.Subscribe(func() { c.g.Schedule(apply) })
+	c.g.Schedule(apply)
+	return NewQuery(c.g, o), unsub
+}
+
+// fetchSnapshot reads every page of one listing. Pages of one listing share
+// epoch and seq; if they do not (the server restarted mid-listing), it
+// starts over, a few times.
+func (s *Store) fetchSnapshot(ctx context.Context, name string) (Snapshot, error) {
+	for attempt := 0; attempt < 3; attempt++ {
+		var snap Snapshot
+		after := ""
+		consistent := true
+		for page := 0; ; page++ {
+			u := fmt.Sprintf("%s/%s?limit=%d", s.baseURL, url.PathEscape(name), snapshotPageSize)
+			if after != "" {
+				u += "&after=" + url.QueryEscape(after)
+			}
+			body, err := s.get(ctx, u)
+			if err != nil {
+				return Snapshot{}, err
+			}
+			p, err := wire.DecodeSnapshotPage(body)
+			if err != nil {
+				return Snapshot{}, fmt.Errorf("store: snapshot of %s: %w", name, err)
+			}
+			if page == 0 {
+				snap.Epoch, snap.Seq = p.Epoch, p.Seq
+			} else if p.Epoch != snap.Epoch || p.Seq != snap.Seq {
+				consistent = false
+				break
+			}
+			snap.Items = append(snap.Items, p.Items...)
+			if p.Next == "" {
+				break
+			}
+			after = p.Next
+		}
+		if consistent {
+			return snap, nil
+		}
+	}
+	return Snapshot{}, fmt.Errorf("store: snapshot of %s: pages kept changing epoch", name)
+}
+
+// get performs a GET and returns the body of a 2xx answer; other answers
+// become an *HTTPError carrying the decoded error body, if any.
+func (s *Store) get(ctx context.Context, u string) ([]byte, error) {
+	req := &cache.Request{Method: "GET", URL: u, Header: map[string]string{}}
+	for k, v := range s.header {
+		req.Header[k] = v
+	}
+	resp, err := s.transport.RoundTrip(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("store: GET %s: %w", u, err)
+	}
+	if resp.Status >= 200 && resp.Status < 300 {
+		return resp.Body, nil
+	}
+	he := &HTTPError{URL: u, Status: resp.Status}
+	if er, err := wire.DecodeErrorResponse(resp.Body); err == nil {
+		he.Body = &er.Error
+	}
+	return nil, he
+}
+
+// An HTTPError is a non-2xx answer to a read.
+type HTTPError struct {
+	URL    string
+	Status int
+	Body   *wire.ErrorBody // nil when the body was not an error document
+}
+
+func (e *HTTPError) Error() string {
+	if e.Body != nil {
+		return fmt.Sprintf("store: GET %s: %d: %s", e.URL, e.Status, e.Body.Error())
+	}
+	return fmt.Sprintf("store: GET %s: %d", e.URL, e.Status)
+}
+
+// Refetch reads entity id from the server and applies it (PROTOCOL.md's
+// "invalidate" events and stale snapshot items call for it). It blocks on
+// the network: call it from a goroutine other than the graph's; the result
+// is applied on the graph's goroutine.
+func (c *Collection[ID, UI]) Refetch(ctx context.Context, id ID) error {
+	u := fmt.Sprintf("%s/%s/%s", c.s.baseURL, url.PathEscape(c.name), url.PathEscape(string(id)))
+	body, err := c.s.get(ctx, u)
+	var item wire.Item
+	var he *HTTPError
+	switch {
+	case err == nil:
+		if item, err = wire.DecodeItem(body); err != nil {
+			return fmt.Errorf("store: %s/%s: %w", c.name, string(id), err)
+		}
+	case errors.As(err, &he) && he.Status == 404 && he.Body != nil && he.Body.Current != nil:
+		item = *he.Body.Current // a tombstone
+	default:
+		return err
+	}
+	c.g.Schedule(func() { c.ApplyItems(item) })
+	return nil
+}

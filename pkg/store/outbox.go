@@ -1,0 +1,331 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/tandemkit/tandem/pkg/cache"
+	"github.com/tandemkit/tandem/pkg/wire"
+)
+
+// requestTimeout bounds one attempt of a mutation request; a request that
+// takes longer is cancelled and retried like a network error.
+const requestTimeout = 30 * time.Second
+
+// An outItem is one mutation in the outbox: everything needed to send it
+// again, after a retry or a reload.
+type outItem struct {
+	MutationID uint64          `json:"mutationID"`
+	Collection string          `json:"collection"`
+	Kind       opKind          `json:"kind"`
+	ID         string          `json:"id"`
+	Body       json.RawMessage `json:"body,omitempty"`
+	Fields     []string        `json:"fields,omitempty"`
+	IfMatch    uint64          `json:"ifMatch,omitempty"`
+	Optimistic bool            `json:"optimistic"`
+
+	attempts int
+	settle   func(error) // the caller's; nil for a mutation restored from storage
+}
+
+// collection is the untyped side of a Collection that the outbox reports to.
+type collection interface {
+	// confirm applies the server's answer to a mutation (an object or a
+	// tombstone) and drops the mutation from pending.
+	confirm(it *outItem, item wire.Item)
+	// reject drops a mutation the server refused; current, if any, is the
+	// server's object.
+	reject(it *outItem, current *wire.Item)
+	// drop removes a mutation without an answer (acknowledged by
+	// lastMutationID, or answered with a body that cannot be read).
+	drop(it *outItem)
+	// restore applies a mutation restored from storage.
+	restore(it *outItem)
+	// commit shows what changed since the last commit.
+	commit()
+}
+
+// outbox sends mutations in mutationID order, one at a time: mutation N+1
+// leaves only after N has settled (PROTOCOL.md §4, B11). Temporary failures
+// retry the same mutationID with backoff (B10).
+type outbox struct {
+	s        *Store
+	queue    []*outItem // in mutationID order; queue[0] is in flight when sending
+	sending  bool
+	gen      uint64      // bumped when the head is abandoned; late answers are ignored
+	stop     func() bool // cancels the retry timer
+	cancelRT func()      // cancels the request in flight
+}
+
+// enqueue adds a new mutation and sends it if nothing is in flight.
+func (o *outbox) enqueue(it *outItem) {
+	o.queue = append(o.queue, it)
+	o.s.pendingCount.Set(len(o.queue))
+	o.s.save()
+	o.pump()
+}
+
+// pump sends the head of the queue unless something is in flight.
+func (o *outbox) pump() {
+	if o.sending || len(o.queue) == 0 || o.s.closed {
+		return
+	}
+	o.sending = true
+	o.send(o.queue[0])
+}
+
+func (o *outbox) send(it *outItem) {
+	s := o.s
+	req, err := s.request(it)
+	if err != nil {
+		// Cannot happen for items built by this package; a corrupted
+		// restored item must not block the queue forever.
+		o.settled(it, fmt.Errorf("store: mutation %d: %w", it.MutationID, err), nil)
+		return
+	}
+	gen := o.gen
+	ctx, cancel := context.WithCancel(context.Background())
+	o.cancelRT = cancel
+	stopTimeout := s.clock.AfterFunc(requestTimeout, cancel)
+	go func() {
+		resp, err := s.transport.RoundTrip(ctx, req)
+		stopTimeout()
+		cancel()
+		s.g.Schedule(func() { o.answered(it, gen, resp, err) })
+	}()
+}
+
+// request builds the HTTP request of a mutation.
+func (s *Store) request(it *outItem) (*cache.Request, error) {
+	u := s.baseURL + "/" + url.PathEscape(it.Collection)
+	req := &cache.Request{Header: map[string]string{
+		wire.HeaderClientID:   s.clientID,
+		wire.HeaderMutationID: strconv.FormatUint(it.MutationID, 10),
+	}}
+	for k, v := range s.header {
+		req.Header[k] = v
+	}
+	switch it.Kind {
+	case opCreate:
+		req.Method, req.URL, req.Body = "POST", u, it.Body
+	case opPatch:
+		req.Method, req.URL, req.Body = "PATCH", u+"/"+url.PathEscape(it.ID), it.Body
+	case opDelete:
+		req.Method, req.URL = "DELETE", u+"/"+url.PathEscape(it.ID)
+	default:
+		return nil, fmt.Errorf("unknown operation %d", it.Kind)
+	}
+	if req.Body != nil {
+		req.Header["Content-Type"] = "application/json"
+	}
+	if it.IfMatch != 0 {
+		req.Header[wire.HeaderIfMatch] = wire.FormatETag(it.IfMatch)
+	}
+	return req, nil
+}
+
+// answered handles the answer to an attempt of it, on the graph's goroutine.
+func (o *outbox) answered(it *outItem, gen uint64, resp *cache.Response, err error) {
+	if gen != o.gen || len(o.queue) == 0 || o.queue[0] != it {
+		return // abandoned: acknowledged or dropped meanwhile
+	}
+	o.cancelRT = nil
+	if err != nil || resp.Status == 429 || resp.Status >= 500 {
+		o.retry(it)
+		return
+	}
+	s := o.s
+	c := s.colls[it.Collection]
+	if resp.Status >= 200 && resp.Status < 300 {
+		item, derr := decodeAnswer(it.Kind, resp.Body)
+		if derr != nil {
+			// The server applied it but its answer is unreadable: drop the
+			// pending entry and let the next refetch or event bring the truth.
+			err := fmt.Errorf("store: mutation %d: reading the answer: %w", it.MutationID, derr)
+			s.report(err)
+			if c != nil {
+				c.drop(it)
+			}
+			o.settled(it, err, nil)
+			return
+		}
+		if c != nil {
+			c.confirm(it, item)
+		}
+		o.settled(it, nil, nil)
+		return
+	}
+	var body *wire.ErrorBody
+	if er, derr := wire.DecodeErrorResponse(resp.Body); derr == nil {
+		body = &er.Error
+	} else {
+		body = &wire.ErrorBody{Code: codeForStatus(resp.Status), Message: fmt.Sprintf("HTTP %d", resp.Status)}
+	}
+	merr := &MutationError{MutationID: it.MutationID, Status: resp.Status, Body: *body}
+	if c != nil {
+		c.reject(it, body.Current)
+	}
+	o.settled(it, merr, nil)
+}
+
+// decodeAnswer reads a 2xx mutation answer as an Item.
+func decodeAnswer(kind opKind, body []byte) (wire.Item, error) {
+	if kind == opDelete {
+		r, err := wire.DecodeDeleteResponse(body)
+		if err != nil {
+			return wire.Item{}, err
+		}
+		return r.Item(), nil
+	}
+	r, err := wire.DecodeMutationResponse(body)
+	if err != nil {
+		return wire.Item{}, err
+	}
+	return r.Item(), nil
+}
+
+func codeForStatus(status int) string {
+	switch status {
+	case 400:
+		return wire.CodeBadRequest
+	case 401:
+		return wire.CodeUnauthorized
+	case 403:
+		return wire.CodeForbidden
+	case 404:
+		return wire.CodeNotFound
+	case 409:
+		return wire.CodeConflict
+	case 413:
+		return wire.CodeTooLarge
+	case 422:
+		return wire.CodeInvalid
+	}
+	return "http_" + strconv.Itoa(status)
+}
+
+// retry schedules another attempt of the head after a full-jitter backoff.
+func (o *outbox) retry(it *outItem) {
+	s := o.s
+	it.attempts++
+	limit := s.retryCap
+	if shift := it.attempts - 1; shift < 30 {
+		if d := s.retryBase << shift; d < limit {
+			limit = d
+		}
+	}
+	delay := time.Duration(rand.Int64N(int64(limit) + 1))
+	gen := o.gen
+	o.stop = s.clock.AfterFunc(delay, func() {
+		s.g.Schedule(func() {
+			if gen == o.gen && len(o.queue) > 0 && o.queue[0] == it && o.stop != nil {
+				o.stop = nil
+				o.send(it)
+			}
+		})
+	})
+}
+
+// halt abandons the attempt in flight and any retry timer.
+func (o *outbox) halt() {
+	o.gen++
+	o.sending = false
+	if o.stop != nil {
+		o.stop()
+		o.stop = nil
+	}
+	if o.cancelRT != nil {
+		o.cancelRT()
+		o.cancelRT = nil
+	}
+}
+
+// resume sends a head waiting for its backoff at once.
+func (o *outbox) resume() {
+	if o.s.closed {
+		return
+	}
+	if o.stop != nil && len(o.queue) > 0 {
+		if o.stop() {
+			o.stop = nil
+			o.send(o.queue[0])
+		}
+		return
+	}
+	o.pump()
+}
+
+// settled removes the head after its final answer and sends the next.
+func (o *outbox) settled(it *outItem, err error, _ *wire.Item) {
+	o.queue[0] = nil
+	o.queue = o.queue[1:]
+	o.sending = false
+	o.s.pendingCount.Set(len(o.queue))
+	o.s.save()
+	if it.settle != nil {
+		it.settle(err)
+	}
+	o.pump()
+}
+
+// acknowledge drops every mutation up to mutationID, which the server has
+// processed already.
+func (o *outbox) acknowledge(mutationID uint64) {
+	n := 0
+	for n < len(o.queue) && o.queue[n].MutationID <= mutationID {
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	done := o.queue[:n:n]
+	o.queue = o.queue[n:]
+	if o.sending {
+		o.halt() // the head was among them: forget its attempt
+	}
+	o.s.pendingCount.Set(len(o.queue))
+	o.s.save()
+	for _, it := range done {
+		if c := o.s.colls[it.Collection]; c != nil {
+			c.drop(it)
+		}
+	}
+	for _, it := range done {
+		if it.settle != nil {
+			it.settle(nil)
+		}
+	}
+	o.pump()
+}
+
+// A MutationError is a mutation the server refused for good (PROTOCOL.md §2):
+// 400, 401, 403, 404, 409, 413, 422. For a 422, Body.Fields holds a message
+// per field from the same form schema the client validated with.
+type MutationError struct {
+	MutationID uint64
+	Status     int
+	Body       wire.ErrorBody
+}
+
+func (e *MutationError) Error() string {
+	return fmt.Sprintf("store: mutation %d refused (%d): %s", e.MutationID, e.Status, e.Body.Error())
+}
+
+// Unwrap returns the server's error body.
+func (e *MutationError) Unwrap() error { return &e.Body }
+
+// Fields returns the per-field messages of a 422, or nil.
+func (e *MutationError) Fields() map[string]string { return e.Body.Fields }
+
+// IsConflict reports whether err is a refusal because the entity changed or
+// was deleted meanwhile (409).
+func IsConflict(err error) bool {
+	var me *MutationError
+	return errors.As(err, &me) && me.Status == 409
+}

@@ -1,0 +1,86 @@
+package store
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tandemkit/tandem/pkg/cache"
+	"github.com/tandemkit/tandem/pkg/wire"
+)
+
+func TestPendingMutationsSurviveAReload(t *testing.T) {
+	inBubble(t, func(t *testing.T) {
+		storage := &cache.MemoryStorage{}
+		withStorage := func(o *Options) { o.Storage, o.ClientID = storage, "" }
+
+		first := newHarness(t, withStorage)
+		first.todos.ApplyItems(item(milk, 1))
+		createTodo(first.todos).Run(Todo{ID: "t2", ListID: "l1", Title: "eggs"})
+		renameTodo(first.todos).Run(Todo{ID: "t1", Title: "oat milk"})
+		deleteTodo(first.todos).Run("t1")
+		ex := first.next()
+		clientID := first.s.ClientID()
+		first.s.Close() // the tab reloads with the create in flight
+		first.drainRequests()
+		_ = ex
+
+		second := newHarness(t, withStorage)
+		assert.Equal(t, clientID, second.s.ClientID(), "the same clientID, so the server's dedup recognises resends")
+		assert.Equal(t, uint64(3), second.s.LastMutationID())
+		assert.Equal(t, 3, second.s.PendingCount())
+		v, ok := second.visible("t2")
+		require.True(t, ok, "the optimistic create shows again at once")
+		assert.Equal(t, "eggs", v.Title)
+
+		ex = second.next()
+		assert.Equal(t, "POST /todos", pathOf(ex))
+		assert.Equal(t, "1", ex.req.Header[wire.HeaderMutationID], "resent in order, same mutationID")
+		second.reply(ex, 201, second.confirmOf(ex, Todo{ID: "t2", ListID: "l1", Title: "eggs"}))
+		ex = second.next()
+		assert.Equal(t, "PATCH /todos/t1", pathOf(ex))
+		assert.JSONEq(t, `{"title":"oat milk"}`, string(ex.req.Body))
+		second.todos.ApplyItems(item(milk, 1))
+		v, ok = second.visible("t1")
+		assert.False(t, ok, "the restored delete applies on top of the restored patch")
+		second.s.Acknowledge(3) // the server had processed them already
+		assert.Equal(t, 0, second.s.PendingCount())
+
+		var rec record
+		b, err := storage.Get("tandem.outbox")
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(b, &rec))
+		assert.Empty(t, rec.Pending, "storage follows the queue")
+		second.drainRequests()
+	})
+}
+
+func TestRestoredPatchReplaysByJSONMerge(t *testing.T) {
+	inBubble(t, func(t *testing.T) {
+		storage := &cache.MemoryStorage{}
+		rec := record{Version: recordVersion, ClientID: "c9", LastMutationID: 4, Pending: []*outItem{
+			{MutationID: 4, Collection: "todos", Kind: opPatch, ID: "t1", Body: json.RawMessage(`{"done":true}`), Fields: []string{"done"}, Optimistic: true},
+		}}
+		b, _ := json.Marshal(rec)
+		require.NoError(t, storage.Set("tandem.outbox", b))
+		h := newHarness(t, func(o *Options) { o.Storage, o.ClientID = storage, "" })
+		h.todos.ApplyItems(item(milk, 1))
+		v, _ := h.visible("t1")
+		assert.True(t, v.Done, "a patch restored without its Go closure replays as a field merge")
+		assert.Equal(t, "milk", v.Title)
+		h.drainRequests()
+	})
+}
+
+func TestUnreadableRecordIsReportedNotFatal(t *testing.T) {
+	inBubble(t, func(t *testing.T) {
+		storage := &cache.MemoryStorage{}
+		require.NoError(t, storage.Set("tandem.outbox", []byte("{not json")))
+		h := newHarness(t, func(o *Options) { o.Storage, o.ClientID = storage, "" })
+		require.NotEmpty(t, h.errs)
+		assert.Contains(t, h.errs[0].Error(), "unreadable record")
+		assert.NotEmpty(t, h.s.ClientID())
+	})
+}

@@ -1,0 +1,217 @@
+package store
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tandemkit/tandem/pkg/cache"
+	"github.com/tandemkit/tandem/pkg/state"
+)
+
+// A Store is one client runtime of the protocol (one browser tab): its
+// clientID, the mutationIDs it hands out, and the one queue through which all
+// its collections send their mutations, in order, one request in flight
+// (PROTOCOL.md §4, B11).
+//
+// A Store belongs to its graph's goroutine, like the graph: create
+// collections, run mutations and read state there. Network work runs on
+// other goroutines and comes back through Graph.Schedule.
+type Store struct {
+	g         *state.Graph
+	transport cache.Transport
+	baseURL   string
+	header    map[string]string
+	clock     cache.Clock
+	storage   cache.Storage
+	storeKey  string
+	retryBase time.Duration
+	retryCap  time.Duration
+	onError   func(error)
+
+	clientID       string
+	lastMutationID uint64
+	closed         bool
+	depth          int // nesting of Batch
+	outbox         outbox
+	colls          map[string]collection
+	pendingCount   *state.Signal[int]
+}
+
+// Options configure a Store. The zero value of every field has a stated
+// default.
+type Options struct {
+	// Graph is the signal graph the store's state lives in. Required.
+	Graph *state.Graph
+	// Transport sends REST requests; nil means cache.DefaultTransport()
+	// (fetch in the browser, net/http natively).
+	Transport cache.Transport
+	// BaseURL is prefixed to "/{collection}"; "/api" by default.
+	BaseURL string
+	// Header is sent with every request (authorization, say).
+	Header map[string]string
+	// Clock times retries; cache.SystemClock() by default.
+	Clock cache.Clock
+	// Storage keeps the pending mutations and the clientID across reloads;
+	// nil keeps nothing. In the browser use SessionStorage (one queue per
+	// tab, see its doc).
+	Storage cache.Storage
+	// StorageKey names the store's record in Storage; "tandem.outbox" by
+	// default. Two stores sharing a Storage need different keys.
+	StorageKey string
+	// ClientID identifies this runtime to the server; a random 128-bit hex
+	// string by default, or the one found in Storage.
+	ClientID string
+	// RetryBase and RetryCap bound the delay before a temporary failure
+	// (network error, 429, 5xx) is retried with the same mutationID: full
+	// jitter in [0, min(cap, base·2^attempt)]; 250 ms and 30 s by default.
+	RetryBase, RetryCap time.Duration
+	// OnError receives failures nobody else can: a malformed server answer,
+	// a storage failure. Mutation errors go to the mutation's caller. By
+	// default they are dropped.
+	OnError func(error)
+}
+
+// ErrClosed is returned for mutations of a collection whose store has been
+// closed.
+var ErrClosed = errors.New("store: closed")
+
+// New returns a store. If opts.Storage holds a previous session's record, the
+// store takes over its clientID and resends its pending mutations, in order,
+// once their collections are registered (the server's dedup makes a resend
+// harmless).
+func New(opts Options) (*Store, error) {
+	if opts.Graph == nil {
+		return nil, errors.New("store: Options.Graph is required")
+	}
+	s := &Store{
+		g:         opts.Graph,
+		transport: opts.Transport,
+		baseURL:   opts.BaseURL,
+		header:    opts.Header,
+		clock:     opts.Clock,
+		storage:   opts.Storage,
+		storeKey:  opts.StorageKey,
+		retryBase: opts.RetryBase,
+		retryCap:  opts.RetryCap,
+		onError:   opts.OnError,
+		clientID:  opts.ClientID,
+		colls:     map[string]collection{},
+	}
+	if s.transport == nil {
+		s.transport = cache.DefaultTransport()
+	}
+	if s.baseURL == "" {
+		s.baseURL = "/api"
+	}
+	if s.clock == nil {
+		s.clock = cache.SystemClock()
+	}
+	if s.storeKey == "" {
+		s.storeKey = "tandem.outbox"
+	}
+	if s.retryBase <= 0 {
+		s.retryBase = 250 * time.Millisecond
+	}
+	if s.retryCap <= 0 {
+		s.retryCap = 30 * time.Second
+	}
+	s.outbox.s = s
+	s.pendingCount = state.NewSignal(s.g, 0)
+	if err := s.restore(); err != nil {
+		return nil, err
+	}
+	if s.clientID == "" {
+		id, err := randomHex(16)
+		if err != nil {
+			return nil, fmt.Errorf("store: generating a clientID: %w", err)
+		}
+		s.clientID = id
+	}
+	return s, nil
+}
+
+// ClientID returns the store's clientID.
+func (s *Store) ClientID() string { return s.clientID }
+
+// Graph returns the store's graph.
+func (s *Store) Graph() *state.Graph { return s.g }
+
+// PendingCount returns, tracked, how many mutations are waiting for the
+// server, in every collection.
+func (s *Store) PendingCount() int { return s.pendingCount.Get() }
+
+// LastMutationID returns the highest mutationID handed out so far.
+func (s *Store) LastMutationID() uint64 { return s.lastMutationID }
+
+// Resume retries at once a mutation waiting for its backoff to end: call it
+// when the browser comes back online or the realtime connection is back.
+func (s *Store) Resume() { s.outbox.resume() }
+
+// Acknowledge tells the store that the server has processed every mutation
+// of this client up to mutationID — welcome.lastMutationID, or the origin of
+// an echoed event (PROTOCOL.md §4). Covered mutations leave the queue without
+// being sent again; their callers learn of success, since the server's own
+// state, arriving by events or a snapshot, is what they will see.
+func (s *Store) Acknowledge(mutationID uint64) {
+	s.Batch(func() { s.outbox.acknowledge(mutationID) })
+}
+
+// Close stops sending: the request in flight is cancelled and a retry
+// waiting for its backoff is dropped; mutations still queued stay in Storage
+// for the next session. Runs after Close fail with ErrClosed.
+func (s *Store) Close() {
+	s.closed = true
+	s.outbox.halt()
+}
+
+// Batch runs fn as one store operation: every change fn makes to any
+// collection — server items, acknowledgements, mutations — shows at once
+// when it returns, and intermediate states never do. pkg/sync applies an
+// event together with the acknowledgement of its origin this way. Batches
+// nest; the outermost one commits, inside one graph Batch.
+func (s *Store) Batch(fn func()) {
+	s.g.Batch(func() {
+		s.depth++
+		defer s.endBatch()
+		fn()
+	})
+}
+
+func (s *Store) endBatch() {
+	s.depth--
+	if s.depth == 0 {
+		for _, c := range s.colls {
+			c.commit()
+		}
+	}
+}
+
+// report hands err to OnError.
+func (s *Store) report(err error) {
+	if s.onError != nil && err != nil {
+		s.onError(err)
+	}
+}
+
+// NewID returns a random UUID (version 4) for a client-generated entity id.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("store: crypto/rand failed: %v", err)) // never happens: rand.Read does not fail
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}

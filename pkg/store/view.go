@@ -1,0 +1,263 @@
+package store
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/tandemkit/tandem/pkg/state"
+)
+
+// viewer receives every change of an entity's visible value.
+type viewer[ID ~string, UI any] interface {
+	changed(id ID, old UI, oldOK bool, new UI, newOK bool)
+}
+
+// A View is a live query over a Collection: the visible entities that match
+// a filter, in a sort order. It is maintained incrementally: a change to one
+// entity costs a binary search (and, when the entity enters, leaves or moves,
+// a slice insert or delete), never a re-derivation of the whole list.
+//
+// IDs and Len are tracked reads that change only when membership or order
+// changes; an edit that keeps a row in place notifies only readers of that
+// row (Collection.Get). A View must be disposed when no longer needed.
+type View[ID ~string, UI any] struct {
+	c     *Collection[ID, UI]
+	where func(UI) bool
+	cmp   func(a, b UI) int
+	rows  []vrow[ID, UI] // sorted by (cmp, id)
+	order *state.Signal[uint64]
+	count *state.Signal[int]
+	ids   []ID // rows' ids, rebuilt on read after an order change
+	idsAt uint64
+}
+
+type vrow[ID ~string, UI any] struct {
+	id ID
+	v  UI // the value the row is sorted by
+}
+
+// A ViewOption configures a View.
+type ViewOption[UI any] func(*viewConfig[UI])
+
+type viewConfig[UI any] struct {
+	where func(UI) bool
+	cmp   func(a, b UI) int
+}
+
+// Where keeps the entities for which keep reports true. Several Where
+// options combine with AND.
+func Where[UI any](keep func(UI) bool) ViewOption[UI] {
+	return func(c *viewConfig[UI]) {
+		if prev := c.where; prev != nil {
+			c.where = func(v UI) bool { return prev(v) && keep(v) }
+			return
+		}
+		c.where = keep
+	}
+}
+
+// OrderBy sorts by compare (negative, zero, positive as in slices.SortFunc);
+// ties, and views without OrderBy, are ordered by id.
+func OrderBy[UI any](compare func(a, b UI) int) ViewOption[UI] {
+	return func(c *viewConfig[UI]) { c.cmp = compare }
+}
+
+// View returns a live view of c.
+func (c *Collection[ID, UI]) View(opts ...ViewOption[UI]) *View[ID, UI] {
+	var cfg viewConfig[UI]
+	for _, o := range opts {
+		o(&cfg)
+	}
+	v := newView(c, cfg.where, cfg.cmp)
+	for id, e := range c.ents {
+		if e.shownOK && (v.where == nil || v.where(e.shown)) {
+			v.rows = append(v.rows, vrow[ID, UI]{id, e.shown})
+		}
+	}
+	slices.SortFunc(v.rows, v.compare)
+	v.count.Set(len(v.rows))
+	c.views = append(c.views, v)
+	return v
+}
+
+func newView[ID ~string, UI any](c *Collection[ID, UI], where func(UI) bool, order func(a, b UI) int) *View[ID, UI] {
+	return &View[ID, UI]{c: c, where: where, cmp: order,
+		order: state.NewSignal(c.g, uint64(1)), count: state.NewSignal(c.g, 0)}
+}
+
+// Dispose stops maintaining v.
+func (v *View[ID, UI]) Dispose() {
+	v.c.views = slices.DeleteFunc(v.c.views, func(x viewer[ID, UI]) bool { return x == viewer[ID, UI](v) })
+	v.rows = nil
+}
+
+// IDs returns the ids of the matching entities in order. It is a tracked
+// read that reruns its reader only when membership or order changes. The
+// slice must not be modified.
+func (v *View[ID, UI]) IDs() []ID {
+	at := v.order.Get()
+	if v.idsAt != at {
+		ids := make([]ID, len(v.rows))
+		for i := range v.rows {
+			ids[i] = v.rows[i].id
+		}
+		v.ids, v.idsAt = ids, at
+	}
+	return v.ids
+}
+
+// Items returns the matching visible values in order, reading each entity:
+// its reader reruns when membership, order or any matching entity changes.
+func (v *View[ID, UI]) Items() []UI {
+	ids := v.IDs()
+	out := make([]UI, 0, len(ids))
+	for _, id := range ids {
+		if x, ok := v.c.Get(id); ok {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// Len returns, tracked, the number of matching entities; it reruns its
+// reader only when the count changes.
+func (v *View[ID, UI]) Len() int { return v.count.Get() }
+
+func (v *View[ID, UI]) compare(a, b vrow[ID, UI]) int {
+	if v.cmp != nil {
+		if c := v.cmp(a.v, b.v); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(a.id, b.id)
+}
+
+// search returns where row r is, or would be inserted.
+func (v *View[ID, UI]) search(r vrow[ID, UI]) (int, bool) {
+	return slices.BinarySearchFunc(v.rows, r, v.compare)
+}
+
+func (v *View[ID, UI]) changed(id ID, old UI, oldOK bool, new UI, newOK bool) {
+	wasIn := oldOK && (v.where == nil || v.where(old))
+	isIn := newOK && (v.where == nil || v.where(new))
+	switch {
+	case wasIn && isIn:
+		i, found := v.search(vrow[ID, UI]{id, old})
+		if !found {
+			return // cannot happen: rows mirror visible values
+		}
+		nr := vrow[ID, UI]{id, new}
+		if (i == 0 || v.compare(v.rows[i-1], nr) < 0) && (i == len(v.rows)-1 || v.compare(nr, v.rows[i+1]) < 0) {
+			v.rows[i].v = new // still in place: only the row's readers care
+			return
+		}
+		v.rows = slices.Delete(v.rows, i, i+1)
+		j, _ := v.search(nr)
+		v.rows = slices.Insert(v.rows, j, nr)
+		v.order.Set(v.order.Peek() + 1)
+	case wasIn:
+		if i, found := v.search(vrow[ID, UI]{id, old}); found {
+			v.rows = slices.Delete(v.rows, i, i+1)
+			v.order.Set(v.order.Peek() + 1)
+			v.count.Set(len(v.rows))
+		}
+	case isIn:
+		nr := vrow[ID, UI]{id, new}
+		j, _ := v.search(nr)
+		v.rows = slices.Insert(v.rows, j, nr)
+		v.order.Set(v.order.Peek() + 1)
+		v.count.Set(len(v.rows))
+	}
+}
+
+// Groups is a live grouping of a Collection's visible entities by a key,
+// each group a View. Keys come in the order their groups were first needed.
+type Groups[K comparable, ID ~string, UI any] struct {
+	c      *Collection[ID, UI]
+	key    func(UI) K
+	where  func(UI) bool
+	cmp    func(a, b UI) int
+	groups map[K]*View[ID, UI]
+	keys   []K
+	keysV  *state.Signal[uint64]
+}
+
+// GroupBy returns a live grouping of c by key; opts filter the entities and
+// order each group.
+func GroupBy[K comparable, ID ~string, UI any](c *Collection[ID, UI], key func(UI) K, opts ...ViewOption[UI]) *Groups[K, ID, UI] {
+	var cfg viewConfig[UI]
+	for _, o := range opts {
+		o(&cfg)
+	}
+	gr := &Groups[K, ID, UI]{c: c, key: key, where: cfg.where, cmp: cfg.cmp,
+		groups: map[K]*View[ID, UI]{}, keysV: state.NewSignal(c.g, uint64(0))}
+	for id, e := range c.ents {
+		if e.shownOK && (gr.where == nil || gr.where(e.shown)) {
+			g := gr.group(key(e.shown))
+			g.rows = append(g.rows, vrow[ID, UI]{id, e.shown})
+		}
+	}
+	for _, g := range gr.groups {
+		slices.SortFunc(g.rows, g.compare)
+		g.count.Set(len(g.rows))
+	}
+	c.views = append(c.views, gr)
+	return gr
+}
+
+// Keys returns, tracked, the keys of the non-empty groups.
+func (gr *Groups[K, ID, UI]) Keys() []K {
+	gr.keysV.Get()
+	return slices.Clone(gr.keys)
+}
+
+// Group returns the group of k, or nil if it is empty. Read Keys first to
+// rerun when groups appear or disappear.
+func (gr *Groups[K, ID, UI]) Group(k K) *View[ID, UI] { return gr.groups[k] }
+
+// Dispose stops maintaining gr.
+func (gr *Groups[K, ID, UI]) Dispose() {
+	gr.c.views = slices.DeleteFunc(gr.c.views, func(x viewer[ID, UI]) bool { return x == viewer[ID, UI](gr) })
+	gr.groups = nil
+}
+
+func (gr *Groups[K, ID, UI]) group(k K) *View[ID, UI] {
+	g := gr.groups[k]
+	if g == nil {
+		g = newView(gr.c, nil, gr.cmp)
+		gr.groups[k] = g
+		gr.keys = append(gr.keys, k)
+		gr.keysV.Set(gr.keysV.Peek() + 1)
+	}
+	return g
+}
+
+func (gr *Groups[K, ID, UI]) changed(id ID, old UI, oldOK bool, new UI, newOK bool) {
+	wasIn := oldOK && (gr.where == nil || gr.where(old))
+	isIn := newOK && (gr.where == nil || gr.where(new))
+	var zero UI
+	var ok, nk K
+	if wasIn {
+		ok = gr.key(old)
+	}
+	if isIn {
+		nk = gr.key(new)
+	}
+	if wasIn && isIn && ok == nk {
+		gr.groups[ok].changed(id, old, true, new, true)
+		return
+	}
+	if wasIn {
+		if g := gr.groups[ok]; g != nil {
+			g.changed(id, old, true, zero, false)
+			if len(g.rows) == 0 {
+				delete(gr.groups, ok)
+				gr.keys = slices.DeleteFunc(gr.keys, func(k K) bool { return k == ok })
+				gr.keysV.Set(gr.keysV.Peek() + 1)
+			}
+		}
+	}
+	if isIn {
+		gr.group(nk).changed(id, zero, false, new, true)
+	}
+}
