@@ -12,8 +12,10 @@ package state
 // pointers only) and validate themselves on read by comparing versions, so the
 // graph keeps no pointer to a node that nothing observes (S15).
 
-// flags is the bit-flag word of a node.
-type flags uint32
+// flags is the bit-flag word of a node. It is 64 bits wide because the WASM
+// build computes in 64-bit registers and would mask a narrower type after
+// every operation.
+type flags uint64
 
 const (
 	fSignal   flags = 1 << iota // a writable value
@@ -25,7 +27,7 @@ const (
 	fRunning                    // computing or running now (cycle detection)
 	fQueued                     // effect waiting in the flush queue
 	fDisposed                   // effect disposed
-	fVolatile                   // depends on an unwatched source: no version shortcut
+	fVolatile                   // once depended on a source: no version shortcut (sticky)
 	fHasValue                   // computed holds a value (or error) from a run
 	fNoFrame                    // stale descended into it without a frame
 	fWatched                    // has subscribers (subs != nil)
@@ -104,14 +106,15 @@ func (g *Graph) fresh(n *node) bool {
 // reuse records that sub, the running subscriber, read dep, when dep is the
 // next link under sub's re-tracking cursor (depsTail): a run that reads the
 // same things in the same order allocates nothing and touches no subs list.
-// It reports false when track must do the work.
+// It reports false when track must do the work. (A reused link needs no
+// volatility check: fVolatile is sticky, set when the link was made.)
 func reuse(dep, sub *node) bool {
 	dep.trackRun = sub.run
 	next := sub.deps
 	if t := sub.depsTail; t != nil {
 		next = t.nextDep
 	}
-	if next == nil || next.dep != dep || dep.flags&fVolatile != 0 {
+	if next == nil || next.dep != dep {
 		return false
 	}
 	next.version = dep.version
@@ -168,7 +171,7 @@ func (g *Graph) startTracking(n *node) {
 	g.runSeq++
 	n.run = g.runSeq
 	n.depsTail = nil
-	n.flags = n.flags&^(fDirty|fPending|fVolatile) | fRunning
+	n.flags = n.flags&^(fDirty|fPending) | fRunning
 }
 
 // endTracking ends n's run and drops the dependencies it did not read again.
