@@ -1,0 +1,136 @@
+// Package wire holds the Go types of every REST body and WebSocket message
+// of the Tandem protocol, version 1 (shared/spec/PROTOCOL.md), with decoders
+// that reject malformed input with a clear error.
+//
+// It is browser code: it imports encoding/json and the standard library
+// only, and nothing of Tandem.
+//
+// # Decoding
+//
+// DecodeClientMessage and DecodeServerMessage parse one WebSocket message in
+// one pass, check "t", every required field and every range, and return one
+// of the message structs (switch on the type). DecodeItem,
+// DecodeSnapshotPage, DecodeMutationResponse, DecodeDeleteResponse and
+// DecodeErrorResponse do the same for REST bodies. Every error matches
+// ErrMalformed (errors.Is) and is a *DecodeError naming the field; an
+// unknown message type also matches ErrUnknownType. ParseIfMatch and
+// ParseMutationID parse headers (ErrBadHeader).
+//
+// # Encoding
+//
+// Every message type has a MarshalJSON that writes its "t";
+// EncodeClientMessage and EncodeServerMessage also run the decoder's checks
+// first, so a side never sends what the other would refuse.
+//
+// # Protocol decisions
+//
+// PROTOCOL.md is the contract. Where it is silent or, in one case, cannot
+// work as written, client and server follow these decisions.
+//
+// Identifiers and numbers
+//   - clientID: exactly 32 lowercase hex digits or a lowercase 8-4-4-4-12
+//     UUID; anything else is 400 (REST) or closes 4003 (hello).
+//   - Entity ids: 1–128 bytes of A–Z a–z 0–9 - . _ ~ (URL-unreserved, so an
+//     id is a path segment without escaping). Topics: the same characters,
+//     "collection" or "tenant/collection", at most 128 bytes. Epochs: 1–128
+//     printable ASCII bytes without space, quote or backslash.
+//   - mutationID, seq and version are at most 2^53-1 (exact in JavaScript).
+//     X-Mutation-ID is a decimal without leading zeros, from 1.
+//   - An event's version equals its seq (the entity's new version) and prev
+//     is always seq-1; decoders accept any version in 1..seq and prev < seq.
+//   - Event ts is the commit time in Unix milliseconds.
+//
+// REST
+//   - X-Client-ID and X-Mutation-ID come together or not at all; one alone,
+//     or a malformed one, is 400 and is not recorded (there is no key).
+//   - If-Match is one quoted decimal version ("42"); weak tags, lists and *
+//     are 400. It applies to PATCH and DELETE; POST ignores it.
+//   - POST and PATCH require Content-Type application/json (415
+//     unsupported_media otherwise), which also forces a CORS preflight on
+//     cross-site writes.
+//   - Create: the body is the create form's fields plus "id" (required,
+//     client-generated); any other field, including server-set ones such as
+//     updatedAt, is 400. Answer 201. A create on a live id is 409 conflict
+//     with current; on a deleted id 409 deleted with current = the
+//     tombstone.
+//   - PATCH: the body is a non-empty JSON object of fields the update form
+//     declares; "id", unknown fields and null values are 400 (omit a field to
+//     keep it; nullable fields are not supported in v1). Each present field
+//     replaces the stored value whole (a nested object is not merged into).
+//     Only present fields are validated, plus the form's cross-field checks
+//     on the merged object. Answer 200.
+//   - PATCH or DELETE of a deleted id is 409 deleted with the tombstone as
+//     current; of an id never created, 404. GET of a deleted id is 404 with
+//     the tombstone as current, so a client learns its version.
+//   - Successful mutation answers carry "duplicate" always (false or true);
+//     DeleteResponse has it too. A replayed error answer is the original
+//     ErrorResponse plus "duplicate":true at the top level.
+//   - Dedup: the server keeps the last 32 answers per client (configurable).
+//     A mutationID at or below the client's lastMutationID whose answer is no
+//     longer kept (or that never came, from a client breaking the
+//     increasing-IDs rule) is answered 409 processed and applied never.
+//   - Recorded as processed: every 4xx except 401, 408 and 429, including
+//     400/413/415 found before the transaction. 401 is not recorded:
+//     authentication runs before dedup so that an unauthenticated caller can
+//     neither read nor poison another client's records. 5xx are not
+//     recorded (the client retries). IsPermanentStatus encodes the client's
+//     side of this.
+//   - Error codes beyond the spec's: method_not_allowed (405), deleted (409,
+//     from §2's text), processed (409), unsupported_media (415),
+//     rate_limited (429), internal (500), unavailable (503 while shutting
+//     down), bad_message (WebSocket).
+//   - Listing: GET /api/{collection} returns live entities only, in id
+//     order, 500 per page by default (?limit= up to 1000). Correction to
+//     §2: "next" is an opaque cursor, not an id, and a client passes it back
+//     as ?after=<next>; it encodes the first page's epoch and seq so that
+//     every page carries the same watermark (an id alone cannot). Items on
+//     later pages may be newer than that seq; applying events with seq >
+//     watermark as usual converges. A cursor from another epoch is 400.
+//   - Request bodies reject unknown fields; REST answers and WebSocket
+//     messages ignore unknown fields (forward compatibility within v1).
+//     encoding/json matches keys case-insensitively on decode.
+//
+// WebSocket
+//   - The handshake must offer subprotocol tandem.v1; otherwise the server
+//     accepts and closes 4003. A disallowed Origin gets 403 before upgrade;
+//     a missing Origin (not a browser) is allowed.
+//   - hello must be the first message and arrive within the heartbeat
+//     timeout, else close 4003; a second hello closes 4003; refused
+//     authentication closes 4001 before any data. Any malformed client
+//     message closes 4003 (the close reason says why); a client message over
+//     32 KiB closes 4009.
+//   - welcome.lastMutationID counts permanent errors too (they are
+//     processed).
+//   - sub without since: snapshot, then live (no resync). sub with since:
+//     nothing missed → live only; missed events retained → resync
+//     {gap, replay}, the events, live; since older than the retained log →
+//     resync {retention, snapshot}, snapshot, live; another epoch, or a seq
+//     the log never reached → resync {epoch, snapshot}, snapshot, live.
+//     Reason "slow" is reserved: a slow consumer is closed with 4002.
+//   - Order of a starting subscription: snapshot parts (or replayed events),
+//     then live at the watermark, then the events committed meanwhile with
+//     seq > watermark, then live events. So live.seq is the snapshot's
+//     watermark and events after live continue from it.
+//   - A sub for an unknown topic or one AuthorizeTopic refuses answers an
+//     error message {code not_found|forbidden, topic} and the connection
+//     stays open; ErrorMessage has an optional "topic" for this. unsub of a
+//     topic not subscribed is ignored; no message queued for a subscription
+//     is sent after its unsub or re-sub.
+//   - Snapshot parts are numbered from 0; an empty topic is one empty part
+//     with last true. WebSocket snapshots include tombstones
+//     ({id, version, deleted:true}) so that a late REST answer cannot
+//     resurrect a deleted entity after a snapshot; tombstones are kept
+//     forever (ids are never reused). An object too big for maxMsg appears
+//     in a snapshot as a stale item {id, version} without data
+//     (Item.Stale): fetch it with GET, as for an invalidate event.
+//   - maxMsg is 32 KiB unless configured and at least 1 KiB.
+//   - Heartbeats: the server sends hb every hbMs (15 s by default) and
+//     closes 4000 when it has heard nothing for 2·hbMs + 5 s (a little more
+//     slack than the client's 2·hbMs + 1 s); the timer is paused while the
+//     server itself is sending a snapshot or replay.
+//   - A server shutting down closes every connection with 1001 (going
+//     away); clients reconnect after every close code except 4001
+//     (CloseCode.Reconnect).
+//   - Topic = collection in this implementation; tenant topics are valid on
+//     the wire but no server registration maps to them yet.
+package wire

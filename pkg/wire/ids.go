@@ -1,0 +1,155 @@
+package wire
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// ValidClientID reports whether s is a clientID of PROTOCOL.md §1: 32
+// lowercase hex digits, or a UUID in its lowercase 8-4-4-4-12 text form.
+func ValidClientID(s string) bool {
+	switch len(s) {
+	case 32:
+		return isLowerHex(s)
+	case 36:
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if i == 8 || i == 13 || i == 18 || i == 23 {
+				if c != '-' {
+					return false
+				}
+			} else if !isLowerHexByte(c) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isLowerHexByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isLowerHexByte(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
+
+// ValidID reports whether s is an entity id: 1 to MaxIDLen bytes of the URL
+// unreserved characters A–Z a–z 0–9 - . _ ~, so that an id is a path segment
+// as it is. UUIDs are valid ids.
+func ValidID(s string) bool {
+	if len(s) == 0 || len(s) > MaxIDLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isUnreserved(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isUnreserved(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~'
+}
+
+// ValidTopic reports whether s is a topic: a collection name, optionally
+// prefixed by a tenant as "tenant/collection". Each part is 1 or more of
+// A–Z a–z 0–9 - . _ ~ and the whole is at most MaxTopicLen bytes.
+func ValidTopic(s string) bool {
+	if len(s) == 0 || len(s) > MaxTopicLen {
+		return false
+	}
+	tenant, coll, found := strings.Cut(s, "/")
+	if found {
+		return validSegment(tenant) && validSegment(coll)
+	}
+	return validSegment(s)
+}
+
+// ValidCollection reports whether s is a collection name (a topic without a
+// tenant part).
+func ValidCollection(s string) bool {
+	return len(s) <= MaxTopicLen && validSegment(s)
+}
+
+func validSegment(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isUnreserved(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidEpoch reports whether s is an epoch: 1 to MaxEpochLen printable ASCII
+// bytes without spaces or quotes.
+func ValidEpoch(s string) bool {
+	if len(s) == 0 || len(s) > MaxEpochLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// ErrBadHeader is wrapped by the header parsers below.
+var ErrBadHeader = errors.New("wire: malformed header")
+
+// ParseMutationID parses an X-Mutation-ID header value: a decimal integer
+// from 1 to 2^53-1 (the largest integer a JavaScript number holds exactly).
+func ParseMutationID(s string) (uint64, error) {
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n == 0 || n > MaxSafeInteger || (len(s) > 1 && s[0] == '0') {
+		return 0, &headerError{name: HeaderMutationID, value: s, want: "an integer from 1 to 2^53-1"}
+	}
+	return n, nil
+}
+
+// MaxSafeInteger is the largest integer a JavaScript number holds exactly;
+// mutationIDs, seqs and versions stay at or below it.
+const MaxSafeInteger = 1<<53 - 1
+
+// FormatETag formats a version as the quoted entity tag used by the ETag
+// response header and the If-Match request header, e.g. "42" with quotes.
+func FormatETag(version uint64) string {
+	return `"` + strconv.FormatUint(version, 10) + `"`
+}
+
+// ParseIfMatch parses an If-Match header value: one quoted version as
+// FormatETag writes it. A weak tag (W/"42"), a list and "*" are rejected.
+func ParseIfMatch(s string) (uint64, error) {
+	s = strings.TrimSpace(s)
+	if len(s) < 3 || s[0] != '"' || s[len(s)-1] != '"' {
+		return 0, &headerError{name: HeaderIfMatch, value: s, want: `one quoted version such as "42"`}
+	}
+	n, err := strconv.ParseUint(s[1:len(s)-1], 10, 64)
+	if err != nil || n > MaxSafeInteger {
+		return 0, &headerError{name: HeaderIfMatch, value: s, want: `one quoted version such as "42"`}
+	}
+	return n, nil
+}
+
+type headerError struct{ name, value, want string }
+
+func (e *headerError) Error() string {
+	v := e.value
+	if len(v) > 64 {
+		v = v[:64] + "…"
+	}
+	return "wire: header " + e.name + " is " + strconv.Quote(v) + "; want " + e.want
+}
+
+func (e *headerError) Unwrap() error { return ErrBadHeader }
