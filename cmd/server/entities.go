@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"strings"
+
+	"github.com/tandemkit/tandem/cmd/server/model"
+	"github.com/tandemkit/tandem/pkg/form"
+	"github.com/tandemkit/tandem/pkg/server"
+)
+
+// registerDemo registers the demo's lists and todos on s.
+func registerDemo(s *server.Server) error {
+	err := server.Register(s, server.Entity[model.List]{
+		Collection: model.Lists,
+		ID:         func(l *model.List) *string { return &l.ID },
+		Create:     model.CreateList,
+		Update:     model.UpdateList,
+		BeforeWrite: func(ctx context.Context, tx *server.Tx, w server.Write[model.List]) error {
+			w.New.UpdatedAt = tx.Now().UTC()
+			return nil
+		},
+		// Deleting a list deletes its todos in the same mutation: one event
+		// per todo in topic todos, then the list's in topic lists.
+		BeforeDelete: func(ctx context.Context, tx *server.Tx, old model.List) error {
+			ids, err := tx.Lookup(model.Todos, "listId", old.ID)
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				if err := tx.Delete(model.Todos, id); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return err
+	}
+	return server.Register(s, server.Entity[model.Todo]{
+		Collection: model.Todos,
+		ID:         func(t *model.Todo) *string { return &t.ID },
+		Create:     model.CreateTodo,
+		Update:     model.UpdateTodo,
+		BeforeWrite: func(ctx context.Context, tx *server.Tx, w server.Write[model.Todo]) error {
+			if w.Old == nil || w.Old.ListID != w.New.ListID {
+				_, ok, err := tx.Get(model.Lists, w.New.ListID)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return form.Invalid("listId", "must name an existing list")
+				}
+			}
+			w.New.UpdatedAt = tx.Now().UTC()
+			return nil
+		},
+		Indexes: []server.Index[model.Todo]{
+			{Name: "listId", Key: func(t model.Todo) string { return t.ListID }},
+			{Name: "title", Unique: true, Field: "title", Message: "is already used in this list",
+				Key: func(t model.Todo) string { return t.ListID + "\x00" + strings.ToLower(strings.TrimSpace(t.Title)) }},
+		},
+	})
+}

@@ -1,0 +1,88 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/coder/websocket"
+
+	"github.com/tandemkit/tandem/pkg/wire"
+)
+
+// wsConn is the transport a session talks through: a real WebSocket, or an
+// in-memory pipe in tests.
+type wsConn interface {
+	// Read returns the next text message. It fails with errTooBig for a
+	// message over wire.MaxClientMessage and errBinary for a binary one.
+	Read(ctx context.Context) ([]byte, error)
+	// Write sends one text message; it is called from one goroutine.
+	Write(ctx context.Context, p []byte) error
+	// Close sends a close frame with code and reason and releases the
+	// connection; it unblocks Read and Write. Safe to call concurrently.
+	Close(code wire.CloseCode, reason string) error
+	// Abort releases the connection without a close handshake.
+	Abort() error
+}
+
+var (
+	errTooBig = errors.New("server: client message over the limit")
+	errBinary = errors.New("server: binary message")
+)
+
+// coderConn adapts a coder/websocket connection.
+type coderConn struct{ c *websocket.Conn }
+
+func (c coderConn) Read(ctx context.Context) ([]byte, error) {
+	typ, r, err := c.c.Reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if typ != websocket.MessageText {
+		return nil, errBinary
+	}
+	b, err := io.ReadAll(io.LimitReader(r, wire.MaxClientMessage+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > wire.MaxClientMessage {
+		return nil, errTooBig
+	}
+	return b, nil
+}
+
+func (c coderConn) Write(ctx context.Context, p []byte) error {
+	return c.c.Write(ctx, websocket.MessageText, p)
+}
+
+func (c coderConn) Close(code wire.CloseCode, reason string) error {
+	return c.c.Close(websocket.StatusCode(code), reason)
+}
+
+func (c coderConn) Abort() error { return c.c.CloseNow() }
+
+// serveWS upgrades GET /api/ws and runs the session until it ends.
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		methodNotAllowed(w, "GET")
+		return
+	}
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		Subprotocols:   []string{wire.Subprotocol},
+		OriginPatterns: s.opts.OriginPatterns,
+	})
+	if err != nil {
+		// Accept already answered (403 for a refused Origin).
+		s.log.Info("websocket handshake refused", "origin", r.Header.Get("Origin"), "err", err)
+		return
+	}
+	if c.Subprotocol() != wire.Subprotocol {
+		c.Close(websocket.StatusCode(wire.CloseProtocolError), "subprotocol "+wire.Subprotocol+" required")
+		return
+	}
+	// The limit is enforced by coderConn.Read so that an oversized message
+	// closes with 4009 rather than the library's 1009.
+	c.SetReadLimit(-1)
+	s.hub.serve(coderConn{c}, r)
+}

@@ -1,0 +1,133 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/tandemkit/tandem/pkg/form"
+	"github.com/tandemkit/tandem/pkg/wire"
+)
+
+// Sentinels a hook may return (wrapped or not) to pick the answer.
+var (
+	// ErrUnauthorized makes an authentication hook answer 401 (REST) or
+	// close 4001 (WebSocket).
+	ErrUnauthorized = errors.New("server: unauthorized")
+	// ErrForbidden makes an authorization hook answer 403, or refuse a
+	// subscription with an error message of code forbidden.
+	ErrForbidden = errors.New("server: forbidden")
+	// ErrNotFound makes a hook answer 404.
+	ErrNotFound = errors.New("server: not found")
+	// ErrClosed is returned after Shutdown.
+	ErrClosed = errors.New("server: closed")
+)
+
+// An Error is a complete HTTP error answer. Hooks return one to choose the
+// status, code and message; the server also uses it for every 4xx it makes.
+// Every Error with a 4xx status other than 401, 408 and 429 is permanent:
+// it is recorded as the mutation's answer.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+	Fields  map[string]string
+	Current *wire.Item
+}
+
+// Error implements error.
+func (e *Error) Error() string { return fmt.Sprintf("server: %d %s: %s", e.Status, e.Code, e.Message) }
+
+func errBadRequest(format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Message: fmt.Sprintf(format, args...)}
+}
+
+func errNotFound(what string) *Error {
+	return &Error{Status: http.StatusNotFound, Code: wire.CodeNotFound, Message: what + " not found"}
+}
+
+// httpError maps an error from the request path or a hook to its answer. It
+// returns nil for an internal error: a 500 that is logged and not recorded.
+func httpError(err error) *Error {
+	var e *Error
+	var fe *form.Errors
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &e):
+		return e
+	case errors.As(err, &fe):
+		return &Error{Status: http.StatusUnprocessableEntity, Code: wire.CodeInvalid, Message: "invalid input", Fields: fe.Fields}
+	case errors.As(err, &mbe):
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: wire.CodeTooLarge,
+			Message: fmt.Sprintf("request body is over the limit of %d bytes", mbe.Limit)}
+	case errors.Is(err, ErrUnauthorized):
+		return &Error{Status: http.StatusUnauthorized, Code: wire.CodeUnauthorized, Message: trimPrefix(err)}
+	case errors.Is(err, ErrForbidden):
+		return &Error{Status: http.StatusForbidden, Code: wire.CodeForbidden, Message: trimPrefix(err)}
+	case errors.Is(err, ErrNotFound):
+		return &Error{Status: http.StatusNotFound, Code: wire.CodeNotFound, Message: trimPrefix(err)}
+	}
+	return nil
+}
+
+func trimPrefix(err error) string { return strings.TrimPrefix(err.Error(), "server: ") }
+
+// recorded reports whether an error answer is permanent and so stored as the
+// mutation's outcome.
+func (e *Error) recorded() bool {
+	return e.Status >= 400 && e.Status < 500 && e.Status != 401 && e.Status != 408 && e.Status != 429
+}
+
+func (e *Error) body() []byte {
+	b, err := json.Marshal(wire.ErrorResponse{Error: wire.ErrorBody{Code: e.Code, Message: e.Message, Fields: e.Fields, Current: e.Current}})
+	if err != nil {
+		// Only a hook's Current with invalid JSON data can fail; drop it.
+		b, _ = json.Marshal(wire.ErrorResponse{Error: wire.ErrorBody{Code: e.Code, Message: e.Message, Fields: e.Fields}})
+	}
+	return b
+}
+
+var internalBody = (&Error{Code: wire.CodeInternal, Message: "internal error"}).body()
+
+// jsonFieldError turns a json decoding error into a message that names the
+// field and the expected JSON type, without Go type names.
+func jsonFieldError(err error) *Error {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			return errBadRequest("body must be a JSON object")
+		}
+		return errBadRequest("field %q must be %s, not %s", field, jsonKind(te), te.Value)
+	case errors.As(err, &se):
+		return errBadRequest("malformed JSON at byte %d", se.Offset)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return errBadRequest("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	return errBadRequest("malformed JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+func jsonKind(te *json.UnmarshalTypeError) string {
+	if te.Type == nil {
+		return "another type"
+	}
+	switch te.Type.Kind().String() {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "an integer"
+	case "float32", "float64":
+		return "a number"
+	case "slice", "array":
+		return "an array"
+	case "map", "struct":
+		return "an object"
+	}
+	return "another type"
+}

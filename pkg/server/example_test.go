@@ -1,0 +1,65 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/tandemkit/tandem/pkg/form"
+	"github.com/tandemkit/tandem/pkg/server"
+	"github.com/tandemkit/tandem/pkg/wire"
+)
+
+type Note struct {
+	ID   string `json:"id"`
+	Text string `json:"text"`
+}
+
+// Declare an entity and its forms once; get the REST API and the stream.
+func ExampleRegister() {
+	store := server.NewMemStore() // server.OpenSQLite("app.db", server.SQLiteOptions{}) in production
+	s := server.New(store, server.Options{})
+	defer s.Shutdown(context.Background())
+	noteForm := form.New(form.String("text", func(n *Note) *string { return &n.Text }).Required().Length(1, 500))
+	err := server.Register(s, server.Entity[Note]{
+		Collection: "notes",
+		ID:         func(n *Note) *string { return &n.ID },
+		Create:     noteForm,
+		Update:     noteForm,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	hs := httptest.NewServer(s.Handler())
+	defer hs.Close()
+
+	send := func(method, path, body string) (int, string) {
+		req, _ := http.NewRequest(method, hs.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(wire.HeaderClientID, "0123456789abcdef0123456789abcdef")
+		req.Header.Set(wire.HeaderMutationID, "1")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	fmt.Println(send("POST", "/api/notes", `{"id":"n1","text":"hello"}`))
+	fmt.Println(send("POST", "/api/notes", `{"id":"n1","text":"hello"}`)) // a retry
+	req, _ := http.NewRequest("POST", hs.URL+"/api/notes", strings.NewReader(`{"id":"n2","text":""}`))
+	req.Header.Set("Content-Type", "application/json")
+	res, _ := http.DefaultClient.Do(req)
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	fmt.Println(res.StatusCode, string(b))
+	// Output:
+	// 201 {"id":"n1","version":1,"data":{"id":"n1","text":"hello"},"topic":"notes","seq":1,"mutationID":1,"duplicate":false}
+	// 201 {"id":"n1","version":1,"data":{"id":"n1","text":"hello"},"topic":"notes","seq":1,"mutationID":1,"duplicate":true}
+	// 422 {"error":{"code":"invalid","message":"invalid input","fields":{"text":"is required"}}}
+}

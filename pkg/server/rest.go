@@ -1,0 +1,411 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/tandemkit/tandem/pkg/wire"
+)
+
+// Handler returns the HTTP handler of the API: /api/{collection},
+// /api/{collection}/{id} and the WebSocket at /api/ws. Mount it at the root
+// of the mux ("/api/" or "/").
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/ws", s.serveWS)
+	mux.HandleFunc("/api/{collection}", s.serveCollection)
+	mux.HandleFunc("/api/{collection}/{id}", s.serveItem)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, errNotFound("route "+r.URL.Path))
+	})
+	return s.recoverer(mux)
+}
+
+// recoverer turns a panic in a handler into a logged 500.
+func (s *Server) recoverer(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic in handler", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				writeJSON(w, http.StatusInternalServerError, internalBody)
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func writeError(w http.ResponseWriter, e *Error) {
+	if e.Status == http.StatusMethodNotAllowed {
+		e.Code = wire.CodeMethodNotAllowed
+	}
+	writeJSON(w, e.Status, e.body())
+}
+
+// fail answers err: its mapped answer, or a logged 500.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if he := httpError(err); he != nil {
+		writeError(w, he)
+		return
+	}
+	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeJSON(w, http.StatusInternalServerError, internalBody)
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow string) {
+	w.Header().Set("Allow", allow)
+	writeError(w, &Error{Status: http.StatusMethodNotAllowed, Message: "allowed methods: " + allow})
+}
+
+// begin authenticates the request and finds its collection.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request) (context.Context, entityOps, bool) {
+	ctx := r.Context()
+	if s.opts.Authenticate != nil {
+		c, err := s.opts.Authenticate(r)
+		if err != nil {
+			he := httpError(err)
+			if he == nil || he.Status == http.StatusForbidden {
+				he = &Error{Status: http.StatusUnauthorized, Code: wire.CodeUnauthorized, Message: trimPrefix(err)}
+			}
+			writeError(w, he)
+			return nil, nil, false
+		}
+		if c != nil {
+			ctx = c
+		}
+	}
+	coll := r.PathValue("collection")
+	e, ok := s.entity(coll)
+	if !ok {
+		writeError(w, errNotFound("collection "+strconv.Quote(coll)))
+		return nil, nil, false
+	}
+	return ctx, e, true
+}
+
+func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		if ctx, e, ok := s.begin(w, r); ok {
+			s.list(ctx, w, r, e)
+		}
+	case http.MethodPost:
+		if ctx, e, ok := s.begin(w, r); ok {
+			s.mutate(ctx, w, r, e, OpCreate, "")
+		}
+	default:
+		methodNotAllowed(w, "GET, HEAD, POST")
+	}
+}
+
+func (s *Server) serveItem(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		if ctx, e, ok := s.begin(w, r); ok {
+			s.get(ctx, w, r, e, id)
+		}
+	case http.MethodPatch, http.MethodDelete:
+		ctx, e, ok := s.begin(w, r)
+		if !ok {
+			return
+		}
+		if r.Method == http.MethodPatch && !e.updatable() {
+			methodNotAllowed(w, "GET, HEAD, DELETE")
+			return
+		}
+		op := OpUpdate
+		if r.Method == http.MethodDelete {
+			op = OpDelete
+		}
+		s.mutate(ctx, w, r, e, op, id)
+	default:
+		methodNotAllowed(w, "GET, HEAD, PATCH, DELETE")
+	}
+}
+
+// cursor is the decoded ?after= of a list: the first page's watermark and
+// the last id served.
+type cursor struct {
+	Epoch string `json:"e"`
+	Seq   uint64 `json:"s"`
+	After string `json:"a"`
+}
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (cursor, error) {
+	var c cursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || json.Unmarshal(b, &c) != nil || !wire.ValidEpoch(c.Epoch) || !wire.ValidID(c.After) {
+		return cursor{}, errBadRequest("?after= must be the \"next\" value of the previous page")
+	}
+	return c, nil
+}
+
+func (s *Server) list(ctx context.Context, w http.ResponseWriter, r *http.Request, e entityOps) {
+	if err := e.authorize(ctx, Request{Op: OpList, Collection: e.collection()}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	limit := s.opts.PageSize
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeError(w, errBadRequest("?limit= must be a positive integer"))
+			return
+		}
+		limit = min(n, s.opts.MaxPageSize)
+	}
+	var cur *cursor
+	if v := q.Get("after"); v != "" {
+		c, err := decodeCursor(v)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		cur = &c
+	}
+	coll := e.collection()
+	page := wire.SnapshotPage{Items: []wire.Item{}}
+	err := s.store.View(ctx, func(rt ReadTx) error {
+		st, found, err := rt.Topic(ctx, coll)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("server: topic %q missing from the store", coll)
+		}
+		page.Epoch, page.Seq = st.Epoch, st.Seq
+		after := ""
+		if cur != nil {
+			if cur.Epoch != st.Epoch {
+				return errBadRequest("the listing's epoch changed: start again without ?after=")
+			}
+			page.Seq, after = cur.Seq, cur.After
+		}
+		recs, err := rt.List(ctx, coll, after, limit+1, false)
+		if err != nil {
+			return err
+		}
+		if len(recs) > limit {
+			recs = recs[:limit]
+			page.Next = encodeCursor(cursor{Epoch: page.Epoch, Seq: page.Seq, After: recs[limit-1].ID})
+		}
+		for _, rec := range recs {
+			page.Items = append(page.Items, itemOf(rec))
+		}
+		return nil
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	body, err := json.Marshal(page)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) get(ctx context.Context, w http.ResponseWriter, r *http.Request, e entityOps, id string) {
+	if err := e.authorize(ctx, Request{Op: OpGet, Collection: e.collection(), ID: id}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var rec Record
+	var found bool
+	err := s.store.View(ctx, func(rt ReadTx) error {
+		var err error
+		rec, found, err = rt.Get(ctx, e.collection(), id)
+		return err
+	})
+	switch {
+	case err != nil:
+		s.fail(w, r, err)
+	case !found:
+		writeError(w, errNotFound(e.collection()+"/"+id))
+	case rec.Deleted:
+		it := itemOf(rec)
+		he := errNotFound(e.collection() + "/" + id)
+		he.Message += " (deleted)"
+		he.Current = &it
+		writeError(w, he)
+	default:
+		body, err := json.Marshal(itemOf(rec))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Set(wire.HeaderETag, wire.FormatETag(rec.Version))
+		writeJSON(w, http.StatusOK, body)
+	}
+}
+
+// mutationHeaders reads X-Client-ID and X-Mutation-ID: both or neither.
+func mutationHeaders(r *http.Request) (string, uint64, error) {
+	cid, mid := r.Header.Get(wire.HeaderClientID), r.Header.Get(wire.HeaderMutationID)
+	if cid == "" && mid == "" {
+		return "", 0, nil
+	}
+	if cid == "" || mid == "" {
+		return "", 0, errBadRequest("send both %s and %s, or neither", wire.HeaderClientID, wire.HeaderMutationID)
+	}
+	if !wire.ValidClientID(cid) {
+		return "", 0, errBadRequest("%s must be 32 lowercase hex digits or a lowercase UUID", wire.HeaderClientID)
+	}
+	n, err := wire.ParseMutationID(mid)
+	if err != nil {
+		return "", 0, errBadRequest("%s", strings.TrimPrefix(err.Error(), "wire: "))
+	}
+	return cid, n, nil
+}
+
+// readBody checks the media type and reads the body within the limit.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: wire.CodeUnsupportedMedia, Message: "Content-Type must be application/json"}
+		}
+	} else {
+		return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: wire.CodeUnsupportedMedia, Message: "Content-Type must be application/json"}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, err
+		}
+		return nil, errBadRequest("reading the body: %v", err)
+	}
+	return body, nil
+}
+
+// mutate runs a create, update or delete through the mutator.
+func (s *Server) mutate(ctx context.Context, w http.ResponseWriter, r *http.Request, e entityOps, op Op, id string) {
+	clientID, mutationID, err := mutationHeaders(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	j := &job{ctx: ctx, clientID: clientID, mutationID: mutationID}
+	j.pre = s.prepare(ctx, w, r, e, op, id, j)
+	if j.pre != nil && clientID == "" {
+		s.fail(w, r, j.pre) // nothing to record: answer without a transaction
+		return
+	}
+	out := s.mut.submit(j)
+	if out.status == 499 {
+		return // the client went away before the mutation was queued
+	}
+	writeJSON(w, out.status, out.body)
+}
+
+// prepare checks everything that needs no transaction and sets j.run. The
+// error it returns is the mutation's permanent answer.
+func (s *Server) prepare(ctx context.Context, w http.ResponseWriter, r *http.Request, e entityOps, op Op, id string, j *job) error {
+	if op != OpCreate && !wire.ValidID(id) {
+		return errNotFound(e.collection() + "/" + id)
+	}
+	var ifMatch uint64
+	if v := r.Header.Get(wire.HeaderIfMatch); v != "" && op != OpCreate {
+		n, err := wire.ParseIfMatch(v)
+		if err != nil {
+			return errBadRequest("%s", strings.TrimPrefix(err.Error(), "wire: "))
+		}
+		ifMatch = n
+	}
+	var body []byte
+	if op != OpDelete {
+		var err error
+		if body, err = s.readBody(w, r); err != nil {
+			return err
+		}
+	}
+	coll := e.collection()
+	switch op {
+	case OpCreate:
+		if err := e.authorize(ctx, Request{Op: op, Collection: coll}); err != nil {
+			return err
+		}
+		newID, v, err := e.parseCreate(body)
+		if err != nil {
+			return err
+		}
+		if err := e.authorize(ctx, Request{Op: op, Collection: coll, ID: newID}); err != nil {
+			return err
+		}
+		j.run = func(ctx context.Context, tx *Tx) (int, []byte, error) {
+			seq, data, err := e.create(ctx, tx, newID, v)
+			if err != nil {
+				return 0, nil, err
+			}
+			return mutationBody(http.StatusCreated, newID, coll, seq, data, j.mutationID)
+		}
+	case OpUpdate:
+		if err := e.authorize(ctx, Request{Op: op, Collection: coll, ID: id}); err != nil {
+			return err
+		}
+		patch, keys, err := e.parsePatch(body)
+		if err != nil {
+			return err
+		}
+		j.run = func(ctx context.Context, tx *Tx) (int, []byte, error) {
+			cur, err := loadForChange(ctx, tx.st, coll, id, ifMatch)
+			if err != nil {
+				return 0, nil, err
+			}
+			seq, data, err := e.update(ctx, tx, cur, patch, keys)
+			if err != nil {
+				return 0, nil, err
+			}
+			return mutationBody(http.StatusOK, id, coll, seq, data, j.mutationID)
+		}
+	case OpDelete:
+		if err := e.authorize(ctx, Request{Op: op, Collection: coll, ID: id}); err != nil {
+			return err
+		}
+		j.run = func(ctx context.Context, tx *Tx) (int, []byte, error) {
+			cur, err := loadForChange(ctx, tx.st, coll, id, ifMatch)
+			if err != nil {
+				return 0, nil, err
+			}
+			seq, err := e.remove(ctx, tx, cur)
+			if err != nil {
+				return 0, nil, err
+			}
+			b, err := json.Marshal(wire.DeleteResponse{ID: id, Version: seq, Deleted: true, Topic: coll, Seq: seq, MutationID: j.mutationID})
+			return http.StatusOK, b, err
+		}
+	}
+	return nil
+}
+
+func mutationBody(status int, id, topic string, seq uint64, data []byte, mutationID uint64) (int, []byte, error) {
+	b, err := json.Marshal(wire.MutationResponse{ID: id, Version: seq, Data: data, Topic: topic, Seq: seq, MutationID: mutationID})
+	return status, b, err
+}

@@ -1,0 +1,216 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/tandemkit/tandem/pkg/wire"
+)
+
+// Options configures a Server. The zero value of every field means its
+// default.
+type Options struct {
+	// Clock tells time and arms timers; SystemClock by default.
+	Clock Clock
+	// Logger receives structured logs; slog.Default() by default.
+	Logger *slog.Logger
+	// Bus carries committed events to the WebSocket hub; a LocalBus by
+	// default. Several instances sharing a store share a Bus.
+	Bus Bus
+
+	// MaxBodyBytes is the request body limit; over it a request gets 413.
+	// 1 MiB by default.
+	MaxBodyBytes int64
+	// PageSize is the default number of items per list page; 500 by default.
+	PageSize int
+	// MaxPageSize caps ?limit=; 1000 by default.
+	MaxPageSize int
+	// Retention is the number of events kept per topic for replay; a client
+	// further behind gets a snapshot. 10000 by default.
+	Retention int
+	// ResponseRetention is the number of answers kept per client for dedup;
+	// 32 by default (a client has one mutation in flight at a time).
+	ResponseRetention int
+	// MaxBatch is the most mutations committed in one transaction (group
+	// commit): each still has its own savepoint and outcome. 64 by default.
+	MaxBatch int
+
+	// MaxMsg is the largest WebSocket message the server sends, advertised
+	// in welcome; 32 KiB by default (the browser client's read limit).
+	MaxMsg int
+	// HeartbeatInterval is how often the server sends hb; 15 s by default.
+	HeartbeatInterval time.Duration
+	// HeartbeatTimeout closes a connection with 4000 when nothing was heard
+	// from the client for that long, and bounds the wait for hello;
+	// 2·HeartbeatInterval + 5 s by default.
+	HeartbeatTimeout time.Duration
+	// WriteTimeout bounds every WebSocket write; 10 s by default.
+	WriteTimeout time.Duration
+	// SendQueue is the number of messages queued per connection; a
+	// connection whose queue is full is closed with 4002. 1024 by default.
+	SendQueue int
+	// SubscribeBuffer is the number of events held for one subscription
+	// while its snapshot or replay is sent; overflow closes with 4002.
+	// 4096 by default.
+	SubscribeBuffer int
+	// OriginPatterns lists extra allowed WebSocket origins (host patterns of
+	// path.Match, or scheme://host patterns). The request's own host is
+	// always allowed; a handshake from any other origin gets 403.
+	OriginPatterns []string
+
+	// Authenticate runs first on every REST request. It returns the context
+	// the request continues with (carrying the caller's identity for the
+	// Authorize hooks), or an error: ErrUnauthorized (or anything else) gives
+	// 401. Nil allows everyone.
+	Authenticate func(r *http.Request) (context.Context, error)
+	// AuthenticateWS checks a WebSocket hello; an error closes with 4001
+	// before any data is sent. Nil allows everyone.
+	AuthenticateWS func(r *http.Request, hello wire.Hello) (context.Context, error)
+}
+
+func (o Options) withDefaults() Options {
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Bus == nil {
+		o.Bus = &LocalBus{}
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	def(&o.PageSize, 500)
+	def(&o.MaxPageSize, 1000)
+	if o.PageSize > o.MaxPageSize {
+		o.PageSize = o.MaxPageSize
+	}
+	def(&o.Retention, 10000)
+	def(&o.ResponseRetention, 32)
+	def(&o.MaxBatch, 64)
+	def(&o.MaxMsg, wire.DefaultMaxMsg)
+	if o.MaxMsg < wire.MinMaxMsg {
+		o.MaxMsg = wire.MinMaxMsg
+	}
+	if o.HeartbeatInterval <= 0 {
+		o.HeartbeatInterval = 15 * time.Second
+	}
+	if o.HeartbeatTimeout <= 0 {
+		o.HeartbeatTimeout = 2*o.HeartbeatInterval + 5*time.Second
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	def(&o.SendQueue, 1024)
+	def(&o.SubscribeBuffer, 4096)
+	return o
+}
+
+// A Server serves the REST API and the WebSocket stream of PROTOCOL.md for
+// the entities registered on it. Create it with New, register entities with
+// Register before serving, mount Handler, and call Shutdown when done.
+type Server struct {
+	store Store
+	opts  Options
+	log   *slog.Logger
+
+	mu       sync.RWMutex
+	entities map[string]entityOps // by collection (= topic)
+	epochs   map[string]string    // by topic, fixed once the topic is created
+
+	mut       *mutator
+	hub       *hub
+	unsubBus  func()
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New returns a Server on store. It starts the goroutine that commits
+// mutations; Shutdown stops it.
+func New(store Store, opts Options) *Server {
+	opts = opts.withDefaults()
+	s := &Server{
+		store:    store,
+		opts:     opts,
+		log:      opts.Logger,
+		entities: make(map[string]entityOps),
+		epochs:   make(map[string]string),
+	}
+	s.hub = newHub(s)
+	s.unsubBus = opts.Bus.Subscribe(s.hub.publish)
+	s.mut = newMutator(s)
+	return s
+}
+
+// Shutdown stops the server gracefully: it closes every WebSocket with 1001
+// (going away: clients reconnect), waits for the connections to end, then
+// lets queued mutations commit and stops the committing goroutine. Mutations
+// submitted after Shutdown get 503. Stop the http.Server first so that
+// in-flight REST requests finish. Shutdown does not close the Store.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closeOnce.Do(func() {
+		s.unsubBus()
+		err1 := s.hub.close(ctx)
+		err2 := s.mut.close(ctx)
+		s.closeErr = errors.Join(err1, err2)
+	})
+	return s.closeErr
+}
+
+func (s *Server) entity(collection string) (entityOps, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e, ok := s.entities[collection]
+	return e, ok
+}
+
+func (s *Server) epoch(topic string) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.epochs[topic]
+}
+
+// addEntity registers e and creates its topic log on first start.
+func (s *Server) addEntity(e entityOps) error {
+	coll := e.collection()
+	if !wire.ValidCollection(coll) || coll == "ws" {
+		return fmt.Errorf("server: %q is not a valid collection name", coll)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.entities[coll]; dup {
+		return fmt.Errorf("server: collection %q registered twice", coll)
+	}
+	var st TopicState
+	err := s.store.Update(context.Background(), func(tx WriteTx) error {
+		var err error
+		st, err = tx.CreateTopic(context.Background(), coll, newEpoch())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("server: create topic %q: %w", coll, err)
+	}
+	s.entities[coll] = e
+	s.epochs[coll] = st.Epoch
+	return nil
+}
+
+// newEpoch returns a random epoch: 16 hex digits.
+func newEpoch() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,345 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tandemkit/tandem/pkg/wire"
+)
+
+// A session is one WebSocket connection: a reader goroutine (the one that
+// calls run) handling client messages and subscriptions, and a writer
+// goroutine draining the bounded queue, sending heartbeats and watching for
+// a silent client.
+type session struct {
+	h    *hub
+	conn wsConn
+	req  *http.Request
+
+	ctx    context.Context // cancelled by close
+	cancel context.CancelFunc
+	auth   context.Context // from AuthenticateWS
+	out    chan outMsg
+	tick   chan struct{}
+
+	subs         map[string]*subscription // reader goroutine only
+	lastHeard    atomic.Int64             // Clock UnixNano of the last client message
+	writingSince atomic.Int64             // Clock UnixNano when the current write began, 0 when idle
+	starting     atomic.Int32             // subscriptions sending their snapshot or replay
+
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+}
+
+func newSession(h *hub, conn wsConn, r *http.Request) *session {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &session{
+		h: h, conn: conn, req: r, ctx: ctx, cancel: cancel, auth: ctx,
+		out:  make(chan outMsg, h.s.opts.SendQueue),
+		tick: make(chan struct{}, 1),
+		subs: make(map[string]*subscription),
+	}
+	s.lastHeard.Store(h.s.opts.Clock.Now().UnixNano())
+	return s
+}
+
+// close ends the session with code: it stops the writer and sends the close
+// frame from its own goroutine, so that a caller (a publisher finding the
+// queue full) never waits on the connection. Only the first call counts.
+func (s *session) close(code wire.CloseCode, reason string) {
+	s.closeOnce.Do(func() {
+		s.cancel()
+		if len(reason) > 120 {
+			reason = reason[:120]
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			_ = s.conn.Close(code, reason)
+		}()
+	})
+}
+
+// abort ends the session without a close handshake: for a peer that stopped
+// reading, whose stuck write would also hold up the close frame.
+func (s *session) abort() {
+	s.closeOnce.Do(func() {
+		s.cancel()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			_ = s.conn.Abort()
+		}()
+	})
+}
+
+// offer queues m without blocking; a full queue closes the session with
+// 4002 and returns false.
+func (s *session) offer(m outMsg) bool {
+	select {
+	case s.out <- m:
+		return true
+	default:
+		s.close(wire.CloseSlowConsumer, "slow consumer")
+		return false
+	}
+}
+
+// send queues m, waiting for room; it returns false once the session closes.
+func (s *session) send(m outMsg) bool {
+	select {
+	case s.out <- m:
+		return true
+	case <-s.ctx.Done():
+		return false
+	}
+}
+
+func (s *session) run() {
+	defer s.wg.Wait()
+	defer func() {
+		for _, sub := range s.subs {
+			s.h.unregister(sub)
+		}
+	}()
+	if !s.handshake() {
+		return
+	}
+	s.wg.Add(1)
+	go s.writeLoop()
+	s.readLoop()
+	s.close(wire.CloseNormal, "")
+}
+
+// handshake waits for hello, authenticates and queues welcome.
+func (s *session) handshake() bool {
+	opts := &s.h.s.opts
+	stop := opts.Clock.AfterFunc(opts.HeartbeatTimeout, func() { s.close(wire.CloseProtocolError, "no hello in time") })
+	data, err := s.conn.Read(context.Background())
+	stop()
+	if err != nil {
+		s.closeForReadError(err)
+		return false
+	}
+	m, err := wire.DecodeClientMessage(data)
+	if err != nil {
+		s.close(wire.CloseProtocolError, err.Error())
+		return false
+	}
+	hello, ok := m.(wire.Hello)
+	if !ok {
+		s.close(wire.CloseProtocolError, "the first message must be hello")
+		return false
+	}
+	if opts.AuthenticateWS != nil {
+		ctx, err := opts.AuthenticateWS(s.req, hello)
+		if err != nil {
+			s.close(wire.CloseUnauthorized, "unauthorized")
+			return false
+		}
+		if ctx != nil {
+			s.auth = ctx
+		}
+	}
+	var lmid uint64
+	err = s.h.s.store.View(s.ctx, func(rt ReadTx) error {
+		var err error
+		lmid, err = rt.LastMutationID(s.ctx, hello.ClientID)
+		return err
+	})
+	if err != nil {
+		s.h.s.log.Error("welcome: reading lastMutationID", "err", err)
+		s.close(wire.CloseCode(1011), "internal error")
+		return false
+	}
+	welcome, err := wire.EncodeServerMessage(wire.Welcome{V: wire.Version, HbMs: int(opts.HeartbeatInterval.Milliseconds()), MaxMsg: opts.MaxMsg, LastMutationID: lmid})
+	if err != nil {
+		s.close(wire.CloseCode(1011), "internal error")
+		return false
+	}
+	s.lastHeard.Store(opts.Clock.Now().UnixNano())
+	return s.send(outMsg{data: welcome})
+}
+
+func (s *session) closeForReadError(err error) {
+	switch {
+	case errors.Is(err, errTooBig):
+		s.close(wire.CloseTooBig, "message over 32768 bytes")
+	case errors.Is(err, errBinary):
+		s.close(wire.CloseProtocolError, "binary messages are not part of the protocol")
+	default:
+		s.close(wire.CloseNormal, "")
+	}
+}
+
+func (s *session) readLoop() {
+	clock := s.h.s.opts.Clock
+	for s.ctx.Err() == nil {
+		data, err := s.conn.Read(context.Background())
+		if err != nil {
+			s.closeForReadError(err)
+			return
+		}
+		s.lastHeard.Store(clock.Now().UnixNano())
+		m, err := wire.DecodeClientMessage(data)
+		if err != nil {
+			s.close(wire.CloseProtocolError, err.Error())
+			return
+		}
+		switch m := m.(type) {
+		case wire.HB:
+		case wire.Hello:
+			s.close(wire.CloseProtocolError, "hello sent twice")
+			return
+		case wire.Sub:
+			s.subscribe(m)
+		case wire.Unsub:
+			if sub := s.subs[m.Topic]; sub != nil {
+				s.h.unregister(sub)
+				delete(s.subs, m.Topic)
+			}
+		}
+	}
+}
+
+func (s *session) writeLoop() {
+	defer s.wg.Done()
+	opts := &s.h.s.opts
+	arm := func() func() bool {
+		return opts.Clock.AfterFunc(opts.HeartbeatInterval, func() {
+			select {
+			case s.tick <- struct{}{}:
+			default:
+			}
+		})
+	}
+	stop := arm()
+	defer func() { stop() }()
+	stopWatch := s.watchWrites()
+	defer func() { stopWatch() }()
+	hb, _ := wire.EncodeServerMessage(wire.HB{})
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case m := <-s.out:
+			if m.sub != nil && !m.sub.active.Load() {
+				continue
+			}
+			if !s.write(m.data) {
+				return
+			}
+		case <-s.tick:
+			silent := opts.Clock.Now().UnixNano() - s.lastHeard.Load()
+			if silent > int64(opts.HeartbeatTimeout) && s.starting.Load() == 0 {
+				s.close(wire.CloseHeartbeat, "heartbeat timeout")
+				return
+			}
+			if !s.write(hb) {
+				return
+			}
+			stop = arm()
+		}
+	}
+}
+
+// write sends one message. Writes carry no context deadline: per-write
+// timers and contexts cost more than the write itself when one event fans
+// out to thousands of connections. watchWrites enforces the timeout instead.
+func (s *session) write(data []byte) bool {
+	clock := s.h.s.opts.Clock
+	s.writingSince.Store(clock.Now().UnixNano())
+	err := s.conn.Write(context.Background(), data)
+	s.writingSince.Store(0)
+	if err != nil {
+		if s.ctx.Err() == nil {
+			s.h.s.log.Info("websocket write failed", "err", err)
+		}
+		s.abort()
+		return false
+	}
+	return true
+}
+
+// watchWrites checks every WriteTimeout/4 whether the current write has
+// taken longer than WriteTimeout, and aborts the connection if so (a peer
+// that stopped reading). The returned func stops the watch.
+func (s *session) watchWrites() func() {
+	opts := &s.h.s.opts
+	period := opts.WriteTimeout / 4
+	var mu sync.Mutex
+	stopped := false
+	var stop func() bool
+	var check func()
+	check = func() {
+		if since := s.writingSince.Load(); since != 0 && opts.Clock.Now().UnixNano()-since > int64(opts.WriteTimeout) {
+			s.h.s.log.Info("websocket write timed out; aborting the connection")
+			s.abort()
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			stop = opts.Clock.AfterFunc(period, check)
+		}
+	}
+	mu.Lock()
+	stop = opts.Clock.AfterFunc(period, check)
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		stop()
+	}
+}
+
+// sendError queues a non-fatal error message about a topic.
+func (s *session) sendError(code, message, topic string) {
+	b, err := wire.EncodeServerMessage(wire.ErrorMessage{Code: code, Message: message, Topic: topic})
+	if err == nil {
+		s.offer(outMsg{data: b})
+	}
+}
+
+// subscribe starts (or restarts) a subscription: register first, then read
+// the snapshot or replay at a watermark, send it, then the held events newer
+// than the watermark, then live.
+func (s *session) subscribe(m wire.Sub) {
+	e, ok := s.h.s.entity(m.Topic)
+	if !ok {
+		s.sendError(wire.CodeNotFound, "unknown topic "+m.Topic, m.Topic)
+		return
+	}
+	if err := e.authorizeTopic(s.auth, m.Topic); err != nil {
+		s.sendError(wire.CodeForbidden, trimPrefix(err), m.Topic)
+		return
+	}
+	if old := s.subs[m.Topic]; old != nil {
+		s.h.unregister(old)
+	}
+	sub := &subscription{sess: s, topic: m.Topic}
+	sub.active.Store(true)
+	s.h.register(sub)
+	s.subs[m.Topic] = sub
+
+	s.starting.Add(1)
+	defer s.starting.Add(-1)
+	plan, err := s.h.s.startPlan(s.ctx, m.Topic, m.Since)
+	if err != nil {
+		if s.ctx.Err() == nil {
+			s.h.s.log.Error("subscribe: reading the store", "topic", m.Topic, "err", err)
+			s.close(wire.CloseCode(1011), "internal error")
+		}
+		return
+	}
+	for _, data := range plan.msgs {
+		if !s.send(outMsg{data: data, sub: sub}) {
+			return
+		}
+	}
+	sub.goLive(plan.watermark, plan.live)
+}

@@ -1,0 +1,472 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	_ "modernc.org/sqlite" // registers driver "sqlite"
+
+	"github.com/tandemkit/tandem/pkg/wire"
+)
+
+// SQLiteOptions configures OpenSQLite; the zero value gives the defaults.
+type SQLiteOptions struct {
+	// Readers is the number of read connections; 4 by default.
+	Readers int
+	// BusyTimeoutMs is how long a connection waits on a lock; 10000 by
+	// default.
+	BusyTimeoutMs int
+	// Synchronous is the PRAGMA synchronous level; "FULL" by default, which
+	// makes every commit durable. "NORMAL" is faster and may lose the last
+	// commits on power loss (never on a process crash).
+	Synchronous string
+}
+
+// SQLite is the embedded Store: one database file in WAL mode, one writer
+// connection and a pool of readers. Create it with OpenSQLite.
+type SQLite struct {
+	w, r   *sql.DB
+	mu     sync.Mutex // serializes Update; the writer pool has one connection anyway
+	stmts  map[string]*sql.Stmt
+	closed bool
+}
+
+const sqliteSchema = `
+CREATE TABLE IF NOT EXISTS topics (
+	topic TEXT PRIMARY KEY,
+	epoch TEXT NOT NULL,
+	seq   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entities (
+	collection TEXT NOT NULL,
+	id         TEXT NOT NULL,
+	version    INTEGER NOT NULL,
+	deleted    INTEGER NOT NULL,
+	data       TEXT,
+	PRIMARY KEY (collection, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+	topic       TEXT NOT NULL,
+	seq         INTEGER NOT NULL,
+	id          TEXT NOT NULL,
+	op          TEXT NOT NULL,
+	version     INTEGER NOT NULL,
+	data        TEXT,
+	client_id   TEXT NOT NULL,
+	mutation_id INTEGER NOT NULL,
+	ts          INTEGER NOT NULL,
+	PRIMARY KEY (topic, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS clients (
+	client_id        TEXT PRIMARY KEY,
+	last_mutation_id INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS responses (
+	client_id   TEXT NOT NULL,
+	mutation_id INTEGER NOT NULL,
+	status      INTEGER NOT NULL,
+	body        BLOB NOT NULL,
+	PRIMARY KEY (client_id, mutation_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idx (
+	collection TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	key        TEXT NOT NULL,
+	id         TEXT NOT NULL,
+	PRIMARY KEY (collection, name, key, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS idx_by_id ON idx (collection, name, id);
+`
+
+// Statement texts, prepared once on the writer connection.
+const (
+	qTopic     = `SELECT epoch, seq, COALESCE((SELECT MIN(seq) FROM events WHERE topic = ?1), 0) FROM topics WHERE topic = ?1`
+	qGet       = `SELECT version, deleted, data FROM entities WHERE collection = ? AND id = ?`
+	qList      = `SELECT id, version, deleted, data FROM entities WHERE collection = ? AND id > ? ORDER BY id LIMIT ?`
+	qListLive  = `SELECT id, version, deleted, data FROM entities WHERE collection = ? AND id > ? AND deleted = 0 ORDER BY id LIMIT ?`
+	qEvents    = `SELECT seq, id, op, version, data, client_id, mutation_id, ts FROM events WHERE topic = ? AND seq > ? ORDER BY seq LIMIT ?`
+	qLastMut   = `SELECT last_mutation_id FROM clients WHERE client_id = ?`
+	qLookup    = `SELECT id FROM idx WHERE collection = ? AND name = ? AND key = ? ORDER BY id`
+	qNewTopic  = `INSERT INTO topics (topic, epoch, seq) VALUES (?, ?, 0) ON CONFLICT (topic) DO NOTHING`
+	qNextSeq   = `UPDATE topics SET seq = seq + 1 WHERE topic = ? RETURNING seq`
+	qPut       = `INSERT INTO entities (collection, id, version, deleted, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT (collection, id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, data = excluded.data`
+	qAppend    = `INSERT INTO events (topic, seq, id, op, version, data, client_id, mutation_id, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qPrune     = `DELETE FROM events WHERE topic = ? AND seq <= ?`
+	qResponse  = `SELECT status, body FROM responses WHERE client_id = ? AND mutation_id = ?`
+	qSaveResp  = `INSERT INTO responses (client_id, mutation_id, status, body) VALUES (?, ?, ?, ?) ON CONFLICT (client_id, mutation_id) DO UPDATE SET status = excluded.status, body = excluded.body`
+	qSaveLMID  = `INSERT INTO clients (client_id, last_mutation_id) VALUES (?1, ?2) ON CONFLICT (client_id) DO UPDATE SET last_mutation_id = MAX(last_mutation_id, ?2)`
+	qPruneResp = `DELETE FROM responses WHERE client_id = ?1 AND mutation_id < (SELECT mutation_id FROM responses WHERE client_id = ?1 ORDER BY mutation_id DESC LIMIT 1 OFFSET ?2)`
+	qDelIndex  = `DELETE FROM idx WHERE collection = ? AND name = ? AND id = ?`
+	qAddIndex  = `INSERT INTO idx (collection, name, key, id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`
+)
+
+// OpenSQLite opens (creating on first use) the database file at path, in
+// WAL mode with durable commits, and creates the schema. Close it when done.
+func OpenSQLite(path string, opts SQLiteOptions) (*SQLite, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("server: sqlite path %q must be a plain file path", path)
+	}
+	if opts.Readers <= 0 {
+		opts.Readers = 4
+	}
+	if opts.BusyTimeoutMs <= 0 {
+		opts.BusyTimeoutMs = 10000
+	}
+	switch strings.ToUpper(opts.Synchronous) {
+	case "":
+		opts.Synchronous = "FULL"
+	case "FULL", "NORMAL", "EXTRA", "OFF":
+	default:
+		return nil, fmt.Errorf("server: sqlite synchronous %q is not FULL, NORMAL, EXTRA or OFF", opts.Synchronous)
+	}
+	common := fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=synchronous(%s)", opts.BusyTimeoutMs, opts.Synchronous)
+	w, err := sql.Open("sqlite", path+common+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("server: open sqlite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if _, err := w.Exec(sqliteSchema); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("server: create sqlite schema in %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", path+common+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("server: open sqlite %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(opts.Readers)
+	r.SetMaxIdleConns(opts.Readers)
+	s := &SQLite{w: w, r: r, stmts: make(map[string]*sql.Stmt)}
+	for _, q := range []string{qTopic, qGet, qList, qListLive, qEvents, qLastMut, qLookup, qNewTopic, qNextSeq, qPut, qAppend, qPrune, qResponse, qSaveResp, qSaveLMID, qPruneResp, qDelIndex, qAddIndex} {
+		st, err := w.Prepare(q)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("server: prepare %q: %w", q, err)
+		}
+		s.stmts[q] = st
+	}
+	return s, nil
+}
+
+// Close closes both connection pools. It waits for nothing: callers stop
+// using the store first.
+func (s *SQLite) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	return errors.Join(s.w.Close(), s.r.Close())
+}
+
+// View implements Store.
+func (s *SQLite) View(ctx context.Context, fn func(ReadTx) error) error {
+	tx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrapErr("begin read", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only
+	return fn(&sqliteTx{tx: tx})
+}
+
+// Update implements Store.
+func (s *SQLite) Update(ctx context.Context, fn func(WriteTx) error) (err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrStoreClosed
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrapErr("begin write", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			tx.Rollback() //nolint:errcheck // already failing
+		}
+	}()
+	if err := fn(&sqliteTx{tx: tx, stmts: s.stmts}); err != nil {
+		return err
+	}
+	done = true
+	if err := tx.Commit(); err != nil {
+		return s.wrapErr("commit", err)
+	}
+	return nil
+}
+
+func (s *SQLite) wrapErr(what string, err error) error {
+	return fmt.Errorf("server: sqlite %s: %w", what, err)
+}
+
+// sqliteTx implements WriteTx over one *sql.Tx. stmts is nil for reads: read
+// transactions run on the reader pool, where the writer's prepared
+// statements do not live.
+type sqliteTx struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (t *sqliteTx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if st, ok := t.stmts[q]; ok {
+		return t.tx.StmtContext(ctx, st)
+	}
+	return nil
+}
+
+func (t *sqliteTx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, q, args...)
+}
+
+func (t *sqliteTx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, q, args...)
+}
+
+func (t *sqliteTx) exec(ctx context.Context, q string, args ...any) error {
+	var err error
+	if st := t.stmt(ctx, q); st != nil {
+		_, err = st.ExecContext(ctx, args...)
+	} else {
+		_, err = t.tx.ExecContext(ctx, q, args...)
+	}
+	if err != nil {
+		return fmt.Errorf("server: sqlite: %w", err)
+	}
+	return nil
+}
+
+func noRows(err error) (bool, error) {
+	if errors.Is(err, sql.ErrNoRows) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("server: sqlite: %w", err)
+	}
+	return false, nil
+}
+
+func (t *sqliteTx) Topic(ctx context.Context, topic string) (TopicState, bool, error) {
+	var st TopicState
+	var seq, min int64
+	none, err := noRows(t.queryRow(ctx, qTopic, topic).Scan(&st.Epoch, &seq, &min))
+	if none || err != nil {
+		return TopicState{}, false, err
+	}
+	st.Seq, st.MinSeq = uint64(seq), uint64(min)
+	return st, true, nil
+}
+
+func (t *sqliteTx) Get(ctx context.Context, collection, id string) (Record, bool, error) {
+	rec := Record{Collection: collection, ID: id}
+	var version int64
+	var data sql.NullString
+	none, err := noRows(t.queryRow(ctx, qGet, collection, id).Scan(&version, &rec.Deleted, &data))
+	if none || err != nil {
+		return Record{}, false, err
+	}
+	rec.Version = uint64(version)
+	if data.Valid && !rec.Deleted {
+		rec.Data = []byte(data.String)
+	}
+	return rec, true, nil
+}
+
+func (t *sqliteTx) List(ctx context.Context, collection, afterID string, limit int, withDeleted bool) ([]Record, error) {
+	q := qListLive
+	if withDeleted {
+		q = qList
+	}
+	rows, err := t.query(ctx, q, collection, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("server: sqlite list: %w", err)
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		rec := Record{Collection: collection}
+		var version int64
+		var data sql.NullString
+		if err := rows.Scan(&rec.ID, &version, &rec.Deleted, &data); err != nil {
+			return nil, fmt.Errorf("server: sqlite list: %w", err)
+		}
+		rec.Version = uint64(version)
+		if data.Valid && !rec.Deleted {
+			rec.Data = []byte(data.String)
+		}
+		out = append(out, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("server: sqlite list: %w", err)
+	}
+	return out, nil
+}
+
+func (t *sqliteTx) Events(ctx context.Context, topic string, afterSeq uint64, limit int) ([]EventRecord, error) {
+	rows, err := t.query(ctx, qEvents, topic, int64(afterSeq), limit)
+	if err != nil {
+		return nil, fmt.Errorf("server: sqlite events: %w", err)
+	}
+	defer rows.Close()
+	var out []EventRecord
+	for rows.Next() {
+		ev := EventRecord{Topic: topic}
+		var seq, version, mid int64
+		var data sql.NullString
+		var op string
+		if err := rows.Scan(&seq, &ev.ID, &op, &version, &data, &ev.ClientID, &mid, &ev.TS); err != nil {
+			return nil, fmt.Errorf("server: sqlite events: %w", err)
+		}
+		ev.Seq, ev.Version, ev.MutationID = uint64(seq), uint64(version), uint64(mid)
+		ev.Op = opOf(op)
+		if data.Valid {
+			ev.Data = []byte(data.String)
+		}
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("server: sqlite events: %w", err)
+	}
+	return out, nil
+}
+
+func (t *sqliteTx) LastMutationID(ctx context.Context, clientID string) (uint64, error) {
+	var n int64
+	none, err := noRows(t.queryRow(ctx, qLastMut, clientID).Scan(&n))
+	if none || err != nil {
+		return 0, err
+	}
+	return uint64(n), nil
+}
+
+func (t *sqliteTx) Lookup(ctx context.Context, collection, index, key string) ([]string, error) {
+	rows, err := t.query(ctx, qLookup, collection, index, key)
+	if err != nil {
+		return nil, fmt.Errorf("server: sqlite lookup: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("server: sqlite lookup: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("server: sqlite lookup: %w", err)
+	}
+	return ids, nil
+}
+
+func (t *sqliteTx) CreateTopic(ctx context.Context, topic, epoch string) (TopicState, error) {
+	if err := t.exec(ctx, qNewTopic, topic, epoch); err != nil {
+		return TopicState{}, err
+	}
+	st, _, err := t.Topic(ctx, topic)
+	return st, err
+}
+
+func (t *sqliteTx) NextSeq(ctx context.Context, topic string) (uint64, error) {
+	var seq int64
+	none, err := noRows(t.queryRow(ctx, qNextSeq, topic).Scan(&seq))
+	if err != nil {
+		return 0, err
+	}
+	if none {
+		return 0, fmt.Errorf("%w %q", ErrNoTopic, topic)
+	}
+	return uint64(seq), nil
+}
+
+func (t *sqliteTx) Put(ctx context.Context, rec Record) error {
+	var data any
+	if !rec.Deleted {
+		data = string(rec.Data)
+	}
+	return t.exec(ctx, qPut, rec.Collection, rec.ID, int64(rec.Version), rec.Deleted, data)
+}
+
+func (t *sqliteTx) AppendEvent(ctx context.Context, ev EventRecord, keep int) error {
+	var data any
+	if ev.Data != nil {
+		data = string(ev.Data)
+	}
+	if err := t.exec(ctx, qAppend, ev.Topic, int64(ev.Seq), ev.ID, string(ev.Op), int64(ev.Version), data, ev.ClientID, int64(ev.MutationID), ev.TS); err != nil {
+		return err
+	}
+	if keep < 1 {
+		keep = 1
+	}
+	if ev.Seq > uint64(keep) {
+		return t.exec(ctx, qPrune, ev.Topic, int64(ev.Seq)-int64(keep))
+	}
+	return nil
+}
+
+func (t *sqliteTx) Response(ctx context.Context, clientID string, mutationID uint64) (StoredResponse, bool, error) {
+	var r StoredResponse
+	none, err := noRows(t.queryRow(ctx, qResponse, clientID, int64(mutationID)).Scan(&r.Status, &r.Body))
+	if none || err != nil {
+		return StoredResponse{}, false, err
+	}
+	return r, true, nil
+}
+
+func (t *sqliteTx) SaveResponse(ctx context.Context, clientID string, mutationID uint64, r StoredResponse, keep int) error {
+	if err := t.exec(ctx, qSaveResp, clientID, int64(mutationID), r.Status, r.Body); err != nil {
+		return err
+	}
+	if err := t.exec(ctx, qSaveLMID, clientID, int64(mutationID)); err != nil {
+		return err
+	}
+	if keep < 1 {
+		keep = 1
+	}
+	return t.exec(ctx, qPruneResp, clientID, keep-1)
+}
+
+func (t *sqliteTx) SetIndex(ctx context.Context, collection, index, id string, keys []string) error {
+	if err := t.exec(ctx, qDelIndex, collection, index, id); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := t.exec(ctx, qAddIndex, collection, index, k, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Savepoint names are generated by the server ("m1", "m2", ...), never from
+// input, so they are safe to splice into the statement.
+func (t *sqliteTx) Savepoint(ctx context.Context, name string) error {
+	return t.exec(ctx, "SAVEPOINT "+name)
+}
+
+func (t *sqliteTx) RollbackTo(ctx context.Context, name string) error {
+	return t.exec(ctx, "ROLLBACK TO "+name)
+}
+
+func (t *sqliteTx) Release(ctx context.Context, name string) error {
+	return t.exec(ctx, "RELEASE "+name)
+}
+
+func opOf(s string) wire.Op { return wire.Op(s) }

@@ -1,0 +1,129 @@
+package server
+
+import (
+	"context"
+	"errors"
+
+	"github.com/tandemkit/tandem/pkg/wire"
+)
+
+// A Store persists entities, the per-topic event log (the outbox), topic
+// epochs and seqs, and per-client mutation records. The server needs
+// nothing else from a database; SQLite (OpenSQLite) is the default and
+// PostgreSQL is meant to be a second implementation of the same interface.
+//
+// Contract for implementations:
+//   - Update runs fn in one read-write transaction and commits it when fn
+//     returns nil, durably: once Update returns nil the writes survive a
+//     crash. It rolls back when fn returns an error or panics.
+//   - Update transactions are serializable with respect to each other. The
+//     server additionally runs at most one Update at a time per Server, but
+//     several servers may share a store (SQLite: one writer at a time;
+//     PostgreSQL: SERIALIZABLE with retry, or a transaction-level lock).
+//   - View runs fn in a read-only transaction that sees one consistent
+//     snapshot of the store for all its reads.
+//   - Every method is safe for concurrent use; a ReadTx or WriteTx is used by
+//     one goroutine, only during the fn it was passed to.
+type Store interface {
+	View(ctx context.Context, fn func(ReadTx) error) error
+	Update(ctx context.Context, fn func(WriteTx) error) error
+	Close() error
+}
+
+// A Record is one stored entity: a live object (Data is its JSON object) or
+// a tombstone (Deleted, Data nil). Version is the seq of the event that last
+// changed it.
+type Record struct {
+	Collection string
+	ID         string
+	Version    uint64
+	Deleted    bool
+	Data       []byte
+}
+
+// An EventRecord is one outbox row: one change of one entity. Prev is always
+// Seq-1. ClientID is "" (and MutationID 0) when the change had no client
+// mutation as its origin. TS is the commit time in Unix milliseconds.
+type EventRecord struct {
+	Topic      string
+	Seq        uint64
+	ID         string
+	Op         wire.Op
+	Version    uint64
+	Data       []byte
+	ClientID   string
+	MutationID uint64
+	TS         int64
+}
+
+// A TopicState is the head of one topic log. MinSeq is the seq of the oldest
+// event still retained, or 0 when the outbox holds none for the topic.
+type TopicState struct {
+	Epoch  string
+	Seq    uint64
+	MinSeq uint64
+}
+
+// A StoredResponse is the recorded answer to one (clientID, mutationID).
+type StoredResponse struct {
+	Status int
+	Body   []byte
+}
+
+// A ReadTx reads one consistent snapshot.
+type ReadTx interface {
+	// Topic returns the head of a topic log; found is false for an unknown
+	// topic.
+	Topic(ctx context.Context, topic string) (st TopicState, found bool, err error)
+	// Get returns one entity, live or tombstone.
+	Get(ctx context.Context, collection, id string) (rec Record, found bool, err error)
+	// List returns up to limit entities of a collection with id > afterID in
+	// id order; tombstones only when withDeleted.
+	List(ctx context.Context, collection, afterID string, limit int, withDeleted bool) ([]Record, error)
+	// Events returns up to limit events of a topic with seq > afterSeq in seq
+	// order.
+	Events(ctx context.Context, topic string, afterSeq uint64, limit int) ([]EventRecord, error)
+	// LastMutationID returns the highest mutationID of a client recorded as
+	// processed, or 0.
+	LastMutationID(ctx context.Context, clientID string) (uint64, error)
+	// Lookup returns, in id order, the ids of a collection's entities whose
+	// index holds key.
+	Lookup(ctx context.Context, collection, index, key string) ([]string, error)
+}
+
+// A WriteTx reads and writes inside one Update.
+type WriteTx interface {
+	ReadTx
+	// CreateTopic creates a topic log with the given epoch and seq 0 unless
+	// it exists, and returns its state either way.
+	CreateTopic(ctx context.Context, topic, epoch string) (TopicState, error)
+	// NextSeq increments a topic's seq and returns the new value. The topic
+	// must exist.
+	NextSeq(ctx context.Context, topic string) (uint64, error)
+	// Put inserts or replaces an entity.
+	Put(ctx context.Context, rec Record) error
+	// AppendEvent appends an event to its topic's outbox, then drops the
+	// topic's events with seq <= ev.Seq-keep (keep >= 1).
+	AppendEvent(ctx context.Context, ev EventRecord, keep int) error
+	// Response returns the stored answer to (clientID, mutationID).
+	Response(ctx context.Context, clientID string, mutationID uint64) (r StoredResponse, found bool, err error)
+	// SaveResponse stores the answer to (clientID, mutationID), raises the
+	// client's last mutationID to at least mutationID, and keeps only the
+	// client's keep most recent answers.
+	SaveResponse(ctx context.Context, clientID string, mutationID uint64, r StoredResponse, keep int) error
+	// SetIndex replaces the keys an entity has in one index of its
+	// collection; no keys removes it from the index.
+	SetIndex(ctx context.Context, collection, index, id string, keys []string) error
+	// Savepoint, RollbackTo and Release bracket one mutation inside a
+	// batched transaction: RollbackTo undoes everything since the savepoint
+	// of that name, Release forgets the savepoint.
+	Savepoint(ctx context.Context, name string) error
+	RollbackTo(ctx context.Context, name string) error
+	Release(ctx context.Context, name string) error
+}
+
+// ErrStoreClosed is returned by a Store after Close.
+var ErrStoreClosed = errors.New("server: store closed")
+
+// ErrNoTopic is returned by NextSeq for a topic that was never created.
+var ErrNoTopic = errors.New("server: unknown topic")
