@@ -10,9 +10,11 @@ WASM_EXEC_DIR := $(shell $(GO) env GOROOT)/lib/wasm
 export PATH := $(WASM_EXEC_DIR):$(PATH)
 
 # Packages that ship to the browser: vetted and tested again under GOOS=js.
-BROWSER_PKGS := $(foreach d,state cache wire form store sync,$(if $(wildcard pkg/$(d)/*.go),./pkg/$(d)/...))
+BROWSER_PKGS := $(foreach d,state cache wire form store sync,$(if $(wildcard pkg/$(d)/*.go),./pkg/$(d)/...)) ./examples/todo/model
 
-.PHONY: all test deps vet test-native test-wasm bench bench-state run clean
+ADDR ?= 127.0.0.1:8080
+
+.PHONY: all test deps vet test-native test-wasm bench bench-state bench-server fuzz precompress run clean
 
 all: test
 
@@ -43,10 +45,29 @@ bench:
 bench-state:
 	$(GO) run ./bench/cmd/benchstate -out bench/state.json $(if $(JS),-js $(JS))
 
-## run: build the WASM app and serve the demo on 127.0.0.1:8080.
-run:
-	@echo "make run: the demo server arrives with issue 4 (pkg/server, cmd/server)"
-	@echo "and the app with the UI issue; until then there is nothing to serve."
+## bench-server: mutations per second on SQLite; one event fanned out to 1,000 WebSocket subscribers.
+bench-server:
+	$(GO) test -run '^$$' -bench Mutations -benchtime 3s ./pkg/server
+	$(GO) test -run '^$$' -bench Fanout -benchtime 300x -count 3 ./pkg/server
+
+## fuzz: run every decoder's fuzz target for a while (by hand; the seed corpora run in make test).
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for f in FuzzDecodeClientMessage FuzzDecodeServerMessage FuzzDecodeItem FuzzDecodeSnapshotPage \
+		FuzzDecodeMutationResponse FuzzDecodeDeleteResponse FuzzDecodeErrorResponse FuzzParseHeaders; do \
+		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./pkg/wire; done
+	@set -e; for f in FuzzParseCreate FuzzParsePatch FuzzDecodeCursor FuzzMutationHeaders; do \
+		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./pkg/server; done
+	@set -e; for f in FuzzKeyHash FuzzDecodeJSON; do \
+		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./pkg/cache; done
+
+## precompress: brotli and gzip variants of the static files, served when the browser accepts them.
+precompress:
+	$(GO) run ./cmd/precompress web
+
+## run: build the WASM app and serve the demo (embedded SQLite in tandem.db) on $(ADDR).
+run: precompress
+	$(GO) run ./cmd/server -addr $(ADDR)
 
 clean:
-	rm -rf bin
+	rm -rf bin web/*.br web/*.gz

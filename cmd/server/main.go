@@ -33,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tandemkit/tandem/examples/todo/backend"
 	"github.com/tandemkit/tandem/pkg/server"
 )
 
@@ -111,7 +112,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	defer store.Close()
 
 	api := server.New(store, server.Options{Logger: log, OriginPatterns: cfg.origins})
-	if err := registerDemo(api); err != nil {
+	if err := backend.Register(api); err != nil {
 		return err
 	}
 	static, err := newStaticFiles(cfg.web)

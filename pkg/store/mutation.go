@@ -101,7 +101,17 @@ func (m *Mutation[F, ID, UI]) prepare(op Op[ID, UI]) (*outItem, *pendingOp[UI], 
 	e := c.ents[op.id]
 	switch op.kind {
 	case opCreate:
-		body, err := c.encode(op.value)
+		fields := op.fields
+		if len(fields) == 0 && m.schema != nil {
+			fields = m.schema.Names()
+		}
+		var body json.RawMessage
+		var err error
+		if len(fields) > 0 {
+			body, err = pickFields(c.encode, op.value, append([]string{"id"}, fields...), false)
+		} else {
+			body, err = c.encode(op.value)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -115,7 +125,7 @@ func (m *Mutation[F, ID, UI]) prepare(op Op[ID, UI]) (*outItem, *pendingOp[UI], 
 		}
 		v := e.vis
 		op.apply(&v)
-		body, err := pickFields(c.encode, v, op.fields)
+		body, err := pickFields(c.encode, v, op.fields, true)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -131,8 +141,11 @@ func (m *Mutation[F, ID, UI]) prepare(op Op[ID, UI]) (*outItem, *pendingOp[UI], 
 	return it, pop, nil
 }
 
-// pickFields encodes v and keeps the named fields: the body of a PATCH.
-func pickFields[UI any](encode func(UI) ([]byte, error), v UI, fields []string) (json.RawMessage, error) {
+// pickFields encodes v and keeps the named fields: the body of a create or a
+// PATCH. A field the encoding omits (omitempty) is an error for a PATCH,
+// which must say the new value, and skipped for a create, whose absent
+// fields take the server's defaults.
+func pickFields[UI any](encode func(UI) ([]byte, error), v UI, fields []string, all bool) (json.RawMessage, error) {
 	b, err := encode(v)
 	if err != nil {
 		return nil, err
@@ -145,7 +158,10 @@ func pickFields[UI any](encode func(UI) ([]byte, error), v UI, fields []string) 
 	for _, f := range fields {
 		raw, ok := obj[f]
 		if !ok {
-			return nil, fmt.Errorf("store: %q is not a field of the encoded object", f)
+			if !all {
+				continue
+			}
+			return nil, fmt.Errorf("store: %q is not a field of the encoded object (omitempty cannot say a zero value)", f)
 		}
 		out[f] = raw
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/tandemkit/tandem/cmd/server/model"
+	"github.com/tandemkit/tandem/examples/todo/model"
 )
 
 func TestForms(t *testing.T) {

@@ -1,9 +1,6 @@
 // Package model holds the demo's entity types and their mutation forms: the
 // same schemas validate in the browser (inline errors) and on the server
 // (422). It imports only pkg/form so that it can ship to the browser.
-//
-// It lives under cmd/server until the demo app of a later issue gives it a
-// home shared by the app and the server.
 package model
 
 import (

@@ -1,16 +1,20 @@
-package main
+// Package backend registers the demo's entities — lists and todos, with
+// their forms and the rules only a server can check — on a pkg/server
+// Server. cmd/server uses it, and so do the end-to-end tests of the client
+// packages.
+package backend
 
 import (
 	"context"
 	"strings"
 
-	"github.com/tandemkit/tandem/cmd/server/model"
+	"github.com/tandemkit/tandem/examples/todo/model"
 	"github.com/tandemkit/tandem/pkg/form"
 	"github.com/tandemkit/tandem/pkg/server"
 )
 
-// registerDemo registers the demo's lists and todos on s.
-func registerDemo(s *server.Server) error {
+// Register registers the demo's lists and todos on s.
+func Register(s *server.Server) error {
 	err := server.Register(s, server.Entity[model.List]{
 		Collection: model.Lists,
 		ID:         func(l *model.List) *string { return &l.ID },
