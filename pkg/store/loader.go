@@ -130,20 +130,30 @@ func (e *HTTPError) Error() string {
 // the network: call it from a goroutine other than the graph's; the result
 // is applied on the graph's goroutine.
 func (c *Collection[ID, UI]) Refetch(ctx context.Context, id ID) error {
-	u := fmt.Sprintf("%s/%s/%s", c.s.baseURL, url.PathEscape(c.name), url.PathEscape(string(id)))
-	body, err := c.s.get(ctx, u)
-	var item wire.Item
-	var he *HTTPError
-	switch {
-	case err == nil:
-		if item, err = wire.DecodeItem(body); err != nil {
-			return fmt.Errorf("store: %s/%s: %w", c.name, string(id), err)
-		}
-	case errors.As(err, &he) && he.Status == 404 && he.Body != nil && he.Body.Current != nil:
-		item = *he.Body.Current // a tombstone
-	default:
+	item, err := c.FetchItem(ctx, string(id))
+	if err != nil {
 		return err
 	}
 	c.g.Schedule(func() { c.ApplyItems(item) })
 	return nil
+}
+
+// FetchItem reads entity id from the server without applying it: the
+// object, or its tombstone if it was deleted. It blocks on the network and
+// may be called from any goroutine.
+func (c *Collection[ID, UI]) FetchItem(ctx context.Context, id string) (wire.Item, error) {
+	u := fmt.Sprintf("%s/%s/%s", c.s.baseURL, url.PathEscape(c.name), url.PathEscape(id))
+	body, err := c.s.get(ctx, u)
+	var he *HTTPError
+	switch {
+	case err == nil:
+		item, err := wire.DecodeItem(body)
+		if err != nil {
+			return wire.Item{}, fmt.Errorf("store: %s/%s: %w", c.name, id, err)
+		}
+		return item, nil
+	case errors.As(err, &he) && he.Status == 404 && he.Body != nil && he.Body.Current != nil && he.Body.Current.ID == id:
+		return *he.Body.Current, nil // a tombstone
+	}
+	return wire.Item{}, err
 }

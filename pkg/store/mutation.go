@@ -150,22 +150,14 @@ func pickFields[UI any](encode func(UI) ([]byte, error), v UI, fields []string, 
 	if err != nil {
 		return nil, err
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(b, &obj); err != nil {
-		return nil, fmt.Errorf("store: the encoded object is not a JSON object: %w", err)
+	out, missing, err := pickJSON(b, fields)
+	if err != nil {
+		return nil, err
 	}
-	out := make(map[string]json.RawMessage, len(fields))
-	for _, f := range fields {
-		raw, ok := obj[f]
-		if !ok {
-			if !all {
-				continue
-			}
-			return nil, fmt.Errorf("store: %q is not a field of the encoded object (omitempty cannot say a zero value)", f)
-		}
-		out[f] = raw
+	if len(missing) > 0 && all {
+		return nil, fmt.Errorf("store: %q is not a field of the encoded object (omitempty cannot say a zero value)", missing[0])
 	}
-	return json.Marshal(out)
+	return out, nil
 }
 
 // callBuild runs a build function, turning a panic into an error: a bug in

@@ -1,0 +1,546 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/tandemkit/tandem/pkg/state"
+	"github.com/tandemkit/tandem/pkg/store"
+	"github.com/tandemkit/tandem/pkg/wire"
+)
+
+// ConnState is where the realtime connection stands, for the UI.
+type ConnState uint8
+
+const (
+	// Offline: not connected; a reconnect is scheduled (or Stop was called).
+	Offline ConnState = iota + 1
+	// Connecting: dialing, or waiting for welcome.
+	Connecting
+	// Resyncing: connected; some topic is catching up (replay or snapshot).
+	Resyncing
+	// Live: connected and every topic is live.
+	Live
+)
+
+func (s ConnState) String() string {
+	switch s {
+	case Offline:
+		return "offline"
+	case Connecting:
+		return "connecting"
+	case Resyncing:
+		return "resyncing"
+	case Live:
+		return "live"
+	}
+	return "unknown"
+}
+
+// A Collection is what the reconciler needs of a store.Collection; every
+// *store.Collection is one.
+type Collection interface {
+	Name() string
+	ApplyItems(items ...wire.Item)
+	Replace(items []wire.Item, epoch string, seq uint64, reset bool)
+	Cursor() wire.Cursor
+	SetCursor(wire.Cursor)
+	FetchItem(ctx context.Context, id string) (wire.Item, error)
+}
+
+// A Clock tells the time and runs functions later; cache.SystemClock() and
+// cachetest.Clock are Clocks.
+type Clock interface {
+	Now() time.Time
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
+}
+
+// An OnlineSource says whether the network is reachable and when that
+// changes; cache.BrowserOnline() and cache.OnlineManager are sources.
+type OnlineSource interface {
+	Online() bool
+	Subscribe(listener func()) (unsubscribe func())
+}
+
+// Options configure a Client. Every zero value has a stated default.
+type Options struct {
+	// Store is the client runtime whose collections the reconciler keeps
+	// in sync, and whose clientID it says hello with. Required.
+	Store *store.Store
+	// URL is the WebSocket endpoint, e.g. "ws://127.0.0.1:8080/api/ws".
+	// Required.
+	URL string
+	// Dial opens connections; WebSocket() by default.
+	Dial Dialer
+	// Clock times heartbeats and reconnects; the system clock by default.
+	Clock Clock
+	// Token returns the hello token (authentication); none by default.
+	Token func() string
+	// ReconnectBase and ReconnectCap bound the delay before reconnect
+	// attempt n: uniformly random in [0, min(cap, base·2^n)] (full jitter);
+	// 250 ms and 30 s by default (PROTOCOL.md §4).
+	ReconnectBase, ReconnectCap time.Duration
+	// StableAfter is how long a connection must last for the attempt count
+	// to reset; 30 s by default.
+	StableAfter time.Duration
+	// HeartbeatGrace is added to twice the server's hbMs before silence
+	// counts as a dead connection (closed with 4000); 1 s by default.
+	HeartbeatGrace time.Duration
+	// DialTimeout bounds a dial and the wait for welcome; 10 s by default.
+	DialTimeout time.Duration
+	// SubscribeTimeout bounds how long a topic may take to become live
+	// before the connection is considered broken; 60 s by default.
+	SubscribeTimeout time.Duration
+	// Seed seeds the reconnect jitter; random by default. Tests set it.
+	Seed uint64
+	// Online, if set, pauses reconnect attempts while offline and
+	// reconnects at once when the network comes back.
+	Online OnlineSource
+	// OnEvent is called, on the graph's goroutine, after each event is
+	// applied: the bridge to caches that hold the entity (see
+	// store.InvalidateOnEvent).
+	OnEvent func(ev wire.Event)
+	// OnError receives what goes wrong: protocol errors, refused
+	// subscriptions, failed fetches. Dropped by default.
+	OnError func(error)
+}
+
+// A Client is the realtime reconciler of one store (PROTOCOL.md §3–§4): one
+// connection, a subscription per collection with its cursor, duplicate and
+// gap detection, resync of a single topic, snapshots applied atomically,
+// echoes of this client's mutations confirming them, and reconnects with
+// backoff that resume where they stopped.
+//
+// A Client belongs to the store's graph goroutine: call its methods there.
+// Connections read and write on their own goroutines and hand every message
+// to the graph through Graph.Schedule.
+type Client struct {
+	s     *store.Store
+	g     *state.Graph
+	opts  Options
+	rng   *rand.Rand
+	state *state.Signal[ConnState]
+
+	topics map[string]*topic
+	order  []string // topic names in Add order
+
+	running  bool
+	gen      uint64 // connection generation; messages of older ones are ignored
+	conn     Conn
+	out      chan []byte // to the writer goroutine of conn
+	attempt  int
+	timer    func() bool // the pending reconnect, dial or watchdog timer
+	stable   func() bool
+	hbMs     int
+	maxMsg   int
+	heard    time.Time
+	unOnline func()
+}
+
+// New returns a stopped Client; Add collections, then Start.
+func New(opts Options) (*Client, error) {
+	if opts.Store == nil || opts.URL == "" {
+		return nil, errors.New("sync: Options.Store and Options.URL are required")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&opts.ReconnectBase, 250*time.Millisecond)
+	def(&opts.ReconnectCap, 30*time.Second)
+	def(&opts.StableAfter, 30*time.Second)
+	def(&opts.HeartbeatGrace, time.Second)
+	def(&opts.DialTimeout, 10*time.Second)
+	def(&opts.SubscribeTimeout, 60*time.Second)
+	if opts.Dial == nil {
+		opts.Dial = WebSocket()
+	}
+	if opts.Clock == nil {
+		opts.Clock = systemClock{}
+	}
+	seed := opts.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	g := opts.Store.Graph()
+	return &Client{
+		s:      opts.Store,
+		g:      g,
+		opts:   opts,
+		rng:    rand.New(rand.NewPCG(seed, seed+1)),
+		state:  state.NewSignal(g, Offline),
+		topics: map[string]*topic{},
+		maxMsg: wire.DefaultMaxMsg,
+	}, nil
+}
+
+// Add keeps coll in sync: its topic is its name. Collections added while
+// connected subscribe at once.
+func (c *Client) Add(coll Collection) error {
+	name := coll.Name()
+	if !wire.ValidTopic(name) {
+		return fmt.Errorf("sync: invalid topic %q", name)
+	}
+	if _, dup := c.topics[name]; dup {
+		return fmt.Errorf("sync: topic %q added twice", name)
+	}
+	t := &topic{c: c, name: name, coll: coll}
+	c.topics[name] = t
+	c.order = append(c.order, name)
+	if c.conn != nil && c.hbMs > 0 {
+		t.subscribe()
+		c.updateState()
+	}
+	return nil
+}
+
+// State returns, tracked, where the connection stands.
+func (c *Client) State() ConnState { return c.state.Get() }
+
+// Start connects, and keeps reconnecting until Stop.
+func (c *Client) Start() {
+	if c.running {
+		return
+	}
+	c.running = true
+	if c.opts.Online != nil {
+		c.unOnline = c.opts.Online.Subscribe(func() { c.g.Schedule(c.onlineChanged) })
+	}
+	c.connect()
+}
+
+// Stop closes the connection with 1000 and stops reconnecting.
+func (c *Client) Stop() {
+	if !c.running {
+		return
+	}
+	c.running = false
+	if c.unOnline != nil {
+		c.unOnline()
+		c.unOnline = nil
+	}
+	c.drop(wire.CloseNormal, "stop")
+	c.stopTimers()
+	c.state.Set(Offline)
+}
+
+// Reconnect drops the current connection, if any, and connects at once,
+// resetting the backoff: for when the app knows the network is back.
+func (c *Client) Reconnect() {
+	if !c.running {
+		return
+	}
+	c.drop(wire.CloseNormal, "reconnect")
+	c.stopTimers()
+	c.attempt = 0
+	c.connect()
+}
+
+func (c *Client) onlineChanged() {
+	if !c.running {
+		return
+	}
+	if c.opts.Online.Online() && c.conn == nil {
+		c.stopTimers()
+		c.attempt = 0
+		c.connect()
+	}
+}
+
+func (c *Client) report(err error) {
+	if c.opts.OnError != nil && err != nil {
+		c.opts.OnError(err)
+	}
+}
+
+func (c *Client) stopTimers() {
+	if c.timer != nil {
+		c.timer()
+		c.timer = nil
+	}
+	if c.stable != nil {
+		c.stable()
+		c.stable = nil
+	}
+}
+
+// after runs fn on the graph's goroutine after d, unless the connection
+// generation has changed by then.
+func (c *Client) after(d time.Duration, fn func()) func() bool {
+	gen := c.gen
+	return c.opts.Clock.AfterFunc(d, func() {
+		c.g.Schedule(func() {
+			if gen == c.gen && c.running {
+				fn()
+			}
+		})
+	})
+}
+
+// connect dials a new connection.
+func (c *Client) connect() {
+	if c.opts.Online != nil && !c.opts.Online.Online() {
+		c.state.Set(Offline) // onlineChanged connects when the network is back
+		return
+	}
+	c.gen++
+	gen := c.gen
+	c.state.Set(Connecting)
+	ctx, cancel := context.WithCancel(context.Background())
+	c.timer = c.after(c.opts.DialTimeout, func() {
+		cancel()
+		c.fail(wire.CloseProtocolError, "no welcome in time")
+	})
+	dial, url := c.opts.Dial, c.opts.URL
+	go func() {
+		conn, err := dial(ctx, url)
+		c.g.Schedule(func() {
+			if gen != c.gen || !c.running {
+				if conn != nil {
+					_ = conn.Close(wire.CloseNormal, "superseded")
+				}
+				return
+			}
+			if err != nil {
+				cancel()
+				c.report(err)
+				c.retry()
+				return
+			}
+			c.opened(conn)
+		})
+	}()
+}
+
+// opened starts the reader and writer of a new connection and says hello.
+func (c *Client) opened(conn Conn) {
+	gen := c.gen
+	c.conn = conn
+	c.out = make(chan []byte, 256)
+	c.heard = c.opts.Clock.Now()
+	c.hbMs = 0
+	out := c.out
+	go func() {
+		for msg := range out {
+			if err := conn.Write(context.Background(), msg); err != nil {
+				return // the reader sees the failure too
+			}
+		}
+	}()
+	go func() {
+		for {
+			msg, err := conn.Read(context.Background())
+			if err != nil {
+				c.g.Schedule(func() {
+					if gen == c.gen {
+						c.lost(err)
+					}
+				})
+				return
+			}
+			c.g.Schedule(func() {
+				if gen == c.gen {
+					c.received(msg)
+				}
+			})
+		}
+	}()
+	token := ""
+	if c.opts.Token != nil {
+		token = c.opts.Token()
+	}
+	c.send(wire.Hello{V: wire.Version, ClientID: c.s.ClientID(), Token: token})
+}
+
+// send queues a message for the writer.
+func (c *Client) send(m wire.ClientMessage) {
+	if c.conn == nil {
+		return
+	}
+	b, err := wire.EncodeClientMessage(m)
+	if err != nil {
+		c.report(fmt.Errorf("sync: encoding %s: %w", m.Type(), err))
+		return
+	}
+	select {
+	case c.out <- b:
+	default:
+		c.fail(wire.CloseProtocolError, "send queue full")
+	}
+}
+
+// drop closes the current connection, if any, and forgets it.
+func (c *Client) drop(code wire.CloseCode, reason string) {
+	if c.conn == nil {
+		return
+	}
+	conn := c.conn
+	c.conn = nil
+	close(c.out)
+	c.out = nil
+	c.gen++
+	for _, t := range c.topics {
+		t.disconnected()
+	}
+	go func() { _ = conn.Close(code, reason) }() // may wait for the close handshake
+}
+
+// fail closes the connection with code and schedules a reconnect.
+func (c *Client) fail(code wire.CloseCode, reason string) {
+	c.report(fmt.Errorf("sync: closing with %d: %s", code, reason))
+	c.drop(code, reason)
+	c.retry()
+}
+
+// lost handles a connection that failed or was closed by the server.
+func (c *Client) lost(err error) {
+	c.drop(wire.CloseNormal, "read failed")
+	var ce *CloseError
+	if errors.As(err, &ce) && ce.Code == wire.CloseUnauthorized {
+		c.report(fmt.Errorf("sync: unauthorized: %w", err))
+	}
+	c.retry()
+}
+
+// retry schedules the next connect with full jitter.
+func (c *Client) retry() {
+	c.stopTimers()
+	c.state.Set(Offline)
+	if !c.running {
+		return
+	}
+	delay := ReconnectDelay(c.rng, c.opts.ReconnectBase, c.opts.ReconnectCap, c.attempt)
+	c.attempt++
+	c.timer = c.after(delay, c.connect)
+}
+
+// ReconnectDelay returns the delay before reconnect attempt n (from 0) that
+// a Client with base, cap and generator rng chooses: uniformly random in
+// [0, min(cap, base·2^n)].
+func ReconnectDelay(rng *rand.Rand, base, cap time.Duration, n int) time.Duration {
+	limit := cap
+	if n < 30 {
+		if d := base << n; d < limit {
+			limit = d
+		}
+	}
+	return time.Duration(rng.Int64N(int64(limit) + 1))
+}
+
+// watchdog fires when the server has been silent too long.
+func (c *Client) watchdog() {
+	if c.conn == nil || c.hbMs == 0 {
+		return
+	}
+	limit := 2*time.Duration(c.hbMs)*time.Millisecond + c.opts.HeartbeatGrace
+	if silent := c.opts.Clock.Now().Sub(c.heard); silent >= limit {
+		c.fail(wire.CloseHeartbeat, "heartbeat timeout")
+		return
+	}
+	c.timer = c.after(limit-c.opts.Clock.Now().Sub(c.heard), c.watchdog)
+}
+
+// received handles one message from the server.
+func (c *Client) received(b []byte) {
+	c.heard = c.opts.Clock.Now()
+	if len(b) > c.maxMsg {
+		c.fail(wire.CloseTooBig, fmt.Sprintf("message of %d bytes over maxMsg %d", len(b), c.maxMsg))
+		return
+	}
+	m, err := wire.DecodeServerMessage(b)
+	if err != nil {
+		c.fail(wire.CloseProtocolError, err.Error())
+		return
+	}
+	switch m := m.(type) {
+	case wire.Welcome:
+		c.welcome(m)
+	case wire.HB:
+		c.send(wire.HB{})
+	case wire.ErrorMessage:
+		c.report(fmt.Errorf("sync: server error %s: %s (topic %q)", m.Code, m.Message, m.Topic))
+		if t := c.topics[m.Topic]; t != nil {
+			t.refused()
+			c.updateState()
+		}
+	default:
+		if c.hbMs == 0 {
+			c.fail(wire.CloseProtocolError, "message before welcome")
+			return
+		}
+		name := topicOf(m)
+		t := c.topics[name]
+		if t == nil {
+			return // a topic we unsubscribed from or never asked for
+		}
+		t.handle(m)
+		c.updateState()
+	}
+}
+
+func topicOf(m wire.ServerMessage) string {
+	switch m := m.(type) {
+	case wire.Snapshot:
+		return m.Topic
+	case wire.Event:
+		return m.Topic
+	case wire.Resync:
+		return m.Topic
+	case wire.Live:
+		return m.Topic
+	}
+	return ""
+}
+
+// welcome starts the session: it acknowledges what the server processed
+// (B25), resubscribes every topic from its cursor (B22) and resumes the
+// outbox.
+func (c *Client) welcome(w wire.Welcome) {
+	if c.hbMs != 0 {
+		c.fail(wire.CloseProtocolError, "second welcome")
+		return
+	}
+	c.hbMs = w.HbMs
+	if c.hbMs <= 0 {
+		c.hbMs = 15000
+	}
+	c.maxMsg = w.MaxMsg
+	if c.maxMsg < wire.MinMaxMsg {
+		c.maxMsg = wire.DefaultMaxMsg
+	}
+	c.stopTimers()
+	c.s.Acknowledge(w.LastMutationID)
+	for _, name := range c.order {
+		c.topics[name].subscribe()
+	}
+	c.updateState()
+	c.timer = c.after(2*time.Duration(c.hbMs)*time.Millisecond+c.opts.HeartbeatGrace, c.watchdog)
+	c.stable = c.after(c.opts.StableAfter, func() { c.attempt = 0 })
+	c.s.Resume()
+}
+
+// updateState derives the connection state from the topics.
+func (c *Client) updateState() {
+	if c.conn == nil || c.hbMs == 0 {
+		return
+	}
+	for _, t := range c.topics {
+		if t.phase != phaseLive && t.phase != phaseRefused {
+			c.state.Set(Resyncing)
+			return
+		}
+	}
+	c.state.Set(Live)
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+func (systemClock) AfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
+}

@@ -1,0 +1,220 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tandemkit/tandem/pkg/wire"
+)
+
+// phase is where one topic's subscription stands (PROTOCOL.md §4:
+// Idle → Subscribing (buffer events) → Live; a gap or an epoch change moves
+// to Resyncing (buffer) and back to Live).
+type phase uint8
+
+const (
+	phaseIdle        phase = iota // not subscribed (disconnected)
+	phaseSubscribing              // sub sent; snapshot, replay or live expected
+	phaseLive                     // applying events as they come
+	phaseRefused                  // the server refused the subscription
+)
+
+// topic is one collection's subscription.
+type topic struct {
+	c     *Client
+	name  string
+	coll  Collection
+	phase phase
+	// replaying is true between a resync{replay} and live: events are the
+	// missing ones and apply at once, in order.
+	replaying bool
+	buf       []wire.Event // events held until live
+	parts     []wire.Item  // snapshot parts so far
+	nextPart  int
+	snap      wire.Cursor // the snapshot's epoch and watermark
+	deadline  func() bool // SubscribeTimeout
+}
+
+// subscribe asks for the topic from its cursor: replay if the server still
+// has the events, else a snapshot (B22).
+func (t *topic) subscribe() {
+	t.reset()
+	t.phase = phaseSubscribing
+	sub := wire.Sub{Topic: t.name}
+	if cur := t.coll.Cursor(); cur.Epoch != "" {
+		sub.Since = &cur
+	}
+	t.c.send(sub)
+	c := t.c
+	t.deadline = c.after(c.opts.SubscribeTimeout, func() {
+		if t.phase == phaseSubscribing {
+			c.fail(wire.CloseProtocolError, "topic "+t.name+" did not become live in time")
+		}
+	})
+}
+
+// reset forgets a subscription in progress; a snapshot not complete is
+// dropped whole, leaving the confirmed layer as it was (B20).
+func (t *topic) reset() {
+	t.phase = phaseIdle
+	t.replaying = false
+	t.buf = nil
+	t.parts = nil
+	t.nextPart = 0
+	t.snap = wire.Cursor{}
+	if t.deadline != nil {
+		t.deadline()
+		t.deadline = nil
+	}
+}
+
+func (t *topic) disconnected() { t.reset() }
+
+func (t *topic) refused() {
+	t.reset()
+	t.phase = phaseRefused
+}
+
+// resync starts the topic over from its cursor (B15: this topic only).
+func (t *topic) resync(why string) {
+	t.c.report(fmt.Errorf("sync: %s: resync: %s", t.name, why))
+	t.subscribe()
+}
+
+func (t *topic) handle(m wire.ServerMessage) {
+	if t.phase == phaseIdle || t.phase == phaseRefused {
+		return
+	}
+	switch m := m.(type) {
+	case wire.Resync:
+		if t.phase == phaseLive {
+			t.phase = phaseSubscribing // the server restarted this subscription
+		}
+		t.replaying = m.Mode == wire.ModeReplay
+		t.parts, t.nextPart = nil, 0
+	case wire.Snapshot:
+		t.snapshot(m)
+	case wire.Live:
+		t.live(m)
+	case wire.Event:
+		if t.phase == phaseLive || t.replaying {
+			t.event(m)
+			return
+		}
+		t.buf = append(t.buf, m)
+	}
+}
+
+// snapshot collects one part; the whole applies when the last arrives.
+func (t *topic) snapshot(m wire.Snapshot) {
+	if t.phase != phaseSubscribing || t.replaying {
+		t.resync("unexpected snapshot")
+		return
+	}
+	if m.Part != t.nextPart || m.Part > 0 && (m.Epoch != t.snap.Epoch || m.Seq != t.snap.Seq) {
+		t.resync(fmt.Sprintf("snapshot part %d out of order (want %d)", m.Part, t.nextPart))
+		return
+	}
+	if m.Part == 0 {
+		t.snap = wire.Cursor{Epoch: m.Epoch, Seq: m.Seq}
+	}
+	t.parts = append(t.parts, m.Items...)
+	t.nextPart++
+	if !m.Last {
+		return
+	}
+	cur := t.coll.Cursor()
+	reset := cur.Epoch != "" && cur.Epoch != m.Epoch
+	items := t.parts
+	t.parts = nil
+	s := t.c.s
+	s.Batch(func() { t.coll.Replace(items, m.Epoch, m.Seq, reset) })
+	for _, it := range items {
+		if it.Stale() {
+			t.fetch(it.ID)
+		}
+	}
+}
+
+// live ends the catch-up: buffered events after the watermark apply, in
+// order, and the topic goes live (B19).
+func (t *topic) live(m wire.Live) {
+	if t.phase != phaseSubscribing {
+		return
+	}
+	cur := t.coll.Cursor()
+	if cur.Epoch != m.Epoch || cur.Seq < m.Seq {
+		t.resync(fmt.Sprintf("live at %s/%d but the cursor is %s/%d", m.Epoch, m.Seq, cur.Epoch, cur.Seq))
+		return
+	}
+	t.phase = phaseLive
+	t.replaying = false
+	if t.deadline != nil {
+		t.deadline()
+		t.deadline = nil
+	}
+	buf := t.buf
+	t.buf = nil
+	for _, ev := range buf {
+		if t.phase != phaseLive {
+			return // a buffered event started a resync
+		}
+		t.event(ev)
+	}
+}
+
+// event applies one event by the rules of PROTOCOL.md §4.
+func (t *topic) event(ev wire.Event) {
+	cur := t.coll.Cursor()
+	if cur.Epoch != "" && ev.Epoch != cur.Epoch {
+		// B18: subscribing again from the old cursor makes the server send
+		// a snapshot, which replaces the confirmed layer with reset.
+		t.resync("epoch changed from " + cur.Epoch + " to " + ev.Epoch)
+		return
+	}
+	if ev.Seq <= cur.Seq {
+		return // B14: a duplicate
+	}
+	if ev.Prev != cur.Seq {
+		t.resync(fmt.Sprintf("gap: event %d follows %d, cursor at %d", ev.Seq, ev.Prev, cur.Seq))
+		return
+	}
+	s := t.c.s
+	s.Batch(func() {
+		switch ev.Op {
+		case wire.OpCreate, wire.OpUpdate:
+			t.coll.ApplyItems(wire.Item{ID: ev.ID, Version: ev.Version, Data: ev.Data})
+		case wire.OpDelete:
+			t.coll.ApplyItems(wire.Item{ID: ev.ID, Version: ev.Version, Deleted: true})
+		case wire.OpInvalidate:
+			t.fetch(ev.ID)
+		}
+		if ev.Origin != nil && ev.Origin.ClientID == s.ClientID() {
+			s.Acknowledge(ev.Origin.MutationID) // B3: the echo confirms
+		}
+		t.coll.SetCursor(wire.Cursor{Epoch: ev.Epoch, Seq: ev.Seq})
+	})
+	if t.c.opts.OnEvent != nil {
+		t.c.opts.OnEvent(ev)
+	}
+}
+
+// fetch reads one entity by id (an invalidate event, a stale snapshot item)
+// and applies it when it arrives.
+func (t *topic) fetch(id string) {
+	c := t.c
+	coll := t.coll
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		item, err := coll.FetchItem(ctx, id)
+		c.g.Schedule(func() {
+			if err != nil {
+				c.report(fmt.Errorf("sync: fetching %s/%s: %w", t.name, id, err))
+				return
+			}
+			c.s.Batch(func() { coll.ApplyItems(item) })
+		})
+	}()
+}
