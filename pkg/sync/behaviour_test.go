@@ -150,7 +150,7 @@ func TestB19_writesBetweenSnapshotAndLiveNeitherLostNorDoubled(t *testing.T) {
 			data, _ := json.Marshal(Todo{ID: "n", Title: strings.Repeat("+", n)})
 			return wire.Event{Topic: "todos", Epoch: "e1", Seq: seq, Prev: seq - 1, ID: "n", Op: wire.OpUpdate, Version: seq, Data: data, TS: 1}
 		}
-		r.send(srv, counter(5, 5))  // committed before the watermark: buffered, then dropped
+		r.send(srv, counter(5, 5)) // committed before the watermark: buffered, then dropped
 		r.send(srv, wire.Snapshot{Topic: "todos", Epoch: "e1", Seq: 5, Part: 0, Last: true, Items: []wire.Item{itm("n", "+++++", 5)}})
 		r.send(srv, counter(6, 6)) // committed after the snapshot read
 		r.send(srv, wire.Live{Topic: "todos", Epoch: "e1", Seq: 5})
@@ -288,7 +288,7 @@ func TestB25_welcomeAcknowledgesProcessedMutations(t *testing.T) {
 		_ = srv.Close(wire.CloseGoingAway, "")
 		r.settle()
 		r.clock.Advance(300 * time.Millisecond) // the reconnect, before the outbox's retry
-		r.connect(mutationID(call))            // the server had processed it
+		r.connect(mutationID(call))             // the server had processed it
 		assert.Equal(t, store.Succeeded, p.Status())
 		assert.Equal(t, 0, r.s.PendingCount())
 		r.clock.Advance(time.Minute)
