@@ -157,6 +157,18 @@ func (t *memTx) CreateTopic(ctx context.Context, topic, epoch string) (TopicStat
 	return st, err
 }
 
+func (t *memTx) ResetTopic(_ context.Context, topic, epoch string) error {
+	st, ok := t.m.topics[topic]
+	if !ok {
+		return fmt.Errorf("%w %q", ErrNoTopic, topic)
+	}
+	oldEpoch, oldEvents := st.Epoch, t.m.events[topic]
+	st.Epoch = epoch
+	delete(t.m.events, topic)
+	t.undo = append(t.undo, func() { st.Epoch, t.m.events[topic] = oldEpoch, oldEvents })
+	return nil
+}
+
 func (t *memTx) NextSeq(_ context.Context, topic string) (uint64, error) {
 	st, ok := t.m.topics[topic]
 	if !ok {

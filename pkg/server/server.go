@@ -208,6 +208,20 @@ func (s *Server) addEntity(e entityOps) error {
 	return nil
 }
 
+// ResetLog gives topic a new epoch and forgets its retained events: the
+// operator's recovery step when the log can no longer be trusted to serve
+// old cursors (restored from a backup, events lost). Entities and their
+// versions stay; every client resynchronises with a snapshot (PROTOCOL.md
+// §1, B18). Run it while no Server uses store: a Server reads epochs when
+// it starts.
+func ResetLog(ctx context.Context, store Store, topic string) error {
+	err := store.Update(ctx, func(tx WriteTx) error { return tx.ResetTopic(ctx, topic, newEpoch()) })
+	if err != nil {
+		return fmt.Errorf("server: reset log of %q: %w", topic, err)
+	}
+	return nil
+}
+
 // newEpoch returns a random epoch: 16 hex digits.
 func newEpoch() string {
 	var b [8]byte

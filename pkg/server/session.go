@@ -43,6 +43,11 @@ func newSession(h *hub, conn wsConn, r *http.Request) *session {
 		subs: make(map[string]*subscription),
 	}
 	s.lastHeard.Store(h.s.opts.Clock.Now().UnixNano())
+	// The closer's slot, counted now rather than in close: close may run
+	// on another goroutine while run waits, and a WaitGroup must not grow
+	// from zero concurrently with Wait. close or abort releases it, and run
+	// makes sure one of them is called.
+	s.wg.Add(1)
 	return s
 }
 
@@ -55,7 +60,6 @@ func (s *session) close(code wire.CloseCode, reason string) {
 		if len(reason) > 120 {
 			reason = reason[:120]
 		}
-		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			_ = s.conn.Close(code, reason)
@@ -68,7 +72,6 @@ func (s *session) close(code wire.CloseCode, reason string) {
 func (s *session) abort() {
 	s.closeOnce.Do(func() {
 		s.cancel()
-		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			_ = s.conn.Abort()
@@ -100,6 +103,7 @@ func (s *session) send(m outMsg) bool {
 
 func (s *session) run() {
 	defer s.wg.Wait()
+	defer s.close(wire.CloseNormal, "") // releases the closer's slot if nothing else did
 	defer func() {
 		for _, sub := range s.subs {
 			s.h.unregister(sub)

@@ -93,6 +93,8 @@ const (
 	qLookup    = `SELECT id FROM idx WHERE collection = ? AND name = ? AND key = ? ORDER BY id`
 	qNewTopic  = `INSERT INTO topics (topic, epoch, seq) VALUES (?, ?, 0) ON CONFLICT (topic) DO NOTHING`
 	qNextSeq   = `UPDATE topics SET seq = seq + 1 WHERE topic = ? RETURNING seq`
+	qSetEpoch  = `UPDATE topics SET epoch = ? WHERE topic = ? RETURNING seq`
+	qDropLog   = `DELETE FROM events WHERE topic = ?`
 	qPut       = `INSERT INTO entities (collection, id, version, deleted, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT (collection, id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, data = excluded.data`
 	qAppend    = `INSERT INTO events (topic, seq, id, op, version, data, client_id, mutation_id, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qPrune     = `DELETE FROM events WHERE topic = ? AND seq <= ?`
@@ -382,6 +384,18 @@ func (t *sqliteTx) CreateTopic(ctx context.Context, topic, epoch string) (TopicS
 	}
 	st, _, err := t.Topic(ctx, topic)
 	return st, err
+}
+
+func (t *sqliteTx) ResetTopic(ctx context.Context, topic, epoch string) error {
+	var seq int64
+	none, err := noRows(t.queryRow(ctx, qSetEpoch, epoch, topic).Scan(&seq))
+	if err != nil {
+		return err
+	}
+	if none {
+		return fmt.Errorf("%w %q", ErrNoTopic, topic)
+	}
+	return t.exec(ctx, qDropLog, topic)
 }
 
 func (t *sqliteTx) NextSeq(ctx context.Context, topic string) (uint64, error) {

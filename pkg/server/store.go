@@ -100,6 +100,10 @@ type WriteTx interface {
 	// NextSeq increments a topic's seq and returns the new value. The topic
 	// must exist.
 	NextSeq(ctx context.Context, topic string) (uint64, error)
+	// ResetTopic gives an existing topic a new epoch and drops its retained
+	// events; its seq goes on from where it was, so entity versions stay
+	// comparable. See ResetLog.
+	ResetTopic(ctx context.Context, topic, epoch string) error
 	// Put inserts or replaces an entity.
 	Put(ctx context.Context, rec Record) error
 	// AppendEvent appends an event to its topic's outbox, then drops the

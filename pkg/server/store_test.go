@@ -176,3 +176,47 @@ func TestSQLite_persistsAcrossReopenAndRejectsBadPaths(t *testing.T) {
 	_, err = OpenSQLite(path, SQLiteOptions{Synchronous: "SOMETIMES"})
 	assert.Error(t, err)
 }
+
+func TestResetLog_newEpochSameSeqNoEvents(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T) Store
+	}{
+		{"sqlite", func(t *testing.T) Store { return openSQLite(t) }},
+		{"memory", func(t *testing.T) Store { return NewMemStore() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := tc.open(t)
+			defer st.Close()
+			ctx := context.Background()
+			require.NoError(t, st.Update(ctx, func(tx WriteTx) error {
+				if _, err := tx.CreateTopic(ctx, "todos", "e1"); err != nil {
+					return err
+				}
+				for range 3 {
+					seq, err := tx.NextSeq(ctx, "todos")
+					if err != nil {
+						return err
+					}
+					if err := tx.AppendEvent(ctx, EventRecord{Topic: "todos", Seq: seq, ID: "a", Op: wire.OpUpdate, Version: seq, Data: []byte(`{}`)}, 100); err != nil {
+						return err
+					}
+				}
+				return nil
+			}))
+			require.NoError(t, ResetLog(ctx, st, "todos"))
+			require.NoError(t, st.View(ctx, func(rt ReadTx) error {
+				ts, found, err := rt.Topic(ctx, "todos")
+				require.NoError(t, err)
+				require.True(t, found)
+				assert.NotEqual(t, "e1", ts.Epoch)
+				assert.Equal(t, uint64(3), ts.Seq, "seq goes on")
+				evs, err := rt.Events(ctx, "todos", 0, 10)
+				require.NoError(t, err)
+				assert.Empty(t, evs, "old cursors cannot be served")
+				return nil
+			}))
+			assert.ErrorIs(t, ResetLog(ctx, st, "nope"), ErrNoTopic)
+		})
+	}
+}
