@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -275,8 +276,11 @@ func (o *outbox) settled(it *outItem, err error, _ *wire.Item) {
 }
 
 // acknowledge drops every mutation up to mutationID, which the server has
-// processed already.
-func (o *outbox) acknowledge(mutationID uint64) {
+// processed already; applied, if not 0, is the one known to have succeeded.
+// A covered head whose request is still in flight stays: its answer, or the
+// server's stored copy of it on a retry, will tell how it went, which is
+// better than not knowing.
+func (o *outbox) acknowledge(mutationID, applied uint64) {
 	n := 0
 	for n < len(o.queue) && o.queue[n].MutationID <= mutationID {
 		n++
@@ -284,11 +288,17 @@ func (o *outbox) acknowledge(mutationID uint64) {
 	if n == 0 {
 		return
 	}
-	done := o.queue[:n:n]
-	o.queue = o.queue[n:]
-	if o.sending {
-		o.halt() // the head was among them: forget its attempt
+	start := 0
+	if head := o.queue[0]; o.sending && o.cancelRT != nil && head.MutationID != applied {
+		start = 1 // in flight: wait for its answer
+	} else if o.sending {
+		o.halt() // the head is among the dropped: forget its attempt
 	}
+	if start == n {
+		return
+	}
+	done := slices.Clone(o.queue[start:n])
+	o.queue = slices.Delete(o.queue, start, n)
 	o.s.pendingCount.Set(len(o.queue))
 	o.s.save()
 	for _, it := range done {
@@ -297,8 +307,13 @@ func (o *outbox) acknowledge(mutationID uint64) {
 		}
 	}
 	for _, it := range done {
-		if it.settle != nil {
+		if it.settle == nil {
+			continue
+		}
+		if it.MutationID == applied {
 			it.settle(nil)
+		} else {
+			it.settle(ErrOutcomeUnknown)
 		}
 	}
 	o.pump()

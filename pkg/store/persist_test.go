@@ -46,6 +46,8 @@ func TestPendingMutationsSurviveAReload(t *testing.T) {
 		v, ok = second.visible("t1")
 		assert.False(t, ok, "the restored delete applies on top of the restored patch")
 		second.s.Acknowledge(3) // the server had processed them already
+		assert.Equal(t, 1, second.s.PendingCount(), "the patch in flight waits for its answer; the delete goes")
+		second.reply(ex, 200, second.confirmOf(ex, Todo{ID: "t1", ListID: "l1", Title: "oat milk", Position: 1}))
 		assert.Equal(t, 0, second.s.PendingCount())
 
 		var rec record

@@ -81,7 +81,7 @@ func TestB03_echoConfirmsInsteadOfApplyingTwice(t *testing.T) {
 		// event and the acknowledgement of its origin apply as one step.
 		h.s.Batch(func() {
 			h.todos.ApplyItems(item(Todo{ID: "t1", Title: "count", Position: 2}, 2))
-			h.s.Acknowledge(mutationIDOf(ex))
+			h.s.Echo(mutationIDOf(ex))
 		})
 		assert.Equal(t, []float64{1, 2}, seen, "+1 shows as 2, never 3, and nothing flickers")
 		assert.Empty(t, h.todos.PendingOf("t1"))
@@ -102,7 +102,7 @@ func TestB04_echoAfterResponseChangesNothing(t *testing.T) {
 		h.g.Effect(func() { h.visible("t1"); runs++ })
 		h.s.Batch(func() {
 			h.todos.ApplyItems(resp.Item()) // the echo, same version
-			h.s.Acknowledge(resp.MutationID)
+			h.s.Echo(resp.MutationID)
 		})
 		assert.Equal(t, 1, runs, "no state change, no notification")
 	})
@@ -295,7 +295,7 @@ func TestB13_optimisticCreatePlusEchoIsOneEntity(t *testing.T) {
 		resp := h.confirmOf(ex, milk)
 		h.s.Batch(func() {
 			h.todos.ApplyItems(resp.Item()) // the echo first
-			h.s.Acknowledge(resp.MutationID)
+			h.s.Echo(resp.MutationID)
 		})
 		h.reply(ex, 201, resp)
 		assert.Equal(t, 1, h.todos.Len())

@@ -151,13 +151,26 @@ func (s *Store) LastMutationID() uint64 { return s.lastMutationID }
 func (s *Store) Resume() { s.outbox.resume() }
 
 // Acknowledge tells the store that the server has processed every mutation
-// of this client up to mutationID — welcome.lastMutationID, or the origin of
-// an echoed event (PROTOCOL.md §4). Covered mutations leave the queue without
-// being sent again; their callers learn of success, since the server's own
-// state, arriving by events or a snapshot, is what they will see.
+// of this client up to mutationID: welcome.lastMutationID (PROTOCOL.md §4,
+// B25). Covered mutations leave the queue without being sent again. The
+// server counts refusals as processed too, so a covered mutation whose answer
+// was lost settles with ErrOutcomeUnknown: what it did is whatever the
+// server's state, arriving by events or a snapshot, shows.
 func (s *Store) Acknowledge(mutationID uint64) {
-	s.Batch(func() { s.outbox.acknowledge(mutationID) })
+	s.Batch(func() { s.outbox.acknowledge(mutationID, 0) })
 }
+
+// Echo tells the store that the server applied mutation mutationID of this
+// client: an event carried it as its origin (B3). That mutation settles as
+// succeeded and leaves the queue; earlier ones still queued are covered as
+// by Acknowledge.
+func (s *Store) Echo(mutationID uint64) {
+	s.Batch(func() { s.outbox.acknowledge(mutationID, mutationID) })
+}
+
+// ErrOutcomeUnknown settles a mutation the server processed but whose answer
+// was lost (see Store.Acknowledge): it may have been applied or refused.
+var ErrOutcomeUnknown = errors.New("store: the server processed the mutation; its answer was lost")
 
 // Close stops sending: the request in flight is cancelled and a retry
 // waiting for its backoff is dropped; mutations still queued stay in Storage

@@ -289,7 +289,8 @@ func TestB25_welcomeAcknowledgesProcessedMutations(t *testing.T) {
 		r.settle()
 		r.clock.Advance(300 * time.Millisecond) // the reconnect, before the outbox's retry
 		r.connect(mutationID(call))             // the server had processed it
-		assert.Equal(t, store.Succeeded, p.Status())
+		assert.Equal(t, store.Failed, p.Status())
+		assert.ErrorIs(t, p.Err(), store.ErrOutcomeUnknown, "processed, but applied or refused the lost answer would have said")
 		assert.Equal(t, 0, r.s.PendingCount())
 		r.clock.Advance(time.Minute)
 		r.noRestCall() // not re-sent

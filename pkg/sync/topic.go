@@ -191,7 +191,7 @@ func (t *topic) event(ev wire.Event) {
 			t.fetch(ev.ID)
 		}
 		if ev.Origin != nil && ev.Origin.ClientID == s.ClientID() {
-			s.Acknowledge(ev.Origin.MutationID) // B3: the echo confirms
+			s.Echo(ev.Origin.MutationID) // B3: the echo confirms
 		}
 		t.coll.SetCursor(wire.Cursor{Epoch: ev.Epoch, Seq: ev.Seq})
 	})
