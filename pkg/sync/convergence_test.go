@@ -303,19 +303,19 @@ func (w *world) close() {
 
 // peer is one client runtime on its own graph goroutine.
 type peer struct {
-	w      *world
-	i      int
-	loop   *state.Loop
-	stop   context.CancelFunc
-	done   chan struct{}
-	g      *state.Graph
-	s      *store.Store
-	lists  *store.Collection[string, model.List]
-	todos  *store.Collection[string, model.Todo]
-	sc     *tsync.Client
-	lossy  *lossy
-	dials  atomic.Int64
-	mon    monitor
+	w     *world
+	i     int
+	loop  *state.Loop
+	stop  context.CancelFunc
+	done  chan struct{}
+	g     *state.Graph
+	s     *store.Store
+	lists *store.Collection[string, model.List]
+	todos *store.Collection[string, model.Todo]
+	sc    *tsync.Client
+	lossy *lossy
+	dials atomic.Int64
+	mon   monitor
 }
 
 func newPeer(w *world, i int) (*peer, error) {
