@@ -14,7 +14,7 @@ BROWSER_PKGS := $(foreach d,state cache wire form store sync,$(if $(wildcard pkg
 
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: all test deps vet test-native test-wasm bench bench-state bench-server fuzz precompress run clean
+.PHONY: all test deps vet test-native test-wasm bench bench-state bench-server fuzz soak precompress run clean
 
 all: test
 
@@ -60,6 +60,13 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./pkg/server; done
 	@set -e; for f in FuzzKeyHash FuzzDecodeJSON; do \
 		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./pkg/cache; done
+	$(GO) test -run '^$$' -fuzz '^FuzzServerMessages$$' -fuzztime $(FUZZTIME) ./pkg/sync
+	$(GO) test -run '^$$' -fuzz '^FuzzPickJSON$$' -fuzztime $(FUZZTIME) ./pkg/store
+
+## soak: the convergence property test (B36) over 10,000 seeds instead of CI's 200.
+SEEDS ?= 10000
+soak:
+	TANDEM_SEEDS=$(SEEDS) $(GO) test -count=1 -timeout 0 -run '^TestB36_convergence$$' -v ./pkg/sync | grep -E 'convergence:|seed|FAIL|ok'
 
 ## precompress: brotli and gzip variants of the static files, served when the browser accepts them.
 precompress:

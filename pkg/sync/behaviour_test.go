@@ -385,3 +385,58 @@ func TestEchoConfirmsOwnMutation(t *testing.T) {
 		call.resp <- restResult{err: assert.AnError}
 	})
 }
+
+// signal is an OnlineSource and a FocusSource the test flips.
+type signal struct {
+	on        bool
+	listeners []func()
+}
+
+func (s *signal) Online() bool  { return s.on }
+func (s *signal) Focused() bool { return s.on }
+func (s *signal) Subscribe(f func()) func() {
+	s.listeners = append(s.listeners, f)
+	return func() { s.listeners = nil }
+}
+func (s *signal) set(on bool) {
+	s.on = on
+	for _, f := range s.listeners {
+		f()
+	}
+}
+
+func TestOnlineAndVisibilityDriveReconnects(t *testing.T) {
+	inBubble(t, func(t *testing.T) {
+		online, visible := &signal{on: true}, &signal{on: true}
+		r := newRig(t, func(o *Options) {
+			o.Online, o.Focus = online, visible
+			o.ReconnectBase, o.ReconnectCap = time.Hour, time.Hour
+		})
+		srv, subs := r.connect(0)
+		r.goLive(srv, subs)
+		online.set(false)
+		_ = srv.Close(wire.CloseGoingAway, "network down")
+		r.settle()
+		r.clock.Advance(2 * time.Hour)
+		r.settle()
+		select {
+		case <-r.conns:
+			t.Fatal("dialed while offline")
+		default:
+		}
+		online.set(true)
+		r.accept() // at once, not after the hour of backoff
+		require.Equal(t, Connecting, r.c.State())
+		r.c.Stop()
+		r.settle()
+
+		r.c.Start()
+		srv = r.accept()
+		_ = srv.Close(wire.CloseGoingAway, "")
+		r.settle()
+		assert.Equal(t, Offline, r.c.State())
+		visible.set(false)
+		visible.set(true) // the tab is back in front
+		r.accept()
+	})
+}

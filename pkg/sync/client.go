@@ -65,6 +65,13 @@ type OnlineSource interface {
 	Subscribe(listener func()) (unsubscribe func())
 }
 
+// A FocusSource says whether the page is visible and when that changes;
+// cache.BrowserFocus() and cache.FocusManager are sources.
+type FocusSource interface {
+	Focused() bool
+	Subscribe(listener func()) (unsubscribe func())
+}
+
 // Options configure a Client. Every zero value has a stated default.
 type Options struct {
 	// Store is the client runtime whose collections the reconciler keeps
@@ -99,6 +106,10 @@ type Options struct {
 	// Online, if set, pauses reconnect attempts while offline and
 	// reconnects at once when the network comes back.
 	Online OnlineSource
+	// Focus, if set, reconnects at once when the page becomes visible
+	// while the connection is down, instead of waiting out the backoff
+	// (browsers throttle timers in hidden tabs).
+	Focus FocusSource
 	// OnEvent is called, on the graph's goroutine, after each event is
 	// applied: the bridge to caches that hold the entity (see
 	// store.InvalidateOnEvent).
@@ -138,6 +149,7 @@ type Client struct {
 	maxMsg   int
 	heard    time.Time
 	unOnline func()
+	unFocus  func()
 }
 
 // New returns a stopped Client; Add collections, then Start.
@@ -208,7 +220,10 @@ func (c *Client) Start() {
 	}
 	c.running = true
 	if c.opts.Online != nil {
-		c.unOnline = c.opts.Online.Subscribe(func() { c.g.Schedule(c.onlineChanged) })
+		c.unOnline = c.opts.Online.Subscribe(func() { c.g.Schedule(c.wake) })
+	}
+	if c.opts.Focus != nil {
+		c.unFocus = c.opts.Focus.Subscribe(func() { c.g.Schedule(c.wake) })
 	}
 	c.connect()
 }
@@ -219,9 +234,11 @@ func (c *Client) Stop() {
 		return
 	}
 	c.running = false
-	if c.unOnline != nil {
-		c.unOnline()
-		c.unOnline = nil
+	for _, un := range []*func(){&c.unOnline, &c.unFocus} {
+		if *un != nil {
+			(*un)()
+			*un = nil
+		}
 	}
 	c.drop(wire.CloseNormal, "stop")
 	c.stopTimers()
@@ -240,15 +257,18 @@ func (c *Client) Reconnect() {
 	c.connect()
 }
 
-func (c *Client) onlineChanged() {
-	if !c.running {
+// wake reconnects at once, skipping the backoff, when the network came back
+// or the page became visible while the connection is down.
+func (c *Client) wake() {
+	if !c.running || c.conn != nil || c.state.Peek() == Connecting {
 		return
 	}
-	if c.opts.Online.Online() && c.conn == nil {
-		c.stopTimers()
-		c.attempt = 0
-		c.connect()
+	if c.opts.Online != nil && !c.opts.Online.Online() {
+		return // connect runs again when it is
 	}
+	c.stopTimers()
+	c.attempt = 0
+	c.connect()
 }
 
 func (c *Client) report(err error) {
