@@ -282,7 +282,12 @@ func (c *Collection[ID, UI]) recompute(id ID, e *entity[UI]) {
 				p.apply(&v)
 				continue
 			}
-			pv, err := c.mergeJSON(v, p.it.Body)
+			body, err := p.it.body()
+			if err != nil {
+				c.s.report(fmt.Errorf("store: replaying mutation %d on %s/%s: %w", p.it.MutationID, c.name, string(id), err))
+				continue
+			}
+			pv, err := c.mergeJSON(v, body)
 			if err != nil {
 				c.s.report(fmt.Errorf("store: replaying mutation %d on %s/%s: %w", p.it.MutationID, c.name, string(id), err))
 				continue

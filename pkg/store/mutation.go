@@ -125,11 +125,9 @@ func (m *Mutation[F, ID, UI]) prepare(op Op[ID, UI]) (*outItem, *pendingOp[UI], 
 		}
 		v := e.vis
 		op.apply(&v)
-		body, err := pickFields(c.encode, v, op.fields, true)
-		if err != nil {
-			return nil, nil, err
-		}
-		it.Body, it.Fields, pop.apply = body, op.fields, op.apply
+		encode, fields := c.encode, op.fields
+		it.encode = func() (json.RawMessage, error) { return pickFields(encode, v, fields, true) }
+		it.Fields, pop.apply = op.fields, op.apply
 	case opDelete:
 		if e == nil || !e.visOK {
 			return nil, nil, fmt.Errorf("%w: delete of %s/%s", ErrNotVisible, c.name, string(op.id))

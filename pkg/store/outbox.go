@@ -32,7 +32,21 @@ type outItem struct {
 	Optimistic bool            `json:"optimistic"`
 
 	attempts int
-	settle   func(error) // the caller's; nil for a mutation restored from storage
+	settle   func(error)                     // the caller's; nil for a mutation restored from storage
+	encode   func() (json.RawMessage, error) // makes Body when first needed (see body)
+}
+
+// body returns the request body, encoding it on first use: a patch made on
+// every keystroke is encoded only when it is sent or saved.
+func (it *outItem) body() (json.RawMessage, error) {
+	if it.encode != nil {
+		b, err := it.encode()
+		if err != nil {
+			return nil, err
+		}
+		it.Body, it.encode = b, nil
+	}
+	return it.Body, nil
 }
 
 // collection is the untyped side of a Collection that the outbox reports to.
@@ -85,8 +99,11 @@ func (o *outbox) send(it *outItem) {
 	s := o.s
 	req, err := s.request(it)
 	if err != nil {
-		// Cannot happen for items built by this package; a corrupted
-		// restored item must not block the queue forever.
+		// A body that cannot be encoded, or a corrupted restored item: it
+		// must not block the queue.
+		if c := s.colls[it.Collection]; c != nil {
+			c.drop(it)
+		}
 		o.settled(it, fmt.Errorf("store: mutation %d: %w", it.MutationID, err), nil)
 		return
 	}
@@ -112,11 +129,15 @@ func (s *Store) request(it *outItem) (*cache.Request, error) {
 	for k, v := range s.header {
 		req.Header[k] = v
 	}
+	body, err := it.body()
+	if err != nil {
+		return nil, err
+	}
 	switch it.Kind {
 	case opCreate:
-		req.Method, req.URL, req.Body = "POST", u, it.Body
+		req.Method, req.URL, req.Body = "POST", u, body
 	case opPatch:
-		req.Method, req.URL, req.Body = "PATCH", u+"/"+url.PathEscape(it.ID), it.Body
+		req.Method, req.URL, req.Body = "PATCH", u+"/"+url.PathEscape(it.ID), body
 	case opDelete:
 		req.Method, req.URL = "DELETE", u+"/"+url.PathEscape(it.ID)
 	default:

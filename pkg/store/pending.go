@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	gosync "sync"
 
 	"github.com/tandemkit/tandem/pkg/state"
 )
@@ -12,10 +13,13 @@ import (
 type Pending struct {
 	g         *state.Graph
 	id        uint64
-	status    *state.Signal[Status]
+	st        Status
+	status    *state.Signal[Status] // made on the first tracked read
 	err       error
 	callbacks []func(error)
-	done      chan struct{}
+
+	mu   gosync.Mutex  // guards done, which Wait may ask for from any goroutine
+	done chan struct{} // made on the first Done or Wait
 }
 
 // Status is where a mutation stands.
@@ -43,7 +47,7 @@ func (s Status) String() string {
 }
 
 func newPending(g *state.Graph) *Pending {
-	return &Pending{g: g, status: state.NewSignal(g, Waiting), done: make(chan struct{})}
+	return &Pending{g: g, st: Waiting}
 }
 
 // MutationID returns the mutation's id, or 0 if it never reached the queue
@@ -51,19 +55,24 @@ func newPending(g *state.Graph) *Pending {
 func (p *Pending) MutationID() uint64 { return p.id }
 
 // Status returns, tracked, where the mutation stands.
-func (p *Pending) Status() Status { return p.status.Get() }
+func (p *Pending) Status() Status {
+	if p.status == nil {
+		p.status = state.NewSignal(p.g, p.st)
+	}
+	return p.status.Get()
+}
 
 // Err returns, tracked, why the mutation failed: a *form.Errors for an
 // invalid form value, a *MutationError for a refusal, or nil.
 func (p *Pending) Err() error {
-	p.status.Get()
+	p.Status()
 	return p.err
 }
 
 // OnSettled calls fn with the outcome once the mutation settles, on the
 // graph's goroutine; at once if it has settled already.
 func (p *Pending) OnSettled(fn func(error)) {
-	if p.status.Peek() != Waiting {
+	if p.st != Waiting {
 		fn(p.err)
 		return
 	}
@@ -71,15 +80,25 @@ func (p *Pending) OnSettled(fn func(error)) {
 }
 
 // Done is closed when the mutation settles; it lets goroutines other than
-// the graph's wait.
-func (p *Pending) Done() <-chan struct{} { return p.done }
+// the graph's wait, and may be called from any goroutine.
+func (p *Pending) Done() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done == nil {
+		p.done = make(chan struct{})
+		if p.st != Waiting {
+			close(p.done)
+		}
+	}
+	return p.done
+}
 
 // Wait blocks until the mutation settles or ctx is done. It must not be
 // called on the graph's goroutine, which has to run for the mutation to
 // settle.
 func (p *Pending) Wait(ctx context.Context) error {
 	select {
-	case <-p.done:
+	case <-p.Done():
 		return p.err
 	case <-ctx.Done():
 		return ctx.Err()
@@ -87,7 +106,7 @@ func (p *Pending) Wait(ctx context.Context) error {
 }
 
 func (p *Pending) settle(err error) {
-	if p.status.Peek() != Waiting {
+	if p.st != Waiting {
 		return
 	}
 	p.err = err
@@ -95,8 +114,15 @@ func (p *Pending) settle(err error) {
 	if err != nil {
 		st = Failed
 	}
-	p.status.Set(st)
-	close(p.done)
+	p.mu.Lock()
+	p.st = st
+	if p.done != nil {
+		close(p.done)
+	}
+	p.mu.Unlock()
+	if p.status != nil {
+		p.status.Set(st)
+	}
 	cbs := p.callbacks
 	p.callbacks = nil
 	for _, fn := range cbs {

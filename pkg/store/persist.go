@@ -26,6 +26,11 @@ func (s *Store) save() {
 	if s.storage == nil {
 		return
 	}
+	for _, it := range s.outbox.queue {
+		if _, err := it.body(); err != nil {
+			s.report(fmt.Errorf("store: saving mutation %d: %w", it.MutationID, err))
+		}
+	}
 	b, err := json.Marshal(record{Version: recordVersion, ClientID: s.clientID,
 		LastMutationID: s.lastMutationID, Pending: s.outbox.queue})
 	if err == nil {
