@@ -82,6 +82,11 @@ func NewGraph(opts ...Option) *Graph {
 	return g
 }
 
+// HasScheduler reports whether the graph was given a scheduler
+// (WithScheduler). Packages that do work on other goroutines and hand results
+// to the graph, such as pkg/store, require one.
+func (g *Graph) HasScheduler() bool { return g.schedule != nil }
+
 // Schedule hands fn to the graph's goroutine through the scheduler. It is the
 // one Graph method that may be called from any goroutine, provided the
 // scheduler allows it (the default inline scheduler does not).

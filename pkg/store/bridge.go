@@ -8,7 +8,7 @@ import (
 // An EventBridge keeps the query cache in step with realtime events: an
 // event for an entity updates the cached queries that hold it, or, where
 // they cannot be patched, invalidates them so that the active ones refetch.
-// Pass its OnEvent to sync.Options.OnEvent.
+// Pass its OnEvent and OnReplace to sync.Options.
 //
 // By convention a query over a collection has the collection's name as the
 // first segment of its key (cache.Key{"todos", "byList", id}). The snapshot
@@ -48,6 +48,13 @@ func PatchOnEvent[T any](b *EventBridge, topic string, key cache.Key, patch func
 		})
 		return err == nil && patched
 	}})
+}
+
+// OnReplace invalidates every query under the topic: a snapshot replaced the
+// topic's confirmed layer, which may have changed anything (pass it to
+// sync.Options.OnReplace).
+func (b *EventBridge) OnReplace(topic string) {
+	b.cc.InvalidateQueries(cache.Filter{Key: cache.Key{topic}}, cache.InvalidateOptions{NoCancelRefetch: true})
 }
 
 // OnEvent applies ev to the cache.

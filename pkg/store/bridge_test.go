@@ -54,3 +54,13 @@ func TestEventBridgePatchesOrInvalidates(t *testing.T) {
 	b.OnEvent(wire.Event{Topic: "todos", Epoch: "e", Seq: 3, Prev: 2, ID: "z", Op: wire.OpCreate, Version: 3, Data: data})
 	assert.True(t, state(byList).IsInvalidated, "the patcher could not place a new todo")
 }
+
+func TestEventBridgeInvalidatesATopicOnReplace(t *testing.T) {
+	cc := cache.NewClient(cache.ClientOptions{})
+	defer cc.Close()
+	require.NoError(t, cache.SetQueryData(cc, cache.Key{"todos", "count"}, 1))
+	require.NoError(t, cache.SetQueryData(cc, cache.Key{"lists", "count"}, 1))
+	NewEventBridge(cc).OnReplace("todos")
+	assert.True(t, cc.Find(cache.Filter{Key: cache.Key{"todos", "count"}})[0].IsInvalidated)
+	assert.False(t, cc.Find(cache.Filter{Key: cache.Key{"lists", "count"}})[0].IsInvalidated)
+}

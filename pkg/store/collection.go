@@ -29,6 +29,7 @@ type Collection[ID ~string, UI any] struct {
 	decode func([]byte) (UI, error)
 	encode func(UI) ([]byte, error)
 	equal  func(a, b UI) bool
+	clone  func(UI) UI
 	ents   map[ID]*entity[UI]
 	views  []viewer[ID, UI]
 	// cursor is where the confirmed layer stands in the topic log.
@@ -77,6 +78,10 @@ type CollectionOptions[API, UI any] struct {
 	// change that changes nothing notifies nobody (B4). By default
 	// reflect.DeepEqual.
 	Equal func(a, b UI) bool
+	// Clone returns a deep copy of a UI value, for Patch functions that
+	// change maps, slices or pointed-to values in place. By default a patch
+	// gets a shallow copy (see Patch).
+	Clone func(UI) UI
 }
 
 // NewCollection registers a collection with s and returns it. Mutations of
@@ -99,6 +104,7 @@ func NewCollection[ID ~string, API, UI any](s *Store, opts CollectionOptions[API
 		decode: opts.Codec.fromJSON,
 		encode: opts.Codec.toJSON,
 		equal:  opts.Equal,
+		clone:  opts.Clone,
 		ents:   map[ID]*entity[UI]{},
 	}
 	if c.equal == nil {
@@ -267,6 +273,7 @@ func (c *Collection[ID, UI]) applyServer(id ID, e *entity[UI], it wire.Item) boo
 // origin, say — never show.
 func (c *Collection[ID, UI]) recompute(id ID, e *entity[UI]) {
 	v, ok := e.value, e.exists
+	cloned := false
 	for _, p := range e.pending {
 		if !p.it.Optimistic {
 			continue
@@ -279,7 +286,12 @@ func (c *Collection[ID, UI]) recompute(id ID, e *entity[UI]) {
 				continue // patching what is not there shows nothing
 			}
 			if p.apply != nil {
-				p.apply(&v)
+				if c.clone != nil && !cloned {
+					v, cloned = c.clone(v), true
+				}
+				if err := protect(func() { p.apply(&v) }); err != nil {
+					c.s.report(fmt.Errorf("store: replaying mutation %d on %s/%s: %w", p.it.MutationID, c.name, string(id), err))
+				}
 				continue
 			}
 			body, err := p.it.body()
@@ -306,37 +318,60 @@ func (c *Collection[ID, UI]) recompute(id ID, e *entity[UI]) {
 }
 
 // commit tells views and readers about the entities recomputed since the
-// last commit whose visible value changed.
+// last commit whose visible value changed. A panic in an app's callback (a
+// view's filter or order, Equal) is reported and the commit goes on: one bad
+// callback must not wedge the collection.
 func (c *Collection[ID, UI]) commit() {
-	for i, id := range c.dirty {
-		var zeroID ID
-		c.dirty[i] = zeroID
+	dirty := c.dirty
+	c.dirty = c.dirty[:0:0]
+	for _, id := range dirty {
 		e := c.ents[id]
-		e.dirty = false
-		if e.psig != nil {
-			e.psig.Set(len(e.pending) > 0)
-		}
-		v, ok := e.vis, e.visOK
-		if ok == e.shownOK && (!ok || c.equal(e.shown, v)) {
+		if e == nil {
 			continue
 		}
-		old, oldOK := e.shown, e.shownOK
-		e.shown, e.shownOK = v, ok
-		if ok != oldOK {
-			if ok {
-				c.size.Set(c.size.Peek() + 1)
-			} else {
-				c.size.Set(c.size.Peek() - 1)
-			}
-		}
-		for _, vw := range c.views {
-			vw.changed(id, old, oldOK, v, ok)
-		}
-		if e.sig != nil {
-			e.sig.Set(row[UI]{v: v, ok: ok})
+		e.dirty = false
+		if err := protect(func() { c.show(id, e) }); err != nil {
+			c.s.report(fmt.Errorf("store: showing %s/%s: %w", c.name, string(id), err))
 		}
 	}
-	c.dirty = c.dirty[:0]
+}
+
+// show publishes e's visible value to the size, the views and the entity's
+// signals.
+func (c *Collection[ID, UI]) show(id ID, e *entity[UI]) {
+	if e.psig != nil {
+		e.psig.Set(len(e.pending) > 0)
+	}
+	v, ok := e.vis, e.visOK
+	if ok == e.shownOK && (!ok || c.equal(e.shown, v)) {
+		return
+	}
+	old, oldOK := e.shown, e.shownOK
+	e.shown, e.shownOK = v, ok
+	if ok != oldOK {
+		if ok {
+			c.size.Set(c.size.Peek() + 1)
+		} else {
+			c.size.Set(c.size.Peek() - 1)
+		}
+	}
+	for _, vw := range c.views {
+		vw.changed(id, old, oldOK, v, ok)
+	}
+	if e.sig != nil {
+		e.sig.Set(row[UI]{v: v, ok: ok})
+	}
+}
+
+// protect runs fn, returning a panic as an error.
+func protect(fn func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	fn()
+	return nil
 }
 
 // mergeJSON applies a JSON patch body (fields) to v the way the server does:
@@ -415,6 +450,13 @@ func (c *Collection[ID, UI]) drop(it *outItem) {
 	if e := c.remove(it); e != nil {
 		c.s.Batch(func() { c.recompute(ID(it.ID), e) })
 	}
+}
+
+func (c *Collection[ID, UI]) version(id string) uint64 {
+	if e := c.ents[ID(id)]; e != nil {
+		return e.version
+	}
+	return 0
 }
 
 func (c *Collection[ID, UI]) restore(it *outItem) {

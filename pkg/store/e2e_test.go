@@ -249,8 +249,8 @@ func TestE2E_pendingMutationsResentAfterReload(t *testing.T) {
 
 	second := newClient(t, url, store.Options{Storage: storage})
 	second.do(func() {
-		assert.Equal(t, first.s.ClientID(), second.s.ClientID())
-		assert.Equal(t, 1, second.s.PendingCount())
+		assert.NotEqual(t, first.s.ClientID(), second.s.ClientID(), "new mutations get a new clientID")
+		assert.Equal(t, 1, second.s.PendingCount(), "the old one's rename is resent under its own")
 	})
 	require.Eventually(t, func() bool {
 		n := -1

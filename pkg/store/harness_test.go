@@ -95,7 +95,7 @@ func newHarness(t *testing.T, opts ...func(*Options)) *harness {
 	h := &harness{t: t, sched: &cachetest.Scheduler{}, clock: cachetest.NewClock(time.Unix(1_700_000_000, 0)),
 		tr: &fakeTransport{reqs: make(chan *exchange, 64)}}
 	h.g = state.NewGraph(state.WithScheduler(h.sched.Schedule), state.WithErrorHandler(func(err error) { h.errs = append(h.errs, err) }))
-	o := Options{Graph: h.g, Transport: h.tr, Clock: h.clock, ClientID: "c1", OnError: func(err error) { h.errs = append(h.errs, err) }}
+	o := Options{Graph: h.g, Transport: h.tr, Clock: h.clock, ClientID: "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1", OnError: func(err error) { h.errs = append(h.errs, err) }}
 	for _, fn := range opts {
 		fn(&o)
 	}

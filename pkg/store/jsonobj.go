@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 )
 
@@ -49,7 +50,10 @@ func pickJSON(obj []byte, names []string) (out []byte, missing []string, err err
 	var b bytes.Buffer
 	b.WriteByte('{')
 	first := true
-	for _, n := range names {
+	for i, n := range names {
+		if slices.Contains(names[:i], n) {
+			continue // named twice ("id" and a form that lists it)
+		}
 		v, ok := vals[n]
 		if !ok {
 			missing = append(missing, n)

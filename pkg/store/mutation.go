@@ -82,7 +82,7 @@ func (m *Mutation[F, ID, UI]) Run(in F) *Pending {
 	}
 	s := c.s
 	s.lastMutationID++
-	it.MutationID = s.lastMutationID
+	it.ClientID, it.MutationID = s.clientID, s.lastMutationID
 	it.settle = p.settle
 	p.id = it.MutationID
 	c.add(op.id, pop)
@@ -124,7 +124,12 @@ func (m *Mutation[F, ID, UI]) prepare(op Op[ID, UI]) (*outItem, *pendingOp[UI], 
 			return nil, nil, errors.New("store: a patch needs a change and the fields it sets")
 		}
 		v := e.vis
-		op.apply(&v)
+		if c.clone != nil {
+			v = c.clone(v)
+		}
+		if err := protect(func() { op.apply(&v) }); err != nil {
+			return nil, nil, fmt.Errorf("store: the patch function: %w", err)
+		}
 		encode, fields := c.encode, op.fields
 		it.encode = func() (json.RawMessage, error) { return pickFields(encode, v, fields, true) }
 		it.Fields, pop.apply = op.fields, op.apply
@@ -133,9 +138,7 @@ func (m *Mutation[F, ID, UI]) prepare(op Op[ID, UI]) (*outItem, *pendingOp[UI], 
 			return nil, nil, fmt.Errorf("%w: delete of %s/%s", ErrNotVisible, c.name, string(op.id))
 		}
 	}
-	if m.ifMatch && op.kind != opCreate && e != nil {
-		it.IfMatch = e.version
-	}
+	it.IfMatch = m.ifMatch && op.kind != opCreate
 	return it, pop, nil
 }
 

@@ -1,7 +1,5 @@
 package store
 
-import "encoding/json"
-
 // opKind is what a mutation does to its entity.
 type opKind uint8
 
@@ -31,8 +29,7 @@ type Op[ID ~string, UI any] struct {
 	id     ID
 	value  UI        // create: the optimistic object
 	apply  func(*UI) // patch: the change, applied to a copy of the visible object
-	fields []string  // patch: the JSON names of the fields it sets
-	body   json.RawMessage
+	fields []string  // the JSON names of the fields the body carries
 }
 
 // Create returns an Op creating entity id with the optimistic value v. The
@@ -51,6 +48,10 @@ func Create[ID ~string, UI any](id ID, v UI, fields ...string) Op[ID, UI] {
 // the change on a copy of the entity as the user sees it; the request body
 // holds only the named fields, taken from that changed copy, so the server
 // merges them field by field over its own newer state (PROTOCOL.md §2).
+//
+// The copy is shallow unless the collection has a Clone function: without
+// one, apply must replace maps, slices and pointed-to values rather than
+// change them in place, or it would change the confirmed object too.
 func Patch[ID ~string, UI any](id ID, apply func(*UI), fields ...string) Op[ID, UI] {
 	return Op[ID, UI]{kind: opPatch, id: id, apply: apply, fields: fields}
 }

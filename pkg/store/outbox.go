@@ -22,18 +22,20 @@ const requestTimeout = 30 * time.Second
 // An outItem is one mutation in the outbox: everything needed to send it
 // again, after a retry or a reload.
 type outItem struct {
+	ClientID   string          `json:"clientID"` // the runtime that made it; see Store.ClientID
 	MutationID uint64          `json:"mutationID"`
 	Collection string          `json:"collection"`
 	Kind       opKind          `json:"kind"`
 	ID         string          `json:"id"`
 	Body       json.RawMessage `json:"body,omitempty"`
 	Fields     []string        `json:"fields,omitempty"`
-	IfMatch    uint64          `json:"ifMatch,omitempty"`
+	IfMatch    bool            `json:"ifMatch,omitempty"` // send If-Match with the version confirmed at send time
 	Optimistic bool            `json:"optimistic"`
 
-	attempts int
-	settle   func(error)                     // the caller's; nil for a mutation restored from storage
-	encode   func() (json.RawMessage, error) // makes Body when first needed (see body)
+	attempts     int
+	serverErrors int
+	settle       func(error)                     // the caller's; nil for a mutation restored from storage
+	encode       func() (json.RawMessage, error) // makes Body when first needed (see body)
 }
 
 // body returns the request body, encoding it on first use: a patch made on
@@ -64,6 +66,8 @@ type collection interface {
 	restore(it *outItem)
 	// commit shows what changed since the last commit.
 	commit()
+	// version returns the confirmed version of entity id.
+	version(id string) uint64
 }
 
 // outbox sends mutations in mutationID order, one at a time: mutation N+1
@@ -86,9 +90,11 @@ func (o *outbox) enqueue(it *outItem) {
 	o.pump()
 }
 
-// pump sends the head of the queue unless something is in flight.
+// pump sends the head of the queue unless something is in flight. A head
+// restored from storage waits until its collection is registered, which
+// decodes its answer.
 func (o *outbox) pump() {
-	if o.sending || len(o.queue) == 0 || o.s.closed {
+	if o.sending || len(o.queue) == 0 || o.s.closed || o.s.colls[o.queue[0].Collection] == nil {
 		return
 	}
 	o.sending = true
@@ -104,7 +110,7 @@ func (o *outbox) send(it *outItem) {
 		if c := s.colls[it.Collection]; c != nil {
 			c.drop(it)
 		}
-		o.settled(it, fmt.Errorf("store: mutation %d: %w", it.MutationID, err), nil)
+		o.settled(it, fmt.Errorf("store: mutation %d: %w", it.MutationID, err))
 		return
 	}
 	gen := o.gen
@@ -123,7 +129,7 @@ func (o *outbox) send(it *outItem) {
 func (s *Store) request(it *outItem) (*cache.Request, error) {
 	u := s.baseURL + "/" + url.PathEscape(it.Collection)
 	req := &cache.Request{Header: map[string]string{
-		wire.HeaderClientID:   s.clientID,
+		wire.HeaderClientID:   it.ClientID,
 		wire.HeaderMutationID: strconv.FormatUint(it.MutationID, 10),
 	}}
 	for k, v := range s.header {
@@ -146,8 +152,14 @@ func (s *Store) request(it *outItem) (*cache.Request, error) {
 	if req.Body != nil {
 		req.Header["Content-Type"] = "application/json"
 	}
-	if it.IfMatch != 0 {
-		req.Header[wire.HeaderIfMatch] = wire.FormatETag(it.IfMatch)
+	if it.IfMatch && it.Kind != opCreate {
+		// Known only now: a mutation queued behind another on the same
+		// entity must match the version that one will have confirmed.
+		if c := s.colls[it.Collection]; c != nil {
+			if v := c.version(it.ID); v > 0 {
+				req.Header[wire.HeaderIfMatch] = wire.FormatETag(v)
+			}
+		}
 	}
 	return req, nil
 }
@@ -158,14 +170,20 @@ func (o *outbox) answered(it *outItem, gen uint64, resp *cache.Response, err err
 		return // abandoned: acknowledged or dropped meanwhile
 	}
 	o.cancelRT = nil
-	if err != nil || resp.Status == 429 || resp.Status >= 500 {
+	s := o.s
+	if resp != nil && resp.Status >= 500 {
+		it.serverErrors++
+	}
+	if err != nil || resp.Status == 429 || resp.Status >= 500 && it.serverErrors < s.maxServer {
 		o.retry(it)
 		return
 	}
-	s := o.s
 	c := s.colls[it.Collection]
 	if resp.Status >= 200 && resp.Status < 300 {
-		item, derr := decodeAnswer(it.Kind, resp.Body)
+		item, mid, derr := decodeAnswer(it.Kind, resp.Body)
+		if derr == nil && (item.ID != it.ID || mid != 0 && mid != it.MutationID) {
+			derr = fmt.Errorf("the answer is about %s (mutation %d)", item.ID, mid)
+		}
 		if derr != nil {
 			// The server applied it but its answer is unreadable: drop the
 			// pending entry and let the next refetch or event bring the truth.
@@ -174,13 +192,13 @@ func (o *outbox) answered(it *outItem, gen uint64, resp *cache.Response, err err
 			if c != nil {
 				c.drop(it)
 			}
-			o.settled(it, err, nil)
+			o.settled(it, err)
 			return
 		}
 		if c != nil {
 			c.confirm(it, item)
 		}
-		o.settled(it, nil, nil)
+		o.settled(it, nil)
 		return
 	}
 	var body *wire.ErrorBody
@@ -193,23 +211,24 @@ func (o *outbox) answered(it *outItem, gen uint64, resp *cache.Response, err err
 	if c != nil {
 		c.reject(it, body.Current)
 	}
-	o.settled(it, merr, nil)
+	o.settled(it, merr)
 }
 
-// decodeAnswer reads a 2xx mutation answer as an Item.
-func decodeAnswer(kind opKind, body []byte) (wire.Item, error) {
+// decodeAnswer reads a 2xx mutation answer as an Item and the mutationID it
+// answers.
+func decodeAnswer(kind opKind, body []byte) (wire.Item, uint64, error) {
 	if kind == opDelete {
 		r, err := wire.DecodeDeleteResponse(body)
 		if err != nil {
-			return wire.Item{}, err
+			return wire.Item{}, 0, err
 		}
-		return r.Item(), nil
+		return r.Item(), r.MutationID, nil
 	}
 	r, err := wire.DecodeMutationResponse(body)
 	if err != nil {
-		return wire.Item{}, err
+		return wire.Item{}, 0, err
 	}
-	return r.Item(), nil
+	return r.Item(), r.MutationID, nil
 }
 
 func codeForStatus(status int) string {
@@ -235,14 +254,8 @@ func codeForStatus(status int) string {
 // retry schedules another attempt of the head after a full-jitter backoff.
 func (o *outbox) retry(it *outItem) {
 	s := o.s
+	delay := FullJitter(rand.Float64, s.retryBase, s.retryCap, it.attempts)
 	it.attempts++
-	limit := s.retryCap
-	if shift := it.attempts - 1; shift < 30 {
-		if d := s.retryBase << shift; d < limit {
-			limit = d
-		}
-	}
-	delay := time.Duration(rand.Int64N(int64(limit) + 1))
 	gen := o.gen
 	o.stop = s.clock.AfterFunc(delay, func() {
 		s.g.Schedule(func() {
@@ -252,6 +265,17 @@ func (o *outbox) retry(it *outItem) {
 			}
 		})
 	})
+}
+
+// FullJitter returns the delay before retry n (from 0): uniformly random in
+// [0, min(cap, base·2^n)], with rnd returning uniform values in [0, 1). The
+// store's retries and the reconnects of pkg/sync both use it.
+func FullJitter(rnd func() float64, base, cap time.Duration, n int) time.Duration {
+	limit := cap
+	if n < 62 && base > 0 && base <= cap>>n {
+		limit = base << n
+	}
+	return time.Duration(rnd() * float64(limit+1))
 }
 
 // halt abandons the attempt in flight and any retry timer.
@@ -284,7 +308,7 @@ func (o *outbox) resume() {
 }
 
 // settled removes the head after its final answer and sends the next.
-func (o *outbox) settled(it *outItem, err error, _ *wire.Item) {
+func (o *outbox) settled(it *outItem, err error) {
 	o.queue[0] = nil
 	o.queue = o.queue[1:]
 	o.sending = false
@@ -297,23 +321,29 @@ func (o *outbox) settled(it *outItem, err error, _ *wire.Item) {
 }
 
 // acknowledge drops every mutation up to mutationID, which the server has
-// processed already; applied, if not 0, is the one known to have succeeded.
-// A covered head whose request is still in flight stays: its answer, or the
-// server's stored copy of it on a retry, will tell how it went, which is
-// better than not knowing.
-func (o *outbox) acknowledge(mutationID, applied uint64) {
-	n := 0
+// processed already. A covered head whose request is still in flight stays:
+// its answer, or the server's stored copy of it on a retry, will tell how it
+// went, which is better than not knowing.
+func (o *outbox) acknowledge(mutationID uint64) {
+	// Mutations of earlier runtimes, restored from storage, come first and
+	// are not this clientID's: their answers settle them.
+	start := 0
+	for start < len(o.queue) && o.queue[start].ClientID != o.s.clientID {
+		start++
+	}
+	n := start
 	for n < len(o.queue) && o.queue[n].MutationID <= mutationID {
 		n++
 	}
-	if n == 0 {
+	if n == start {
 		return
 	}
-	start := 0
-	if head := o.queue[0]; o.sending && o.cancelRT != nil && head.MutationID != applied {
-		start = 1 // in flight: wait for its answer
-	} else if o.sending {
-		o.halt() // the head is among the dropped: forget its attempt
+	if start == 0 && o.sending {
+		if o.cancelRT != nil {
+			start = 1 // in flight: wait for its answer
+		} else {
+			o.halt() // waiting to retry: forget its attempt
+		}
 	}
 	if start == n {
 		return
@@ -328,14 +358,35 @@ func (o *outbox) acknowledge(mutationID, applied uint64) {
 		}
 	}
 	for _, it := range done {
-		if it.settle == nil {
-			continue
-		}
-		if it.MutationID == applied {
-			it.settle(nil)
-		} else {
+		if it.settle != nil {
 			it.settle(ErrOutcomeUnknown)
 		}
+	}
+	o.pump()
+}
+
+// echo settles mutation (clientID, mutationID), whose echo for its own
+// entity arrived.
+func (o *outbox) echo(clientID string, mutationID uint64, collection, id string) {
+	i := slices.IndexFunc(o.queue, func(it *outItem) bool { return it.ClientID == clientID && it.MutationID == mutationID })
+	if i < 0 {
+		return
+	}
+	it := o.queue[i]
+	if it.Collection != collection || it.ID != id {
+		return // another entity of a cascade: its own echo or answer will come
+	}
+	if i == 0 && o.sending {
+		o.halt() // the event carried the authoritative object already
+	}
+	o.queue = slices.Delete(o.queue, i, i+1)
+	o.s.pendingCount.Set(len(o.queue))
+	o.s.save()
+	if c := o.s.colls[it.Collection]; c != nil {
+		c.drop(it)
+	}
+	if it.settle != nil {
+		it.settle(nil)
 	}
 	o.pump()
 }

@@ -6,11 +6,12 @@ import (
 	"fmt"
 
 	"github.com/tandemkit/tandem/pkg/cache"
+	"github.com/tandemkit/tandem/pkg/wire"
 )
 
 // record is what a Store keeps in Storage: enough to resend its pending
-// mutations after a reload under the same clientID, so the server's dedup
-// recognises them.
+// mutations after a reload under the clientIDs and mutationIDs they were
+// made with, so the server's dedup recognises them.
 type record struct {
 	Version        int        `json:"v"`
 	ClientID       string     `json:"clientID"`
@@ -41,7 +42,8 @@ func (s *Store) save() {
 	}
 }
 
-// restore loads the previous session's record, if any.
+// restore loads the previous session's record, if any. Its mutations keep
+// the clientID they were made with.
 func (s *Store) restore() error {
 	if s.storage == nil {
 		return nil
@@ -54,21 +56,31 @@ func (s *Store) restore() error {
 		return fmt.Errorf("store: reading pending mutations: %w", err)
 	}
 	var rec record
-	if err := json.Unmarshal(b, &rec); err != nil || rec.Version != recordVersion || rec.ClientID == "" {
+	if err := json.Unmarshal(b, &rec); err != nil {
 		// A record we cannot read is reported and replaced, not fatal: the
 		// app must start.
-		s.report(fmt.Errorf("store: discarding an unreadable record of pending mutations: %v", err))
+		s.report(fmt.Errorf("store: discarding an unreadable record of pending mutations: %w", err))
 		return nil
 	}
-	if s.clientID != "" && s.clientID != rec.ClientID {
-		return nil // another client's record
+	if rec.Version != recordVersion {
+		s.report(fmt.Errorf("store: discarding a record of pending mutations of version %d", rec.Version))
+		return nil
 	}
-	s.clientID = rec.ClientID
-	s.lastMutationID = rec.LastMutationID
 	for _, it := range rec.Pending {
-		if it != nil && it.MutationID > 0 && it.MutationID <= rec.LastMutationID {
-			s.outbox.queue = append(s.outbox.queue, it)
+		if it == nil || it.MutationID == 0 {
+			continue
 		}
+		if it.ClientID == "" {
+			it.ClientID = rec.ClientID
+		}
+		if !wire.ValidClientID(it.ClientID) {
+			s.report(fmt.Errorf("store: discarding restored mutation %d of invalid client %q", it.MutationID, it.ClientID))
+			continue
+		}
+		s.outbox.queue = append(s.outbox.queue, it)
+	}
+	if s.clientID != "" && s.clientID == rec.ClientID {
+		s.lastMutationID = rec.LastMutationID // an explicit ClientID goes on counting
 	}
 	s.pendingCount.Set(len(s.outbox.queue))
 	return nil

@@ -28,8 +28,8 @@ func TestPendingMutationsSurviveAReload(t *testing.T) {
 		_ = ex
 
 		second := newHarness(t, withStorage)
-		assert.Equal(t, clientID, second.s.ClientID(), "the same clientID, so the server's dedup recognises resends")
-		assert.Equal(t, uint64(3), second.s.LastMutationID())
+		assert.NotEqual(t, clientID, second.s.ClientID(), "a new runtime, a new clientID for new mutations")
+		assert.Equal(t, uint64(0), second.s.LastMutationID())
 		assert.Equal(t, 3, second.s.PendingCount())
 		v, ok := second.visible("t2")
 		require.True(t, ok, "the optimistic create shows again at once")
@@ -37,6 +37,7 @@ func TestPendingMutationsSurviveAReload(t *testing.T) {
 
 		ex = second.next()
 		assert.Equal(t, "POST /todos", pathOf(ex))
+		assert.Equal(t, clientID, ex.req.Header[wire.HeaderClientID], "resent under the clientID it was made with")
 		assert.Equal(t, "1", ex.req.Header[wire.HeaderMutationID], "resent in order, same mutationID")
 		second.reply(ex, 201, second.confirmOf(ex, Todo{ID: "t2", ListID: "l1", Title: "eggs"}))
 		ex = second.next()
@@ -45,9 +46,10 @@ func TestPendingMutationsSurviveAReload(t *testing.T) {
 		second.todos.ApplyItems(item(milk, 1))
 		v, ok = second.visible("t1")
 		assert.False(t, ok, "the restored delete applies on top of the restored patch")
-		second.s.Acknowledge(3) // the server had processed them already
-		assert.Equal(t, 1, second.s.PendingCount(), "the patch in flight waits for its answer; the delete goes")
+		require.NoError(t, second.s.Acknowledge(0), "the new clientID's welcome covers none of them")
+		assert.Equal(t, 2, second.s.PendingCount())
 		second.reply(ex, 200, second.confirmOf(ex, Todo{ID: "t1", ListID: "l1", Title: "oat milk", Position: 1}))
+		second.s.Echo(clientID, 3, "todos", "t1") // the delete's echo, from the stream
 		assert.Equal(t, 0, second.s.PendingCount())
 
 		var rec record
@@ -62,7 +64,7 @@ func TestPendingMutationsSurviveAReload(t *testing.T) {
 func TestRestoredPatchReplaysByJSONMerge(t *testing.T) {
 	inBubble(t, func(t *testing.T) {
 		storage := &cache.MemoryStorage{}
-		rec := record{Version: recordVersion, ClientID: "c9", LastMutationID: 4, Pending: []*outItem{
+		rec := record{Version: recordVersion, ClientID: "c9c9c9c9c9c9c9c9c9c9c9c9c9c9c9c9", LastMutationID: 4, Pending: []*outItem{
 			{MutationID: 4, Collection: "todos", Kind: opPatch, ID: "t1", Body: json.RawMessage(`{"done":true}`), Fields: []string{"done"}, Optimistic: true},
 		}}
 		b, _ := json.Marshal(rec)

@@ -37,7 +37,7 @@ func TestB01_localMutationVisibleInSameTick(t *testing.T) {
 
 		ex := h.next()
 		assert.Equal(t, "POST /todos", pathOf(ex))
-		assert.Equal(t, "c1", ex.req.Header[wire.HeaderClientID])
+		assert.Equal(t, "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1", ex.req.Header[wire.HeaderClientID])
 		assert.Equal(t, "1", ex.req.Header[wire.HeaderMutationID])
 		assert.Equal(t, "milk", bodyJSON(t, ex)["title"], "the create sends the object as created, not as later patched")
 	})
@@ -81,7 +81,7 @@ func TestB03_echoConfirmsInsteadOfApplyingTwice(t *testing.T) {
 		// event and the acknowledgement of its origin apply as one step.
 		h.s.Batch(func() {
 			h.todos.ApplyItems(item(Todo{ID: "t1", Title: "count", Position: 2}, 2))
-			h.s.Echo(mutationIDOf(ex))
+			h.s.Echo(h.s.ClientID(), mutationIDOf(ex), "todos", "t1")
 		})
 		assert.Equal(t, []float64{1, 2}, seen, "+1 shows as 2, never 3, and nothing flickers")
 		assert.Empty(t, h.todos.PendingOf("t1"))
@@ -102,7 +102,7 @@ func TestB04_echoAfterResponseChangesNothing(t *testing.T) {
 		h.g.Effect(func() { h.visible("t1"); runs++ })
 		h.s.Batch(func() {
 			h.todos.ApplyItems(resp.Item()) // the echo, same version
-			h.s.Echo(resp.MutationID)
+			h.s.Echo(h.s.ClientID(), resp.MutationID, "todos", resp.ID)
 		})
 		assert.Equal(t, 1, runs, "no state change, no notification")
 	})
@@ -295,7 +295,7 @@ func TestB13_optimisticCreatePlusEchoIsOneEntity(t *testing.T) {
 		resp := h.confirmOf(ex, milk)
 		h.s.Batch(func() {
 			h.todos.ApplyItems(resp.Item()) // the echo first
-			h.s.Echo(resp.MutationID)
+			h.s.Echo(h.s.ClientID(), resp.MutationID, "todos", resp.ID)
 		})
 		h.reply(ex, 201, resp)
 		assert.Equal(t, 1, h.todos.Len())

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tandemkit/tandem/pkg/cache"
 	"github.com/tandemkit/tandem/pkg/state"
+	"github.com/tandemkit/tandem/pkg/wire"
 )
 
 // A Store is one client runtime of the protocol (one browser tab): its
@@ -29,6 +30,7 @@ type Store struct {
 	storeKey  string
 	retryBase time.Duration
 	retryCap  time.Duration
+	maxServer int
 	onError   func(error)
 
 	clientID       string
@@ -54,20 +56,27 @@ type Options struct {
 	Header map[string]string
 	// Clock times retries; cache.SystemClock() by default.
 	Clock cache.Clock
-	// Storage keeps the pending mutations and the clientID across reloads;
-	// nil keeps nothing. In the browser use SessionStorage (one queue per
-	// tab, see its doc).
+	// Storage keeps the pending mutations across reloads; nil keeps
+	// nothing. In the browser, SessionStorage survives a reload and belongs
+	// to one tab; cache.LocalStorage also survives closing the tab, but tabs
+	// share it and the last one to save wins.
 	Storage cache.Storage
 	// StorageKey names the store's record in Storage; "tandem.outbox" by
 	// default. Two stores sharing a Storage need different keys.
 	StorageKey string
-	// ClientID identifies this runtime to the server; a random 128-bit hex
-	// string by default, or the one found in Storage.
+	// ClientID identifies this runtime to the server: 32 lowercase hex
+	// digits or a UUID, unique to this runtime; a random one by default.
 	ClientID string
 	// RetryBase and RetryCap bound the delay before a temporary failure
 	// (network error, 429, 5xx) is retried with the same mutationID: full
 	// jitter in [0, min(cap, base·2^attempt)]; 250 ms and 30 s by default.
 	RetryBase, RetryCap time.Duration
+	// MaxServerErrors is how many 5xx answers in a row a mutation may get
+	// before it fails with the last of them, so that a mutation the server
+	// cannot handle does not hold the queue for ever; 10 by default.
+	// Network errors and 429 retry without limit: they say nothing about
+	// the mutation.
+	MaxServerErrors int
 	// OnError receives failures nobody else can: a malformed server answer,
 	// a storage failure. Mutation errors go to the mutation's caller. By
 	// default they are dropped.
@@ -78,13 +87,22 @@ type Options struct {
 // closed.
 var ErrClosed = errors.New("store: closed")
 
-// New returns a store. If opts.Storage holds a previous session's record, the
-// store takes over its clientID and resends its pending mutations, in order,
-// once their collections are registered (the server's dedup makes a resend
-// harmless).
+// New returns a store. If opts.Storage holds a previous session's record,
+// its pending mutations show again at once and are resent, in order and
+// before any new one, under the clientID and mutationIDs they were made with
+// (the server's dedup makes a resend harmless), each once its collection is
+// registered. New mutations get a fresh clientID, so that two runtimes
+// restoring one record (a duplicated tab) never hand out the same
+// (clientID, mutationID) for different changes.
 func New(opts Options) (*Store, error) {
 	if opts.Graph == nil {
 		return nil, errors.New("store: Options.Graph is required")
+	}
+	if !opts.Graph.HasScheduler() {
+		return nil, errors.New("store: the graph needs a scheduler (state.WithScheduler): network answers arrive on other goroutines")
+	}
+	if opts.ClientID != "" && !wire.ValidClientID(opts.ClientID) {
+		return nil, fmt.Errorf("store: invalid ClientID %q: want 32 lowercase hex digits or a UUID", opts.ClientID)
 	}
 	s := &Store{
 		g:         opts.Graph,
@@ -96,6 +114,7 @@ func New(opts Options) (*Store, error) {
 		storeKey:  opts.StorageKey,
 		retryBase: opts.RetryBase,
 		retryCap:  opts.RetryCap,
+		maxServer: opts.MaxServerErrors,
 		onError:   opts.OnError,
 		clientID:  opts.ClientID,
 		colls:     map[string]collection{},
@@ -117,6 +136,9 @@ func New(opts Options) (*Store, error) {
 	}
 	if s.retryCap <= 0 {
 		s.retryCap = 30 * time.Second
+	}
+	if s.maxServer <= 0 {
+		s.maxServer = 10
 	}
 	s.outbox.s = s
 	s.pendingCount = state.NewSignal(s.g, 0)
@@ -152,20 +174,64 @@ func (s *Store) Resume() { s.outbox.resume() }
 
 // Acknowledge tells the store that the server has processed every mutation
 // of this client up to mutationID: welcome.lastMutationID (PROTOCOL.md §4,
-// B25). Covered mutations leave the queue without being sent again. The
+// B25). Covered mutations leave the queue without being sent again, except a
+// request still in flight, whose answer is better than not knowing. The
 // server counts refusals as processed too, so a covered mutation whose answer
 // was lost settles with ErrOutcomeUnknown: what it did is whatever the
 // server's state, arriving by events or a snapshot, shows.
-func (s *Store) Acknowledge(mutationID uint64) {
-	s.Batch(func() { s.outbox.acknowledge(mutationID, 0) })
+//
+// A mutationID beyond any this store handed out means another runtime uses
+// the same clientID (a duplicated tab, a shared record): the store then takes
+// a fresh clientID, renumbers its queue, and returns ErrClientIDClash; the
+// caller must say hello again with the new ClientID.
+func (s *Store) Acknowledge(mutationID uint64) error {
+	if mutationID > s.lastMutationID {
+		return s.rotate(mutationID)
+	}
+	s.Batch(func() { s.outbox.acknowledge(mutationID) })
+	return nil
 }
 
-// Echo tells the store that the server applied mutation mutationID of this
-// client: an event carried it as its origin (B3). That mutation settles as
-// succeeded and leaves the queue; earlier ones still queued are covered as
-// by Acknowledge.
-func (s *Store) Echo(mutationID uint64) {
-	s.Batch(func() { s.outbox.acknowledge(mutationID, mutationID) })
+// Echo tells the store that the server applied mutation (clientID,
+// mutationID) to entity id of collection: an event carried it as its origin
+// (B3). If that mutation is queued here — this runtime's, or restored from
+// an earlier one's storage — it settles as succeeded and leaves the queue,
+// its optimistic change now confirmed. The echo of another entity changed by
+// the same mutation (a cascade) settles nothing: the mutation's own entity
+// has yet to arrive.
+func (s *Store) Echo(clientID string, mutationID uint64, collection, id string) {
+	s.Batch(func() { s.outbox.echo(clientID, mutationID, collection, id) })
+}
+
+// ErrClientIDClash is returned by Acknowledge when the server has seen
+// mutationIDs of this clientID that this store never handed out.
+var ErrClientIDClash = errors.New("store: another runtime uses this clientID")
+
+// rotate takes a fresh clientID after a clash and renumbers the queue from 1:
+// the server applied none of this store's mutations under the old ID beyond
+// what it had recorded for the other runtime, so resending is safe.
+func (s *Store) rotate(seen uint64) error {
+	id, err := randomHex(16)
+	if err != nil {
+		return fmt.Errorf("store: generating a clientID: %w", err)
+	}
+	old := s.clientID
+	s.clientID = id
+	s.lastMutationID = 0
+	s.outbox.halt()
+	for _, it := range s.outbox.queue {
+		if it.ClientID != old {
+			continue // an earlier runtime's, restored: its own clientID stands
+		}
+		s.lastMutationID++
+		it.ClientID, it.MutationID = id, s.lastMutationID
+		it.attempts, it.serverErrors = 0, 0
+	}
+	s.save()
+	s.outbox.pump()
+	err = fmt.Errorf("%w: the server has processed mutation %d of %s; now %s", ErrClientIDClash, seen, old, id)
+	s.report(err)
+	return err
 }
 
 // ErrOutcomeUnknown settles a mutation the server processed but whose answer
@@ -173,11 +239,21 @@ func (s *Store) Echo(mutationID uint64) {
 var ErrOutcomeUnknown = errors.New("store: the server processed the mutation; its answer was lost")
 
 // Close stops sending: the request in flight is cancelled and a retry
-// waiting for its backoff is dropped; mutations still queued stay in Storage
-// for the next session. Runs after Close fail with ErrClosed.
+// waiting for its backoff is dropped. Mutations still queued settle with
+// ErrClosed but stay in Storage, and the next session sends them. Runs after
+// Close fail with ErrClosed.
 func (s *Store) Close() {
+	if s.closed {
+		return
+	}
 	s.closed = true
 	s.outbox.halt()
+	for _, it := range s.outbox.queue {
+		if it.settle != nil {
+			it.settle(ErrClosed)
+			it.settle = nil
+		}
+	}
 }
 
 // Batch runs fn as one store operation: every change fn makes to any

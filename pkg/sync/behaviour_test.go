@@ -288,7 +288,9 @@ func TestB25_welcomeAcknowledgesProcessedMutations(t *testing.T) {
 		_ = srv.Close(wire.CloseGoingAway, "")
 		r.settle()
 		r.clock.Advance(300 * time.Millisecond) // the reconnect, before the outbox's retry
-		r.connect(mutationID(call))             // the server had processed it
+		srv, subs = r.connect(mutationID(call)) // the server had processed it
+		assert.Equal(t, store.Waiting, p.Status(), "not before the topics have caught up")
+		r.goLive(srv, subs)
 		assert.Equal(t, store.Failed, p.Status())
 		assert.ErrorIs(t, p.Err(), store.ErrOutcomeUnknown, "processed, but applied or refused the lost answer would have said")
 		assert.Equal(t, 0, r.s.PendingCount())
@@ -314,7 +316,8 @@ func TestB26_offlineMutationsSentInOrderAfterReconnect(t *testing.T) {
 		call.resp <- restResult{err: assert.AnError} // offline: the first attempt fails
 		r.settle()
 		r.clock.Advance(300 * time.Millisecond) // the reconnect, long before the outbox's retry
-		r.connect(0)                            // back: welcome resumes the outbox at once
+		srv, subs = r.connect(0)
+		r.goLive(srv, subs) // back and caught up: the outbox resumes at once
 		for _, want := range []uint64{1, 2, 3} {
 			call = r.restCall()
 			require.Equal(t, want, mutationID(call), "sent in mutationID order, none lost")

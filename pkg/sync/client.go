@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	gosync "sync"
 	"time"
 
 	"github.com/tandemkit/tandem/pkg/state"
@@ -24,6 +25,9 @@ const (
 	Resyncing
 	// Live: connected and every topic is live.
 	Live
+	// Unauthorized: the server refused the credentials (close 4001); the
+	// client waits for Reconnect, after the app has new ones.
+	Unauthorized
 )
 
 func (s ConnState) String() string {
@@ -36,6 +40,8 @@ func (s ConnState) String() string {
 		return "resyncing"
 	case Live:
 		return "live"
+	case Unauthorized:
+		return "unauthorized"
 	}
 	return "unknown"
 }
@@ -111,9 +117,13 @@ type Options struct {
 	// (browsers throttle timers in hidden tabs).
 	Focus FocusSource
 	// OnEvent is called, on the graph's goroutine, after each event is
-	// applied: the bridge to caches that hold the entity (see
-	// store.InvalidateOnEvent).
+	// applied: the bridge to caches that hold the entity
+	// (store.EventBridge.OnEvent).
 	OnEvent func(ev wire.Event)
+	// OnReplace is called, on the graph's goroutine, after a snapshot
+	// replaced a topic's confirmed layer, which may have changed anything
+	// (store.EventBridge.OnReplace).
+	OnReplace func(topic string)
 	// OnError receives what goes wrong: protocol errors, refused
 	// subscriptions, failed fetches. Dropped by default.
 	OnError func(error)
@@ -138,16 +148,23 @@ type Client struct {
 	topics map[string]*topic
 	order  []string // topic names in Add order
 
-	running  bool
-	gen      uint64 // connection generation; messages of older ones are ignored
-	conn     Conn
-	out      chan []byte // to the writer goroutine of conn
-	attempt  int
-	timer    func() bool // the pending reconnect, dial or watchdog timer
-	stable   func() bool
-	hbMs     int
-	maxMsg   int
-	heard    time.Time
+	running    bool
+	gen        uint64 // connection generation; messages of older ones are ignored
+	conn       Conn
+	out        *outQueue          // to the writer goroutine of conn
+	dialCancel context.CancelFunc // cancels a dial in progress
+	attempt    int
+	timer      func() bool // the pending reconnect, dial or watchdog timer
+	stable     func() bool
+	hbMs       int
+	maxMsg     int
+	heard      time.Time
+	// ack holds welcome.lastMutationID until every topic is live again:
+	// dropping the covered mutations before their topics have caught up
+	// would make their changes vanish and come back (B3's "no flicker"),
+	// and the catch-up's echoes settle most of them as succeeded.
+	ack      uint64
+	ackDue   bool
 	unOnline func()
 	unFocus  func()
 }
@@ -200,7 +217,7 @@ func (c *Client) Add(coll Collection) error {
 	if _, dup := c.topics[name]; dup {
 		return fmt.Errorf("sync: topic %q added twice", name)
 	}
-	t := &topic{c: c, name: name, coll: coll}
+	t := &topic{c: c, name: name, coll: coll, refetch: map[string]bool{}}
 	c.topics[name] = t
 	c.order = append(c.order, name)
 	if c.conn != nil && c.hbMs > 0 {
@@ -246,7 +263,8 @@ func (c *Client) Stop() {
 }
 
 // Reconnect drops the current connection, if any, and connects at once,
-// resetting the backoff: for when the app knows the network is back.
+// resetting the backoff: for when the app knows the network is back, or has
+// new credentials after Unauthorized.
 func (c *Client) Reconnect() {
 	if !c.running {
 		return
@@ -260,7 +278,8 @@ func (c *Client) Reconnect() {
 // wake reconnects at once, skipping the backoff, when the network came back
 // or the page became visible while the connection is down.
 func (c *Client) wake() {
-	if !c.running || c.conn != nil || c.state.Peek() == Connecting {
+	st := c.state.Peek()
+	if !c.running || c.conn != nil || st == Connecting || st == Unauthorized {
 		return
 	}
 	if c.opts.Online != nil && !c.opts.Online.Online() {
@@ -304,20 +323,19 @@ func (c *Client) after(d time.Duration, fn func()) func() bool {
 // connect dials a new connection.
 func (c *Client) connect() {
 	if c.opts.Online != nil && !c.opts.Online.Online() {
-		c.state.Set(Offline) // onlineChanged connects when the network is back
+		c.state.Set(Offline) // wake connects when the network is back
 		return
 	}
 	c.gen++
 	gen := c.gen
 	c.state.Set(Connecting)
 	ctx, cancel := context.WithCancel(context.Background())
-	c.timer = c.after(c.opts.DialTimeout, func() {
-		cancel()
-		c.fail(wire.CloseProtocolError, "no welcome in time")
-	})
+	c.dialCancel = cancel
+	c.timer = c.after(c.opts.DialTimeout, func() { c.fail(wire.CloseProtocolError, "no welcome in time") })
 	dial, url := c.opts.Dial, c.opts.URL
 	go func() {
 		conn, err := dial(ctx, url)
+		cancel() // the dial is over either way; an open connection outlives it
 		c.g.Schedule(func() {
 			if gen != c.gen || !c.running {
 				if conn != nil {
@@ -325,8 +343,8 @@ func (c *Client) connect() {
 				}
 				return
 			}
+			c.dialCancel = nil
 			if err != nil {
-				cancel()
 				c.report(err)
 				c.retry()
 				return
@@ -340,12 +358,17 @@ func (c *Client) connect() {
 func (c *Client) opened(conn Conn) {
 	gen := c.gen
 	c.conn = conn
-	c.out = make(chan []byte, 256)
+	c.out = newOutQueue()
 	c.heard = c.opts.Clock.Now()
 	c.hbMs = 0
+	c.ackDue = false
 	out := c.out
 	go func() {
-		for msg := range out {
+		for {
+			msg, ok := out.pop()
+			if !ok {
+				return
+			}
 			if err := conn.Write(context.Background(), msg); err != nil {
 				return // the reader sees the failure too
 			}
@@ -386,26 +409,26 @@ func (c *Client) send(m wire.ClientMessage) {
 		c.report(fmt.Errorf("sync: encoding %s: %w", m.Type(), err))
 		return
 	}
-	select {
-	case c.out <- b:
-	default:
-		c.fail(wire.CloseProtocolError, "send queue full")
-	}
+	c.out.push(b)
 }
 
 // drop closes the current connection, if any, and forgets it.
 func (c *Client) drop(code wire.CloseCode, reason string) {
+	if c.dialCancel != nil {
+		c.dialCancel()
+		c.dialCancel = nil
+	}
+	c.gen++
+	for _, t := range c.topics {
+		t.reset()
+	}
 	if c.conn == nil {
 		return
 	}
 	conn := c.conn
 	c.conn = nil
-	close(c.out)
+	c.out.close()
 	c.out = nil
-	c.gen++
-	for _, t := range c.topics {
-		t.disconnected()
-	}
 	go func() { _ = conn.Close(code, reason) }() // may wait for the close handshake
 }
 
@@ -416,13 +439,22 @@ func (c *Client) fail(code wire.CloseCode, reason string) {
 	c.retry()
 }
 
-// lost handles a connection that failed or was closed by the server.
+// lost handles a connection whose read failed: the server closed it, the
+// network broke, or a frame was malformed. The client closes it explicitly
+// with its own code (B27) and reconnects, except after 4001.
 func (c *Client) lost(err error) {
-	c.drop(wire.CloseNormal, "read failed")
-	var ce *CloseError
-	if errors.As(err, &ce) && ce.Code == wire.CloseUnauthorized {
+	if closeCode(err) == wire.CloseUnauthorized {
 		c.report(fmt.Errorf("sync: unauthorized: %w", err))
+		c.drop(wire.CloseNormal, "unauthorized")
+		c.stopTimers()
+		c.state.Set(Unauthorized)
+		return
 	}
+	code := wire.CloseHeartbeat // the connection failed under us
+	if errors.Is(err, wire.ErrMalformed) {
+		code = wire.CloseProtocolError
+	}
+	c.drop(code, "read failed")
 	c.retry()
 }
 
@@ -442,13 +474,7 @@ func (c *Client) retry() {
 // a Client with base, cap and generator rng chooses: uniformly random in
 // [0, min(cap, base·2^n)].
 func ReconnectDelay(rng *rand.Rand, base, cap time.Duration, n int) time.Duration {
-	limit := cap
-	if n < 30 {
-		if d := base << n; d < limit {
-			limit = d
-		}
-	}
-	return time.Duration(rng.Int64N(int64(limit) + 1))
+	return store.FullJitter(rng.Float64, base, cap, n)
 }
 
 // watchdog fires when the server has been silent too long.
@@ -516,9 +542,9 @@ func topicOf(m wire.ServerMessage) string {
 	return ""
 }
 
-// welcome starts the session: it acknowledges what the server processed
-// (B25), resubscribes every topic from its cursor (B22) and resumes the
-// outbox.
+// welcome starts the session: every topic resubscribes from its cursor
+// (B22); once all are live, the mutations the server has processed leave
+// the store's queue (B25) and the outbox resumes.
 func (c *Client) welcome(w wire.Welcome) {
 	if c.hbMs != 0 {
 		c.fail(wire.CloseProtocolError, "second welcome")
@@ -533,17 +559,17 @@ func (c *Client) welcome(w wire.Welcome) {
 		c.maxMsg = wire.DefaultMaxMsg
 	}
 	c.stopTimers()
-	c.s.Acknowledge(w.LastMutationID)
+	c.ack, c.ackDue = w.LastMutationID, true
 	for _, name := range c.order {
 		c.topics[name].subscribe()
 	}
-	c.updateState()
 	c.timer = c.after(2*time.Duration(c.hbMs)*time.Millisecond+c.opts.HeartbeatGrace, c.watchdog)
 	c.stable = c.after(c.opts.StableAfter, func() { c.attempt = 0 })
-	c.s.Resume()
+	c.updateState()
 }
 
-// updateState derives the connection state from the topics.
+// updateState derives the connection state from the topics, and settles
+// the welcome's acknowledgement once everything is live.
 func (c *Client) updateState() {
 	if c.conn == nil || c.hbMs == 0 {
 		return
@@ -555,6 +581,67 @@ func (c *Client) updateState() {
 		}
 	}
 	c.state.Set(Live)
+	if c.ackDue {
+		c.ackDue = false
+		if err := c.s.Acknowledge(c.ack); errors.Is(err, store.ErrClientIDClash) {
+			c.Reconnect() // say hello with the new clientID
+			return
+		}
+		c.s.Resume()
+	}
+}
+
+// outQueue is an unbounded queue of messages for a connection's writer:
+// sending never fails or blocks the graph, however many topics subscribe at
+// once.
+type outQueue struct {
+	mu     gosync.Mutex
+	msgs   [][]byte // guarded by mu
+	closed bool     // guarded by mu
+	wake   chan struct{}
+}
+
+func newOutQueue() *outQueue { return &outQueue{wake: make(chan struct{}, 1)} }
+
+func (q *outQueue) push(b []byte) {
+	q.mu.Lock()
+	q.msgs = append(q.msgs, b)
+	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *outQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *outQueue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pop waits for the next message; false once the queue is closed.
+func (q *outQueue) pop() ([]byte, bool) {
+	for {
+		q.mu.Lock()
+		if q.closed {
+			q.mu.Unlock()
+			return nil, false
+		}
+		if len(q.msgs) > 0 {
+			m := q.msgs[0]
+			q.msgs[0] = nil
+			q.msgs = q.msgs[1:]
+			q.mu.Unlock()
+			return m, true
+		}
+		q.mu.Unlock()
+		<-q.wake
+	}
 }
 
 type systemClock struct{}

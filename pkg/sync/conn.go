@@ -82,3 +82,15 @@ func clientCode(code wire.CloseCode) wire.CloseCode {
 	}
 	return wire.CloseProtocolError
 }
+
+// closeCode returns the close code a read error carries, or 0.
+func closeCode(err error) wire.CloseCode {
+	var ce *CloseError
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	if code := websocket.CloseStatus(err); code != -1 {
+		return wire.CloseCode(code)
+	}
+	return 0
+}

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"strconv"
 	gosync "sync"
 
 	"github.com/tandemkit/tandem/pkg/wire"
@@ -23,29 +24,7 @@ type CloseError struct {
 }
 
 func (e *CloseError) Error() string {
-	return "sync: connection closed with " + itoa(int(e.Code)) + " " + e.Reason
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
+	return "sync: connection closed with " + strconv.Itoa(int(e.Code)) + " " + e.Reason
 }
 
 type pipeShared struct {

@@ -34,6 +34,12 @@ type topic struct {
 	nextPart  int
 	snap      wire.Cursor // the snapshot's epoch and watermark
 	deadline  func() bool // SubscribeTimeout
+	// refetch holds ids to read by id (invalidate events, stale snapshot
+	// items) until a fetch succeeds: the cursor has moved past their event,
+	// so a failed fetch must be retried, never forgotten.
+	refetch  map[string]bool
+	fetching bool
+	failures int
 }
 
 // subscribe asks for the topic from its cursor: replay if the server still
@@ -46,7 +52,16 @@ func (t *topic) subscribe() {
 		sub.Since = &cur
 	}
 	t.c.send(sub)
+	t.arm()
+}
+
+// arm bounds the catch-up: a topic that does not become live in time means a
+// broken connection.
+func (t *topic) arm() {
 	c := t.c
+	if t.deadline != nil {
+		t.deadline()
+	}
 	t.deadline = c.after(c.opts.SubscribeTimeout, func() {
 		if t.phase == phaseSubscribing {
 			c.fail(wire.CloseProtocolError, "topic "+t.name+" did not become live in time")
@@ -69,8 +84,6 @@ func (t *topic) reset() {
 	}
 }
 
-func (t *topic) disconnected() { t.reset() }
-
 func (t *topic) refused() {
 	t.reset()
 	t.phase = phaseRefused
@@ -90,6 +103,7 @@ func (t *topic) handle(m wire.ServerMessage) {
 	case wire.Resync:
 		if t.phase == phaseLive {
 			t.phase = phaseSubscribing // the server restarted this subscription
+			t.arm()
 		}
 		t.replaying = m.Mode == wire.ModeReplay
 		t.parts, t.nextPart = nil, 0
@@ -135,6 +149,9 @@ func (t *topic) snapshot(m wire.Snapshot) {
 			t.fetch(it.ID)
 		}
 	}
+	if t.c.opts.OnReplace != nil {
+		t.c.opts.OnReplace(t.name)
+	}
 }
 
 // live ends the catch-up: buffered events after the watermark apply, in
@@ -154,6 +171,7 @@ func (t *topic) live(m wire.Live) {
 		t.deadline()
 		t.deadline = nil
 	}
+	t.fetchNext() // retry what failed while disconnected
 	buf := t.buf
 	t.buf = nil
 	for _, ev := range buf {
@@ -190,8 +208,8 @@ func (t *topic) event(ev wire.Event) {
 		case wire.OpInvalidate:
 			t.fetch(ev.ID)
 		}
-		if ev.Origin != nil && ev.Origin.ClientID == s.ClientID() {
-			s.Echo(ev.Origin.MutationID) // B3: the echo confirms
+		if ev.Origin != nil {
+			s.Echo(ev.Origin.ClientID, ev.Origin.MutationID, t.name, ev.ID) // B3: the echo confirms
 		}
 		t.coll.SetCursor(wire.Cursor{Epoch: ev.Epoch, Seq: ev.Seq})
 	})
@@ -201,20 +219,47 @@ func (t *topic) event(ev wire.Event) {
 }
 
 // fetch reads one entity by id (an invalidate event, a stale snapshot item)
-// and applies it when it arrives.
+// and applies it when it arrives; failed reads retry with backoff until one
+// succeeds.
 func (t *topic) fetch(id string) {
-	c := t.c
-	coll := t.coll
+	t.refetch[id] = true
+	t.fetchNext()
+}
+
+// fetchNext starts reading one id of the refetch set, one at a time per
+// topic.
+func (t *topic) fetchNext() {
+	if t.fetching || len(t.refetch) == 0 {
+		return
+	}
+	var id string
+	for id = range t.refetch {
+		break
+	}
+	t.fetching = true
+	c, coll := t.c, t.coll
+	ctx, cancel := context.WithCancel(context.Background())
+	stop := c.opts.Clock.AfterFunc(30*time.Second, cancel)
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
 		item, err := coll.FetchItem(ctx, id)
-		c.g.Schedule(func() {
-			if err != nil {
-				c.report(fmt.Errorf("sync: fetching %s/%s: %w", t.name, id, err))
-				return
-			}
-			c.s.Batch(func() { coll.ApplyItems(item) })
-		})
+		stop()
+		cancel()
+		c.g.Schedule(func() { t.fetched(id, item, err) })
 	}()
+}
+
+func (t *topic) fetched(id string, item wire.Item, err error) {
+	t.fetching = false
+	c := t.c
+	if err != nil {
+		c.report(fmt.Errorf("sync: fetching %s/%s: %w", t.name, id, err))
+		t.failures++
+		delay := ReconnectDelay(c.rng, c.opts.ReconnectBase, c.opts.ReconnectCap, t.failures-1)
+		c.opts.Clock.AfterFunc(delay, func() { c.g.Schedule(t.fetchNext) })
+		return
+	}
+	t.failures = 0
+	delete(t.refetch, id)
+	c.s.Batch(func() { t.coll.ApplyItems(item) })
+	t.fetchNext()
 }
