@@ -203,19 +203,33 @@ func TestDurability_SIGKILLMidLoadLosesNoAcknowledgedMutation(t *testing.T) {
 		}
 	}
 
-	// Seq has no gap: replay the whole retained log from seq 0.
-	events := replay(t, srv.addr, "todos", page.Epoch)
+	// Seq has no gap: replay the whole retained log from seq 0. An
+	// observer's replay carries no origin (origins go to their own client
+	// only); each worker's replay carries the origins of its mutations,
+	// which the outbox kept through the kill.
+	observer := fmt.Sprintf("%032x", 1234)
+	events := replay(t, srv.addr, "todos", page.Epoch, observer)
 	require.Len(t, events, int(page.Seq))
-	bySeq := map[uint64]wire.Event{}
 	for i, ev := range events {
 		require.Equal(t, uint64(i+1), ev.Seq)
 		require.Equal(t, uint64(i), ev.Prev)
-		bySeq[ev.Seq] = ev
+		require.Nil(t, ev.Origin, "seq %d: another client's origin", ev.Seq)
 	}
-	for _, a := range ok {
-		ev := bySeq[a.seq]
-		assert.Equal(t, a.id, ev.ID)
-		assert.Equal(t, &wire.Origin{ClientID: a.cid, MutationID: a.mid}, ev.Origin)
+	for w := range workers {
+		cid := fmt.Sprintf("%032x", w+1)
+		bySeq := map[uint64]wire.Event{}
+		for _, ev := range replay(t, srv.addr, "todos", page.Epoch, cid) {
+			bySeq[ev.Seq] = ev
+		}
+		for _, a := range ok {
+			ev := bySeq[a.seq]
+			assert.Equal(t, a.id, ev.ID)
+			if a.cid == cid {
+				assert.Equal(t, &wire.Origin{ClientID: a.cid, MutationID: a.mid}, ev.Origin)
+			} else {
+				assert.Nil(t, ev.Origin)
+			}
+		}
 	}
 
 	// Retrying each in-flight mutation applies it at most once.
@@ -226,7 +240,7 @@ func TestDurability_SIGKILLMidLoadLosesNoAcknowledgedMutation(t *testing.T) {
 	}
 	after := listAll(t, client, srv.url("/api/todos"))
 	assert.Equal(t, len(page.Items)+countMissing(page, inflight), len(after.Items))
-	assert.Len(t, replay(t, srv.addr, "todos", page.Epoch), int(after.Seq))
+	assert.Len(t, replay(t, srv.addr, "todos", page.Epoch, observer), int(after.Seq))
 
 	// SIGTERM: graceful shutdown, exit status 0.
 	require.NoError(t, srv.cmd.Process.Signal(syscall.SIGTERM))
@@ -274,8 +288,8 @@ func listAll(t *testing.T, client *http.Client, url string) wire.SnapshotPage {
 	return out
 }
 
-// replay subscribes from seq 0 and returns the replayed events.
-func replay(t *testing.T, addr, topic, epoch string) []wire.Event {
+// replay subscribes from seq 0 as clientID and returns the replayed events.
+func replay(t *testing.T, addr, topic, epoch, clientID string) []wire.Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -283,7 +297,7 @@ func replay(t *testing.T, addr, topic, epoch string) []wire.Event {
 	require.NoError(t, err)
 	defer c.CloseNow()
 	c.SetReadLimit(1 << 20)
-	for _, m := range []wire.ClientMessage{wire.Hello{V: 1, ClientID: fmt.Sprintf("%032x", 1234)}, wire.Sub{Topic: topic, Since: &wire.Cursor{Epoch: epoch, Seq: 0}}} {
+	for _, m := range []wire.ClientMessage{wire.Hello{V: 1, ClientID: clientID}, wire.Sub{Topic: topic, Since: &wire.Cursor{Epoch: epoch, Seq: 0}}} {
 		b, err := wire.EncodeClientMessage(m)
 		require.NoError(t, err)
 		require.NoError(t, c.Write(ctx, websocket.MessageText, b))

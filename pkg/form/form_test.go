@@ -207,3 +207,37 @@ func TestValidate_returnsUntypedNil(t *testing.T) {
 	err := s.Validate(good())
 	assert.True(t, err == nil, "a valid value must give a nil error interface")
 }
+
+func TestNew_schemaKeepsItsOwnCopyOfTheRules(t *testing.T) {
+	get := func(p *string) *string { return p }
+	str := form.String("x", get).Length(1, 5)
+	s := form.New(str)
+	str.Msg("changed after New") // replaces the message of Length in the builder only
+	str.Func(func(string) string { return "added after New" })
+	assert.Equal(t, "must be 1 to 5 characters", s.ValidateField("", "x"), "Msg after New does not reach the schema")
+	assert.Equal(t, "", s.ValidateField("ok", "x"), "a rule added after New does not reach the schema")
+	later := form.New(str)
+	assert.Equal(t, "changed after New", later.ValidateField("", "x"), "a schema built later sees the builder's rules")
+	assert.Equal(t, "added after New", later.ValidateField("ok", "x"))
+
+	getI := func(p *int) *int { return p }
+	num := form.Int("n", getI).Min(1)
+	ns := form.New(num)
+	num.Msg("changed").Max(0)
+	assert.Equal(t, "must be at least 1", ns.ValidateField(0, "n"))
+	assert.Equal(t, "", ns.ValidateField(3, "n"))
+
+	val := form.Value("v", get).Func(func(s string) string {
+		if s == "" {
+			return "empty"
+		}
+		return ""
+	})
+	vs := form.New(val)
+	val.Msg("changed")
+	assert.Equal(t, "empty", vs.ValidateField("", "v"))
+
+	picked := s.Pick("x")
+	str.Func(func(string) string { return "again" })
+	assert.Equal(t, "", picked.ValidateField("ok", "x"), "Pick copies the schema's frozen fields")
+}

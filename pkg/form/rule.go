@@ -23,6 +23,9 @@ func (rs rules[V]) first(v V) string {
 	return ""
 }
 
+// clone returns a copy that shares no backing array with rs.
+func (rs rules[V]) clone() rules[V] { return append(rules[V](nil), rs...) }
+
 // withMsg replaces the message of the most recently added rule.
 func (rs rules[V]) withMsg(msg string) {
 	if len(rs) > 0 {

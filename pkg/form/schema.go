@@ -20,10 +20,15 @@ type field[T any] interface {
 	Part[T]
 	fieldName() string
 	check(v *T) string // "" when valid
+	// frozen returns a copy of the field with its own copy of the rules, so
+	// that a builder used again after New cannot change the schema.
+	frozen() field[T]
 }
 
 // New returns a schema of the given fields and checks, in order. Field names
-// are the JSON names of the fields.
+// are the JSON names of the fields. The schema keeps a copy of each field's
+// rules: calling Required or Msg on a builder after New changes only schemas
+// built from it later.
 //
 // New panics if two fields share a name or a name is empty: that is a
 // programming error found at start-up, never at run time with user input.
@@ -44,7 +49,7 @@ func (s *Schema[T]) addField(f field[T]) {
 		panic("form: duplicate field " + name)
 	}
 	s.index[name] = len(s.fields)
-	s.fields = append(s.fields, f)
+	s.fields = append(s.fields, f.frozen())
 }
 
 type checkPart[T any] func(T) error

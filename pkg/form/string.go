@@ -31,6 +31,9 @@ func String[T any](name string, get func(*T) *string) *StringField[T] {
 func (f *StringField[T]) addTo(s *Schema[T]) { s.addField(f) }
 func (f *StringField[T]) fieldName() string  { return f.name }
 func (f *StringField[T]) check(v *T) string  { return f.rules.first(*f.get(v)) }
+func (f *StringField[T]) frozen() field[T] {
+	return &StringField[T]{name: f.name, get: f.get, rules: f.rules.clone()}
+}
 func (f *StringField[T]) add(r rule[string]) *StringField[T] {
 	f.rules = append(f.rules, r)
 	return f

@@ -18,7 +18,7 @@
 //			return nil
 //		},
 //	})
-//	http.Handle("/api/", s.Handler())
+//	http.Handle("/api/", s.Handler()) // after every Register
 //	...
 //	s.Shutdown(ctx) // after http.Server.Shutdown; then store.Close()
 //
@@ -35,14 +35,35 @@
 // published only after the commit succeeded, in seq order; a failed commit
 // answers 500 to every mutation of the batch and publishes nothing.
 //
+// A failure is permanent (a recorded 4xx) when the same request would fail
+// the same way again: invalid input, a refusal, a hook's plain error (422
+// rejected), a panic in a hook, a cascade too deep. It is transient (a 5xx
+// or 408, not recorded, the client retries) when it says nothing about the
+// mutation: a Store error, an Authorize hook that failed rather than
+// refused, a body that did not arrive.
+//
+// # Identity
+//
+// Authenticate and AuthenticateWS name the caller's principal
+// (WithPrincipal). Each clientID is bound to the principal of its first
+// recorded mutation: other principals can neither use it nor read its
+// stored answers, and events carry their origin only to the connection of
+// the client that made the mutation. Without authentication hooks every
+// caller is the same, anonymous principal. Dedup records of clients idle
+// for ClientRetention (30 days) are pruned.
+//
 // # Stream
 //
 // The hub registers a subscription before reading its snapshot or replay
 // from the store, holds the events committed meanwhile, and sends those
-// newer than the watermark after live. Each connection has a bounded queue;
-// publishing never blocks on a connection, and one whose queue is full is
-// closed with 4002. Every write is bounded by WriteTimeout (a watchdog
-// aborts a stuck one).
+// newer than the watermark after live; it drops any event at or below the
+// watermark. The snapshot or replay is read page by page in short
+// transactions (at most SnapshotReads at once server-wide) and sent as the
+// client takes it, so a connection holds one page, however big the topic
+// and however slow the client. Each connection has a bounded queue;
+// publishing never blocks on a connection, and one whose queue is full of
+// live events is closed with 4002 (a catch-up waits for room instead).
+// Every write is bounded by WriteTimeout (a watchdog aborts a stuck one).
 //
 // # Storage
 //

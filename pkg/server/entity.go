@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -26,7 +25,8 @@ const (
 )
 
 // A Request describes a REST request to an Authorize hook. ID is "" for
-// OpList and, before the body is read, for OpCreate.
+// OpList; for OpCreate it is the id from the body (Authorize runs once, after
+// the body parsed).
 type Request struct {
 	Op         Op
 	Collection string
@@ -49,6 +49,11 @@ type Write[T any] struct {
 // refuses a second entity with the same key with 422, the message under
 // Field ("is already taken" unless Message is set). Hooks query an index
 // with Tx.Lookup.
+//
+// Register builds an index over the entities already stored when the index
+// is new (by Name) or its Unique flag changed, and forgets the keys of
+// indexes no longer declared. The server cannot see a change of Key: give
+// an index with a new Key a new Name.
 type Index[T any] struct {
 	Name    string
 	Key     func(T) string
@@ -73,25 +78,38 @@ type Entity[T any] struct {
 	// on the merged object. Nil makes the collection read-only after create
 	// (PATCH answers 405).
 	Update *form.Schema[T]
-	// Authorize, if set, runs on every REST request to the collection after
-	// authentication; an error answers 403 (see Error and the sentinels).
+	// Authorize, if set, runs once on every REST request to the collection
+	// after authentication (for a create, after the body parsed). Return
+	// ErrForbidden (403), ErrUnauthorized (401), ErrNotFound (404) or an
+	// *Error to refuse: a refused mutation is recorded as processed, except
+	// 401. Any other error is taken as a transient failure of the check
+	// itself: 503, not recorded, and the client retries.
 	Authorize func(ctx context.Context, r Request) error
 	// AuthorizeTopic, if set, runs on every sub of the topic; an error
 	// refuses the subscription with an error message.
 	AuthorizeTopic func(ctx context.Context, topic string) error
 	// BeforeWrite, if set, runs inside the write transaction after the form
 	// validated a create or update and may change w.New. A *form.Errors
-	// answers 422; see Error for other answers.
+	// answers 422 invalid, an *Error or a sentinel its own status; any other
+	// error (a business rule) and a panic answer 422 rejected. All of these
+	// are recorded: the same mutation would fail the same way again. An
+	// error from the Tx's store reads, however wrapped, answers 500 and is
+	// not recorded; so does an *Error with a 5xx status, for a hook's own
+	// transient failure.
 	BeforeWrite func(ctx context.Context, tx *Tx, w Write[T]) error
 	// BeforeDelete, if set, runs inside the write transaction before an
-	// entity is deleted, e.g. to delete dependants with tx.Delete.
+	// entity is deleted, e.g. to delete dependants with tx.Delete. Its
+	// errors are answered like BeforeWrite's.
 	BeforeDelete func(ctx context.Context, tx *Tx, old T) error
 	// Indexes are maintained on every write.
 	Indexes []Index[T]
 }
 
-// Register adds an entity type to s. Call it before serving; it creates the
-// collection's topic log (and its epoch) in the store on first start.
+// Register adds an entity type to s. Call it before Handler: once the server
+// serves, Register fails. In one store transaction it creates the
+// collection's topic log (and its epoch) on first start and brings the
+// stored indexes up to date with e.Indexes (see Index); it fails if a Unique
+// index does not hold for the stored entities.
 func Register[T any](s *Server, e Entity[T]) error {
 	if e.ID == nil || e.Create == nil {
 		return fmt.Errorf("server: entity %q needs ID and Create", e.Collection)
@@ -99,10 +117,15 @@ func Register[T any](s *Server, e Entity[T]) error {
 	if e.Create.Has("id") || (e.Update != nil && e.Update.Has("id")) {
 		return fmt.Errorf("server: entity %q: forms must not declare the id field", e.Collection)
 	}
+	names := make(map[string]bool)
 	for _, ix := range e.Indexes {
 		if ix.Name == "" || ix.Key == nil {
 			return fmt.Errorf("server: entity %q: an index needs Name and Key", e.Collection)
 		}
+		if names[ix.Name] {
+			return fmt.Errorf("server: entity %q: index %q declared twice", e.Collection, ix.Name)
+		}
+		names[ix.Name] = true
 	}
 	return s.addEntity(&entity[T]{Entity: e})
 }
@@ -117,9 +140,11 @@ type entityOps interface {
 	parseCreate(body []byte) (id string, v any, err error)
 	parsePatch(body []byte) (patch map[string]json.RawMessage, keys []string, err error)
 	// create, update and remove run inside the transaction and write.
-	create(ctx context.Context, tx *Tx, id string, v any) (seq uint64, data []byte, err error)
-	update(ctx context.Context, tx *Tx, cur Record, patch map[string]json.RawMessage, keys []string) (seq uint64, data []byte, err error)
-	remove(ctx context.Context, tx *Tx, cur Record) (seq uint64, err error)
+	create(tx *Tx, id string, v any) (seq uint64, data []byte, err error)
+	update(tx *Tx, cur Record, patch map[string]json.RawMessage, keys []string) (seq uint64, data []byte, err error)
+	remove(tx *Tx, cur Record) (seq uint64, err error)
+	// syncIndexes rebuilds the indexes whose signature changed, at Register.
+	syncIndexes(ctx context.Context, st WriteTx) error
 }
 
 type entity[T any] struct{ Entity[T] }
@@ -132,7 +157,7 @@ func (e *entity[T]) authorize(ctx context.Context, r Request) error {
 		return nil
 	}
 	if err := e.Authorize(ctx, r); err != nil {
-		return forbidden(err)
+		return authorizeError(err)
 	}
 	return nil
 }
@@ -142,14 +167,6 @@ func (e *entity[T]) authorizeTopic(ctx context.Context, topic string) error {
 		return nil
 	}
 	return e.AuthorizeTopic(ctx, topic)
-}
-
-// forbidden makes a plain hook error a 403 while keeping typed answers.
-func forbidden(err error) error {
-	if httpError(err) != nil {
-		return err
-	}
-	return &Error{Status: http.StatusForbidden, Code: wire.CodeForbidden, Message: err.Error()}
 }
 
 // objectKeys decodes body as a JSON object, keeping each value raw.
@@ -242,8 +259,8 @@ func (e *entity[T]) decodeRecord(rec Record) (T, error) {
 	return v, nil
 }
 
-func (e *entity[T]) create(ctx context.Context, tx *Tx, id string, val any) (uint64, []byte, error) {
-	cur, found, err := tx.st.Get(ctx, e.Collection, id)
+func (e *entity[T]) create(tx *Tx, id string, val any) (uint64, []byte, error) {
+	cur, found, err := tx.st.Get(tx.ctx, e.Collection, id)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -252,7 +269,7 @@ func (e *entity[T]) create(ctx context.Context, tx *Tx, id string, val any) (uin
 	}
 	v := val.(T)
 	if e.BeforeWrite != nil {
-		if err := e.BeforeWrite(ctx, tx, Write[T]{Op: OpCreate, New: &v}); err != nil {
+		if err := e.BeforeWrite(tx.ctx, tx, Write[T]{Op: OpCreate, New: &v}); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -261,14 +278,14 @@ func (e *entity[T]) create(ctx context.Context, tx *Tx, id string, val any) (uin
 	if err != nil {
 		return 0, nil, fmt.Errorf("server: encode %s/%s: %w", e.Collection, id, err)
 	}
-	if err := e.index(ctx, tx, id, nil, &v); err != nil {
+	if err := e.index(tx, id, nil, &v); err != nil {
 		return 0, nil, err
 	}
 	seq, err := tx.write(e.Collection, id, wire.OpCreate, data)
 	return seq, data, err
 }
 
-func (e *entity[T]) update(ctx context.Context, tx *Tx, cur Record, patch map[string]json.RawMessage, keys []string) (uint64, []byte, error) {
+func (e *entity[T]) update(tx *Tx, cur Record, patch map[string]json.RawMessage, keys []string) (uint64, []byte, error) {
 	old, err := e.decodeRecord(cur)
 	if err != nil {
 		return 0, nil, err
@@ -294,7 +311,7 @@ func (e *entity[T]) update(ctx context.Context, tx *Tx, cur Record, patch map[st
 		return 0, nil, err
 	}
 	if e.BeforeWrite != nil {
-		if err := e.BeforeWrite(ctx, tx, Write[T]{Op: OpUpdate, Old: &old, New: &v, Changed: keys}); err != nil {
+		if err := e.BeforeWrite(tx.ctx, tx, Write[T]{Op: OpUpdate, Old: &old, New: &v, Changed: keys}); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -303,24 +320,25 @@ func (e *entity[T]) update(ctx context.Context, tx *Tx, cur Record, patch map[st
 	if err != nil {
 		return 0, nil, fmt.Errorf("server: encode %s/%s: %w", e.Collection, cur.ID, err)
 	}
-	if err := e.index(ctx, tx, cur.ID, &old, &v); err != nil {
+	if err := e.index(tx, cur.ID, &old, &v); err != nil {
 		return 0, nil, err
 	}
 	seq, err := tx.write(e.Collection, cur.ID, wire.OpUpdate, data)
 	return seq, data, err
 }
 
-func (e *entity[T]) remove(ctx context.Context, tx *Tx, cur Record) (uint64, error) {
+func (e *entity[T]) remove(tx *Tx, cur Record) (uint64, error) {
 	old, err := e.decodeRecord(cur)
 	if err != nil {
 		return 0, err
 	}
+	tx.startDelete(e.Collection, cur.ID)
 	if e.BeforeDelete != nil {
-		if err := e.BeforeDelete(ctx, tx, old); err != nil {
+		if err := e.BeforeDelete(tx.ctx, tx, old); err != nil {
 			return 0, err
 		}
 	}
-	if err := e.index(ctx, tx, cur.ID, &old, nil); err != nil {
+	if err := e.index(tx, cur.ID, &old, nil); err != nil {
 		return 0, err
 	}
 	return tx.write(e.Collection, cur.ID, wire.OpDelete, nil)
@@ -328,7 +346,7 @@ func (e *entity[T]) remove(ctx context.Context, tx *Tx, cur Record) (uint64, err
 
 // index updates every index for a change from old to new (nil for none),
 // refusing a unique key another entity holds.
-func (e *entity[T]) index(ctx context.Context, tx *Tx, id string, old, new *T) error {
+func (e *entity[T]) index(tx *Tx, id string, old, new *T) error {
 	var errs form.Errors
 	for _, ix := range e.Indexes {
 		var oldKey, newKey string
@@ -342,7 +360,7 @@ func (e *entity[T]) index(ctx context.Context, tx *Tx, id string, old, new *T) e
 			continue
 		}
 		if ix.Unique && newKey != "" {
-			ids, err := tx.st.Lookup(ctx, e.Collection, ix.Name, newKey)
+			ids, err := tx.st.Lookup(tx.ctx, e.Collection, ix.Name, newKey)
 			if err != nil {
 				return err
 			}
@@ -363,7 +381,7 @@ func (e *entity[T]) index(ctx context.Context, tx *Tx, id string, old, new *T) e
 		if newKey != "" {
 			keys = []string{newKey}
 		}
-		if err := tx.st.SetIndex(ctx, e.Collection, ix.Name, id, keys); err != nil {
+		if err := tx.st.SetIndex(tx.ctx, e.Collection, ix.Name, id, keys); err != nil {
 			return err
 		}
 	}
@@ -384,4 +402,81 @@ func itemOf(rec Record) wire.Item {
 	return wire.Item{ID: rec.ID, Version: rec.Version, Data: rec.Data, Deleted: rec.Deleted}
 }
 
-var errDepth = errors.New("server: cascade deeper than 16 levels")
+var errDepth = fmt.Errorf("server: cascade deeper than %d levels", maxDepth)
+
+// signature is what Register compares to decide whether an index must be
+// rebuilt: everything about an index that changes its stored keys, except
+// Key, which cannot be compared.
+func (ix Index[T]) signature() string {
+	return fmt.Sprintf("v1 unique=%t", ix.Unique)
+}
+
+// syncIndexes rebuilds, from the stored live entities, every index that is
+// new or whose signature changed, and forgets the keys of indexes no longer
+// declared. A Unique index that existing entities violate fails the
+// registration.
+func (e *entity[T]) syncIndexes(ctx context.Context, st WriteTx) error {
+	stored, err := st.IndexSignatures(ctx, e.Collection)
+	if err != nil {
+		return err
+	}
+	declared := make(map[string]bool)
+	var stale []Index[T]
+	for _, ix := range e.Indexes {
+		declared[ix.Name] = true
+		if sig, ok := stored[ix.Name]; !ok || sig != ix.signature() {
+			stale = append(stale, ix)
+		}
+	}
+	for name := range stored {
+		if !declared[name] {
+			if err := st.ResetIndex(ctx, e.Collection, name, ""); err != nil {
+				return err
+			}
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	for _, ix := range stale {
+		if err := st.ResetIndex(ctx, e.Collection, ix.Name, ix.signature()); err != nil {
+			return err
+		}
+	}
+	owners := make([]map[string]string, len(stale)) // unique indexes: key -> id
+	after := ""
+	for {
+		recs, err := st.List(ctx, e.Collection, after, 1000, false)
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			v, err := e.decodeRecord(rec)
+			if err != nil {
+				return err
+			}
+			for i, ix := range stale {
+				key := ix.Key(v)
+				if key == "" {
+					continue
+				}
+				if ix.Unique {
+					if owners[i] == nil {
+						owners[i] = make(map[string]string)
+					}
+					if other, dup := owners[i][key]; dup {
+						return fmt.Errorf("server: unique index %q of %q does not hold: %s and %s have the same key %q", ix.Name, e.Collection, other, rec.ID, key)
+					}
+					owners[i][key] = rec.ID
+				}
+				if err := st.SetIndex(ctx, e.Collection, ix.Name, rec.ID, []string{key}); err != nil {
+					return err
+				}
+			}
+		}
+		if len(recs) < 1000 {
+			return nil
+		}
+		after = recs[len(recs)-1].ID
+	}
+}

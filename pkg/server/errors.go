@@ -21,20 +21,22 @@ var (
 	ErrForbidden = errors.New("server: forbidden")
 	// ErrNotFound makes a hook answer 404.
 	ErrNotFound = errors.New("server: not found")
-	// ErrClosed is returned after Shutdown.
-	ErrClosed = errors.New("server: closed")
 )
 
 // An Error is a complete HTTP error answer. Hooks return one to choose the
 // status, code and message; the server also uses it for every 4xx it makes.
 // Every Error with a 4xx status other than 401, 408 and 429 is permanent:
-// it is recorded as the mutation's answer.
+// it is recorded as the mutation's answer. A 5xx Error (503 with code
+// unavailable, say) is a transient failure: not recorded, the client
+// retries.
 type Error struct {
 	Status  int
 	Code    string
 	Message string
 	Fields  map[string]string
 	Current *wire.Item
+
+	cause error // logged, never sent
 }
 
 // Error implements error.
@@ -73,6 +75,67 @@ func httpError(err error) *Error {
 }
 
 func trimPrefix(err error) string { return strings.TrimPrefix(err.Error(), "server: ") }
+
+// A storeError is an error a Store returned during a mutation: I/O, not the
+// mutation's fault, so it answers 500 and is not recorded (the client
+// retries). Tx hands hooks a WriteTx whose errors are all storeErrors.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }
+
+func fromStore(err error) error {
+	var se *storeError
+	if err == nil || errors.As(err, &se) {
+		return err
+	}
+	return &storeError{err: err}
+}
+
+// A panicError is a panic recovered while applying a mutation.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e *panicError) Error() string {
+	return fmt.Sprintf("server: panic in mutation: %v\n%s", e.value, e.stack)
+}
+
+// mutationError maps the failure of a mutation inside its transaction to
+// its answer, or nil for a 500 that is not recorded (a Store error).
+//
+// Typed answers (*Error, *form.Errors, the sentinels) keep their status. Any
+// other failure is deterministic — a hook's plain error (a business rule), a
+// panic in a hook, a cascade past the depth limit, an object that does not
+// encode — and retrying would fail the same way, so it is a recorded 422
+// with code rejected: a client queue never blocks on it.
+func mutationError(err error) *Error {
+	var se *storeError
+	var pe *panicError
+	switch {
+	case errors.As(err, &se):
+		return nil
+	case httpError(err) != nil:
+		return httpError(err)
+	case errors.As(err, &pe):
+		return &Error{Status: http.StatusUnprocessableEntity, Code: wire.CodeRejected, Message: "the server failed to apply this mutation", cause: err}
+	case errors.Is(err, errDepth):
+		return &Error{Status: http.StatusUnprocessableEntity, Code: wire.CodeRejected, Message: trimPrefix(errDepth), cause: err}
+	}
+	return &Error{Status: http.StatusUnprocessableEntity, Code: wire.CodeRejected, Message: trimPrefix(err), cause: err}
+}
+
+// authorizeError maps an Authorize hook's refusal: typed answers keep their
+// status (ErrForbidden 403, ErrUnauthorized 401, ErrNotFound 404, *Error);
+// any other error may be transient (a permission service that is down), so
+// it is a 503 that is not recorded and the client retries.
+func authorizeError(err error) *Error {
+	if he := httpError(err); he != nil {
+		return he
+	}
+	return &Error{Status: http.StatusServiceUnavailable, Code: wire.CodeUnavailable, Message: "authorization failed; try again later", cause: err}
+}
 
 // recorded reports whether an error answer is permanent and so stored as the
 // mutation's outcome.

@@ -63,3 +63,49 @@ func ExampleRegister() {
 	// 201 {"id":"n1","version":1,"data":{"id":"n1","text":"hello"},"topic":"notes","seq":1,"mutationID":1,"duplicate":true}
 	// 422 {"error":{"code":"invalid","message":"invalid input","fields":{"text":"is required"}}}
 }
+
+// Name each caller's principal in Authenticate: a clientID then belongs to
+// the user whose mutation first used it, and nobody else can use it.
+func ExampleWithPrincipal() {
+	store := server.NewMemStore()
+	s := server.New(store, server.Options{
+		Authenticate: func(r *http.Request) (context.Context, error) {
+			user := r.Header.Get("Authorization") // a real app checks a session or a token
+			if user == "" {
+				return nil, server.ErrUnauthorized
+			}
+			return server.WithPrincipal(r.Context(), user), nil
+		},
+	})
+	defer s.Shutdown(context.Background())
+	noteForm := form.New(form.String("text", func(n *Note) *string { return &n.Text }))
+	if err := server.Register(s, server.Entity[Note]{Collection: "notes", ID: func(n *Note) *string { return &n.ID }, Create: noteForm}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	hs := httptest.NewServer(s.Handler())
+	defer hs.Close()
+
+	post := func(user, mutationID, body string) {
+		req, _ := http.NewRequest("POST", hs.URL+"/api/notes", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", user)
+		req.Header.Set(wire.HeaderClientID, "0123456789abcdef0123456789abcdef")
+		req.Header.Set(wire.HeaderMutationID, mutationID)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		fmt.Println(user, res.StatusCode, string(b))
+	}
+	post("alice", "1", `{"id":"n1","text":"alice's note"}`)
+	post("bob", "1", `{"id":"n2","text":"bob replays alice's mutation"}`)
+	post("alice", "2", `{"id":"n2","text":"alice goes on"}`)
+	// Output:
+	// alice 201 {"id":"n1","version":1,"data":{"id":"n1","text":"alice's note"},"topic":"notes","seq":1,"mutationID":1,"duplicate":false}
+	// bob 403 {"error":{"code":"forbidden","message":"X-Client-ID belongs to another principal: use a clientID of your own"}}
+	// alice 201 {"id":"n2","version":2,"data":{"id":"n2","text":"alice goes on"},"topic":"notes","seq":2,"mutationID":2,"duplicate":false}
+}

@@ -28,11 +28,14 @@ func newHub(s *Server) *hub {
 }
 
 // An outMsg is one queued message. sub is nil for messages that belong to
-// no subscription (welcome, hb, error); seq orders events.
+// no subscription (welcome, hb, error); seq orders events; slot marks a
+// catch-up message holding one of the session's catch-up slots, which the
+// writer gives back once the message is written or dropped.
 type outMsg struct {
 	data []byte
 	sub  *subscription
 	seq  uint64
+	slot bool
 }
 
 // A subscription is one session's interest in one topic. Until it is live,
@@ -44,7 +47,11 @@ type subscription struct {
 
 	mu   sync.Mutex
 	live bool
-	buf  []outMsg
+	// watermark is the seq the snapshot or replay covers, once known: an
+	// event at or below it is already in what the client got, and is
+	// dropped even after live (it may be published late, by a shared bus).
+	watermark uint64
+	buf       []outMsg
 }
 
 func (sub *subscription) deactivate() {
@@ -54,10 +61,11 @@ func (sub *subscription) deactivate() {
 	sub.mu.Unlock()
 }
 
-// deliver queues one event; it is called by the publisher only.
+// deliver queues one event; it is called by the publisher only and never
+// waits on the connection.
 func (sub *subscription) deliver(m outMsg) {
 	sub.mu.Lock()
-	if !sub.active.Load() {
+	if !sub.active.Load() || m.seq <= sub.watermark {
 		sub.mu.Unlock()
 		return
 	}
@@ -75,22 +83,42 @@ func (sub *subscription) deliver(m outMsg) {
 	sub.sess.offer(m)
 }
 
-// goLive sends live at the watermark, then the events held while starting
-// that are newer than the watermark, and switches the subscription to
-// direct delivery.
-func (sub *subscription) goLive(watermark uint64, live []byte) {
+// setWatermark records the seq the snapshot or replay covers.
+func (sub *subscription) setWatermark(seq uint64) {
 	sub.mu.Lock()
-	defer sub.mu.Unlock()
-	if !sub.active.Load() || !sub.sess.offer(outMsg{data: live, sub: sub}) {
+	sub.watermark = seq
+	sub.mu.Unlock()
+}
+
+// goLive queues live, then the events held while starting that are newer
+// than the watermark, and switches the subscription to direct delivery once
+// nothing is held. It runs on the session's reader goroutine and waits for
+// room in the queue (as the snapshot did) rather than fail when the queue is
+// full; the publisher meanwhile keeps holding events without waiting.
+func (sub *subscription) goLive(live []byte) {
+	if !sub.sess.send(outMsg{data: live, sub: sub}) {
 		return
 	}
-	for _, m := range sub.buf {
-		if m.seq > watermark && !sub.sess.offer(m) {
+	for {
+		sub.mu.Lock()
+		if !sub.active.Load() {
+			sub.mu.Unlock()
 			return
 		}
+		if len(sub.buf) == 0 {
+			sub.live = true
+			sub.mu.Unlock()
+			return
+		}
+		held, watermark := sub.buf, sub.watermark
+		sub.buf = nil
+		sub.mu.Unlock()
+		for _, m := range held {
+			if m.seq > watermark && !sub.sess.send(m) {
+				return
+			}
+		}
 	}
-	sub.buf = nil
-	sub.live = true
 }
 
 func (h *hub) register(sub *subscription) {
@@ -116,19 +144,35 @@ func (h *hub) unregister(sub *subscription) {
 	}
 }
 
-// publish fans committed events out; it is the Bus subscriber.
+// publish fans committed events out; it is the Bus subscriber. An event's
+// origin goes only to the sessions of the client that made the mutation
+// (hello clientID = origin.clientID); every other subscriber gets the event
+// without origin, so clientIDs do not leak to other clients.
 func (h *hub) publish(events []wire.Event) {
 	maxMsg := h.s.opts.MaxMsg
 	for _, ev := range events {
+		origin := ev.Origin
+		ev.Origin = nil
 		data, err := encodeEvent(ev, maxMsg)
 		if err != nil {
 			// A bug, not input: subscribers will see a gap and resync.
 			h.s.log.Error("event does not encode; subscribers will resync", "topic", ev.Topic, "seq", ev.Seq, "err", err)
 			continue
 		}
+		var own []byte // with origin, encoded for the first matching session
 		h.mu.RLock()
 		for sub := range h.topics[ev.Topic] {
-			sub.deliver(outMsg{data: data, sub: sub, seq: ev.Seq})
+			d := data
+			if origin != nil && sub.sess.clientID == origin.ClientID {
+				if own == nil {
+					ev.Origin = origin
+					if own, err = encodeEvent(ev, maxMsg); err != nil {
+						own = data
+					}
+				}
+				d = own
+			}
+			sub.deliver(outMsg{data: d, sub: sub, seq: ev.Seq})
 		}
 		h.mu.RUnlock()
 	}

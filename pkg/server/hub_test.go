@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -289,10 +290,25 @@ func TestB28_serverNeverSendsAboveMaxMsg(t *testing.T) {
 	})
 }
 
-func TestSnapshotParts_bigItemIsStale(t *testing.T) {
-	items := []wire.Item{{ID: "a", Version: 1, Data: []byte(`{"x":"` + strings.Repeat("x", 3000) + `"}`)}, {ID: "b", Version: 2, Data: []byte(`{}`)}}
-	parts, err := snapshotParts("lists", "e", 2, items, wire.MinMaxMsg)
+// encodeParts runs a partEncoder over items.
+func encodeParts(t *testing.T, seq uint64, items []wire.Item, maxMsg int) [][]byte {
+	t.Helper()
+	enc, err := newPartEncoder("lists", "e", seq, maxMsg)
 	require.NoError(t, err)
+	var parts [][]byte
+	for _, it := range items {
+		p, err := enc.add(it)
+		require.NoError(t, err)
+		if p != nil {
+			parts = append(parts, p)
+		}
+	}
+	return append(parts, enc.finish())
+}
+
+func TestB28_snapshotPartsBigItemIsStaleEmptyTopicIsOneEmptyPart(t *testing.T) {
+	items := []wire.Item{{ID: "a", Version: 1, Data: []byte(`{"x":"` + strings.Repeat("x", 3000) + `"}`)}, {ID: "b", Version: 2, Data: []byte(`{}`)}}
+	parts := encodeParts(t, 2, items, wire.MinMaxMsg)
 	require.Len(t, parts, 1)
 	m, err := wire.DecodeServerMessage(parts[0])
 	require.NoError(t, err)
@@ -300,7 +316,34 @@ func TestSnapshotParts_bigItemIsStale(t *testing.T) {
 	assert.True(t, s.Items[0].Stale())
 	assert.Equal(t, uint64(1), s.Items[0].Version)
 	assert.False(t, s.Items[1].Stale())
-	empty, err := snapshotParts("lists", "e", 0, nil, wire.MinMaxMsg)
-	require.NoError(t, err)
+	empty := encodeParts(t, 0, nil, wire.MinMaxMsg)
+	require.Len(t, empty, 1)
 	assert.Equal(t, `{"t":"snapshot","topic":"lists","epoch":"e","seq":0,"part":0,"last":true,"items":[]}`, string(empty[0]))
+}
+
+func TestB28_snapshotPartsFillUpToMaxMsg(t *testing.T) {
+	var items []wire.Item
+	for i := range 50 {
+		items = append(items, wire.Item{ID: fmt.Sprintf("i%02d", i), Version: uint64(i + 1), Data: []byte(`{"n":"` + strings.Repeat("n", 90) + `"}`)})
+	}
+	parts := encodeParts(t, 50, items, wire.MinMaxMsg)
+	require.Greater(t, len(parts), 3)
+	var got []string
+	for i, p := range parts {
+		require.LessOrEqual(t, len(p), wire.MinMaxMsg)
+		if i < len(parts)-1 {
+			assert.Greater(t, len(p)+130, wire.MinMaxMsg, "part %d is full: the next item did not fit", i)
+		}
+		m, err := wire.DecodeServerMessage(p)
+		require.NoError(t, err)
+		s := m.(wire.Snapshot)
+		assert.Equal(t, i, s.Part)
+		assert.Equal(t, i == len(parts)-1, s.Last)
+		for _, it := range s.Items {
+			got = append(got, it.ID)
+		}
+	}
+	require.Len(t, got, 50)
+	assert.Equal(t, "i00", got[0])
+	assert.Equal(t, "i49", got[49])
 }

@@ -87,13 +87,13 @@ func TestB34_permanentErrorIsRecordedAsProcessed(t *testing.T) {
 	r := env.do("POST", "/api/lists", `{"id":"l1","name":""}`, mut(client1, 3)...)
 	require.Equal(t, 422, r.status)
 	// lastMutationID advanced.
-	var lmid uint64
+	var cl ClientState
 	require.NoError(t, env.store.View(context.Background(), func(rt ReadTx) error {
 		var err error
-		lmid, err = rt.LastMutationID(context.Background(), client1)
+		cl, _, err = rt.Client(context.Background(), client1)
 		return err
 	}))
-	assert.Equal(t, uint64(3), lmid)
+	assert.Equal(t, uint64(3), cl.LastMutationID)
 	// The retry gets the stored 422, marked duplicate, even though the body
 	// is now valid: mutation 3 was processed.
 	r = env.do("POST", "/api/lists", `{"id":"l1","name":"ok"}`, mut(client1, 3)...)

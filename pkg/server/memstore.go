@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
+	"time"
 )
 
 // MemStore is a Store in memory, for tests and examples: nothing survives
@@ -17,10 +19,11 @@ type MemStore struct {
 	topics    map[string]*TopicState
 	entities  map[string]map[string]Record
 	events    map[string][]EventRecord
-	clients   map[string]uint64
+	clients   map[string]ClientState
 	responses map[string]map[uint64]StoredResponse
 	index     map[[3]string]map[string]bool // {collection, index, key} -> ids
 	keysOf    map[[3]string][]string        // {collection, index, id} -> keys
+	indexSigs map[[2]string]string          // {collection, index} -> signature
 }
 
 // NewMemStore returns an empty MemStore.
@@ -29,10 +32,11 @@ func NewMemStore() *MemStore {
 		topics:    make(map[string]*TopicState),
 		entities:  make(map[string]map[string]Record),
 		events:    make(map[string][]EventRecord),
-		clients:   make(map[string]uint64),
+		clients:   make(map[string]ClientState),
 		responses: make(map[string]map[uint64]StoredResponse),
 		index:     make(map[[3]string]map[string]bool),
 		keysOf:    make(map[[3]string][]string),
+		indexSigs: make(map[[2]string]string),
 	}
 }
 
@@ -135,8 +139,9 @@ func (t *memTx) Events(_ context.Context, topic string, afterSeq uint64, limit i
 	return out, nil
 }
 
-func (t *memTx) LastMutationID(_ context.Context, clientID string) (uint64, error) {
-	return t.m.clients[clientID], nil
+func (t *memTx) Client(_ context.Context, clientID string) (ClientState, bool, error) {
+	c, ok := t.m.clients[clientID]
+	return c, ok, nil
 }
 
 func (t *memTx) Lookup(_ context.Context, collection, index, key string) ([]string, error) {
@@ -217,13 +222,11 @@ func (t *memTx) Response(_ context.Context, clientID string, mutationID uint64) 
 	return r, ok, nil
 }
 
-func (t *memTx) SaveResponse(_ context.Context, clientID string, mutationID uint64, r StoredResponse, keep int) error {
+func (t *memTx) SaveResponse(_ context.Context, clientID, principal string, mutationID uint64, r StoredResponse, keep int, now time.Time) error {
 	oldMap := t.m.responses[clientID]
 	next := make(map[uint64]StoredResponse, len(oldMap)+1)
-	for k, v := range oldMap {
-		next[k] = v
-	}
-	next[mutationID] = r
+	maps.Copy(next, oldMap)
+	next[mutationID] = StoredResponse{Status: r.Status, Body: slices.Clone(r.Body)}
 	if keep < 1 {
 		keep = 1
 	}
@@ -238,8 +241,12 @@ func (t *memTx) SaveResponse(_ context.Context, clientID string, mutationID uint
 		}
 	}
 	t.m.responses[clientID] = next
-	oldLMID, had := t.m.clients[clientID]
-	t.m.clients[clientID] = max(oldLMID, mutationID)
+	old, had := t.m.clients[clientID]
+	c := ClientState{Principal: principal, LastMutationID: mutationID, Seen: time.UnixMilli(now.UnixMilli())}
+	if had {
+		c.Principal, c.LastMutationID = old.Principal, max(old.LastMutationID, mutationID)
+	}
+	t.m.clients[clientID] = c
 	t.undo = append(t.undo, func() {
 		if oldMap == nil {
 			delete(t.m.responses, clientID)
@@ -247,12 +254,33 @@ func (t *memTx) SaveResponse(_ context.Context, clientID string, mutationID uint
 			t.m.responses[clientID] = oldMap
 		}
 		if had {
-			t.m.clients[clientID] = oldLMID
+			t.m.clients[clientID] = old
 		} else {
 			delete(t.m.clients, clientID)
 		}
 	})
 	return nil
+}
+
+func (t *memTx) PruneClients(_ context.Context, before time.Time) (int, error) {
+	cutoff := before.UnixMilli()
+	n := 0
+	for id, c := range t.m.clients {
+		if c.Seen.UnixMilli() >= cutoff {
+			continue
+		}
+		resp := t.m.responses[id]
+		delete(t.m.clients, id)
+		delete(t.m.responses, id)
+		t.undo = append(t.undo, func() {
+			t.m.clients[id] = c
+			if resp != nil {
+				t.m.responses[id] = resp
+			}
+		})
+		n++
+	}
+	return n, nil
 }
 
 func (t *memTx) SetIndex(_ context.Context, collection, index, id string, keys []string) error {
@@ -278,6 +306,41 @@ func (t *memTx) SetIndex(_ context.Context, collection, index, id string, keys [
 	newKeys := slices.Clone(keys)
 	set(oldKeys, newKeys)
 	t.undo = append(t.undo, func() { set(newKeys, oldKeys) })
+	return nil
+}
+
+func (t *memTx) IndexSignatures(_ context.Context, collection string) (map[string]string, error) {
+	out := make(map[string]string)
+	for k, sig := range t.m.indexSigs {
+		if k[0] == collection {
+			out[k[1]] = sig
+		}
+	}
+	return out, nil
+}
+
+func (t *memTx) ResetIndex(ctx context.Context, collection, index, signature string) error {
+	for ref, keys := range t.m.keysOf {
+		if ref[0] == collection && ref[1] == index && len(keys) > 0 {
+			if err := t.SetIndex(ctx, collection, index, ref[2], nil); err != nil {
+				return err
+			}
+		}
+	}
+	k := [2]string{collection, index}
+	old, had := t.m.indexSigs[k]
+	if signature == "" {
+		delete(t.m.indexSigs, k)
+	} else {
+		t.m.indexSigs[k] = signature
+	}
+	t.undo = append(t.undo, func() {
+		if had {
+			t.m.indexSigs[k] = old
+		} else {
+			delete(t.m.indexSigs, k)
+		}
+	})
 	return nil
 }
 

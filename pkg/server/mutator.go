@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -17,13 +18,14 @@ import (
 // A job is one mutation waiting to be committed.
 type job struct {
 	ctx        context.Context // the request's; values only, cancellation is ignored once queued
+	principal  string          // Principal(ctx): the owner the clientID must be bound to
 	clientID   string          // "" for a mutation without dedup headers
 	mutationID uint64
 	// pre is a permanent error found before the transaction (bad body,
 	// failed form, refused authorization): recorded like any other answer.
 	pre error
 	// run applies the mutation and returns its 2xx status and body.
-	run func(ctx context.Context, tx *Tx) (status int, body []byte, err error)
+	run func(tx *Tx) (status int, body []byte, err error)
 	out chan outcome
 }
 
@@ -44,6 +46,9 @@ type mutator struct {
 	done   chan struct{}
 	mu     sync.RWMutex // guards closed against submit
 	closed bool
+
+	pruned    bool // loop goroutine only, like lastPrune
+	lastPrune time.Time
 }
 
 func newMutator(s *Server) *mutator {
@@ -52,7 +57,12 @@ func newMutator(s *Server) *mutator {
 	return m
 }
 
-var unavailable = outcome{status: http.StatusServiceUnavailable, body: (&Error{Code: wire.CodeUnavailable, Message: "server is shutting down"}).body()}
+var (
+	unavailable = outcome{status: http.StatusServiceUnavailable, body: (&Error{Code: wire.CodeUnavailable, Message: "server is shutting down"}).body()}
+	// gone answers a request whose client went away before its mutation was
+	// queued: nothing was applied, the client may retry.
+	gone = outcome{status: http.StatusServiceUnavailable, body: (&Error{Code: wire.CodeUnavailable, Message: "the request was cancelled before it was queued"}).body()}
+)
 
 // submit queues j and waits for its outcome.
 func (m *mutator) submit(j *job) outcome {
@@ -66,7 +76,7 @@ func (m *mutator) submit(j *job) outcome {
 	case m.jobs <- j:
 	case <-j.ctx.Done():
 		m.mu.RUnlock()
-		return outcome{status: 499}
+		return gone
 	}
 	m.mu.RUnlock()
 	return <-j.out
@@ -112,7 +122,34 @@ func (m *mutator) loop() {
 				break fill
 			}
 		}
+		m.prune()
 		m.commit(batch)
+	}
+}
+
+// prune deletes the dedup records of clients not seen for ClientRetention,
+// at most once an hour, before committing a batch (so: only while mutations
+// come in, which is when records grow). It runs in its own transaction so
+// that a failure only delays it.
+func (m *mutator) prune() {
+	s := m.s
+	now := s.opts.Clock.Now()
+	if m.pruned && now.Sub(m.lastPrune) < time.Hour {
+		return
+	}
+	m.pruned, m.lastPrune = true, now
+	var n int
+	err := s.store.Update(context.Background(), func(st WriteTx) error {
+		var err error
+		n, err = st.PruneClients(context.Background(), now.Add(-s.opts.ClientRetention))
+		return err
+	})
+	if err != nil {
+		s.log.Error("pruning dedup records failed; retrying in an hour", "err", err)
+		return
+	}
+	if n > 0 {
+		s.log.Info("pruned dedup records of inactive clients", "clients", n)
 	}
 }
 
@@ -152,7 +189,7 @@ func (m *mutator) commit(batch []*job) {
 	if len(events) > 0 {
 		wev := make([]wire.Event, len(events))
 		for i, ev := range events {
-			wev[i] = toWireEvent(ev, s.epoch(ev.Topic))
+			wev[i] = toWireEvent(ev, s.epoch(ev.Topic), true) // the hub strips origin per session
 		}
 		s.opts.Bus.Publish(wev)
 	}
@@ -164,9 +201,22 @@ func (m *mutator) commit(batch []*job) {
 // apply runs one job inside the batch transaction. A returned error means
 // the store failed and the batch must roll back; every other failure is an
 // outcome.
+//
+// The dedup record of a clientID belongs to the principal of the first
+// mutation recorded for it: another principal gets 403, which is not
+// recorded and reveals nothing of the owner's answers.
 func (m *mutator) apply(ctx context.Context, st WriteTx, sp string, now time.Time, j *job) (out outcome, evs []EventRecord, err error) {
 	s := m.s
 	if j.clientID != "" {
+		cl, bound, err := st.Client(ctx, j.clientID)
+		if err != nil {
+			return outcome{}, nil, err
+		}
+		if bound && cl.Principal != j.principal {
+			e := &Error{Status: http.StatusForbidden, Code: wire.CodeForbidden,
+				Message: wire.HeaderClientID + " belongs to another principal: use a clientID of your own"}
+			return outcome{status: e.Status, body: e.body()}, nil, nil
+		}
 		stored, found, err := st.Response(ctx, j.clientID, j.mutationID)
 		if err != nil {
 			return outcome{}, nil, err
@@ -174,10 +224,7 @@ func (m *mutator) apply(ctx context.Context, st WriteTx, sp string, now time.Tim
 		if found {
 			return outcome{status: stored.Status, body: markDuplicate(stored.Body)}, nil, nil
 		}
-		lmid, err := st.LastMutationID(ctx, j.clientID)
-		if err != nil {
-			return outcome{}, nil, err
-		}
+		lmid := cl.LastMutationID
 		if j.mutationID <= lmid {
 			e := &Error{Status: http.StatusConflict, Code: wire.CodeProcessed,
 				Message: fmt.Sprintf("mutation %d was already processed (last processed: %d) and its answer is no longer stored", j.mutationID, lmid)}
@@ -187,7 +234,7 @@ func (m *mutator) apply(ctx context.Context, st WriteTx, sp string, now time.Tim
 
 	failure := j.pre
 	if failure == nil {
-		tx := &Tx{s: s, st: st, ctx: context.WithoutCancel(j.ctx), now: now, events: &evs}
+		tx := &Tx{s: s, st: guardedTx{st}, ctx: context.WithoutCancel(j.ctx), now: now, events: &evs}
 		if j.clientID != "" {
 			tx.origin = &wire.Origin{ClientID: j.clientID, MutationID: j.mutationID}
 		}
@@ -198,10 +245,16 @@ func (m *mutator) apply(ctx context.Context, st WriteTx, sp string, now time.Tim
 			return outcome{}, nil, rbErr
 		}
 		evs = nil
-		he := httpError(failure)
-		if he == nil {
-			s.log.Error("mutation failed", "err", failure, "clientID", j.clientID, "mutationID", j.mutationID)
-			return outcome{status: http.StatusInternalServerError, body: internalBody}, nil, nil
+		he := mutationError(failure)
+		if he == nil || he.Status >= 500 {
+			s.log.Error("mutation failed; not recorded, the client retries", "err", failure, "clientID", j.clientID, "mutationID", j.mutationID)
+			if he == nil {
+				return outcome{status: http.StatusInternalServerError, body: internalBody}, nil, nil
+			}
+		} else if pe := (*panicError)(nil); errors.As(failure, &pe) {
+			s.log.Error("panic in a mutation; rejected and recorded", "err", failure, "clientID", j.clientID, "mutationID", j.mutationID)
+		} else if he.cause != nil {
+			s.log.Info("mutation rejected by a hook", "err", he.cause, "clientID", j.clientID, "mutationID", j.mutationID)
 		}
 		out = outcome{status: he.Status, body: he.body()}
 		if !he.recorded() {
@@ -209,21 +262,21 @@ func (m *mutator) apply(ctx context.Context, st WriteTx, sp string, now time.Tim
 		}
 	}
 	if j.clientID != "" {
-		if err := st.SaveResponse(ctx, j.clientID, j.mutationID, StoredResponse{Status: out.status, Body: out.body}, s.opts.ResponseRetention); err != nil {
+		if err := st.SaveResponse(ctx, j.clientID, j.principal, j.mutationID, StoredResponse{Status: out.status, Body: out.body}, s.opts.ResponseRetention, now); err != nil {
 			return outcome{}, nil, err
 		}
 	}
 	return out, evs, nil
 }
 
-// run calls j.run, turning a panic into an internal error.
+// run calls j.run, turning a panic into a panicError.
 func (m *mutator) run(tx *Tx, j *job) (out outcome, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("server: panic in mutation: %v\n%s", p, debug.Stack())
+			err = &panicError{value: p, stack: debug.Stack()}
 		}
 	}()
-	status, body, err := j.run(tx.ctx, tx)
+	status, body, err := j.run(tx)
 	return outcome{status: status, body: body}, err
 }
 

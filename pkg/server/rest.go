@@ -12,14 +12,18 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/tandemkit/tandem/pkg/wire"
 )
 
 // Handler returns the HTTP handler of the API: /api/{collection},
 // /api/{collection}/{id} and the WebSocket at /api/ws. Mount it at the root
-// of the mux ("/api/" or "/").
+// of the mux ("/api/" or "/"). Register every entity first: after Handler,
+// Register fails.
 func (s *Server) Handler() http.Handler {
+	s.serving.Store(true)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/ws", s.serveWS)
 	mux.HandleFunc("/api/{collection}", s.serveCollection)
@@ -63,6 +67,9 @@ func writeError(w http.ResponseWriter, e *Error) {
 // fail answers err: its mapped answer, or a logged 500.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if he := httpError(err); he != nil {
+		if he.cause != nil && he.Status >= 500 {
+			s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", he.Status, "err", he.cause)
+		}
 		writeError(w, he)
 		return
 	}
@@ -284,7 +291,13 @@ func mutationHeaders(r *http.Request) (string, uint64, error) {
 	return cid, n, nil
 }
 
-// readBody checks the media type and reads the body within the limit.
+// readBody checks the media type and reads the body within the size limit
+// and BodyTimeout.
+//
+// Only a body over the limit (413) is a deterministic outcome, recorded like
+// any permanent error. Any other read failure — the network cut the body
+// off, or it did not arrive in time — says nothing about the mutation: it
+// answers 408, which is not recorded, so the client's retry is applied.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -294,15 +307,60 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	} else {
 		return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: wire.CodeUnsupportedMedia, Message: "Content-Type must be application/json"}
 	}
+	disarm := s.bodyDeadline(w)
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	disarm(err == nil)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, err
 		}
-		return nil, errBadRequest("reading the body: %v", err)
+		return nil, &Error{Status: http.StatusRequestTimeout, Code: wire.CodeTimeout,
+			Message: "the request body did not arrive in full: send it again", cause: err}
 	}
 	return body, nil
+}
+
+// bodyDeadline arms BodyTimeout for reading the body of w's request and
+// returns the func that disarms it. The timer is the Clock's; when it fires
+// it sets a read deadline in the past, which fails the pending read at once
+// (a network deadline is wall-clock time, which an injected Clock may not
+// tell). A writer that cannot set deadlines (a test recorder, some
+// middleware) reads without one.
+//
+// After a failed read, disarm(false) leaves the deadline in the past and
+// asks to close the connection: net/http would otherwise try to read the
+// rest of the body before answering, and wait for a client that never sends
+// it.
+func (s *Server) bodyDeadline(w http.ResponseWriter) (disarm func(ok bool)) {
+	rc := http.NewResponseController(w)
+	if rc.SetReadDeadline(time.Time{}) != nil {
+		return func(bool) {}
+	}
+	var mu sync.Mutex
+	done, fired := false, false
+	past := time.Unix(1, 0)
+	stop := s.opts.Clock.AfterFunc(s.opts.BodyTimeout, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !done {
+			fired = true
+			_ = rc.SetReadDeadline(past)
+		}
+	})
+	return func(ok bool) {
+		stop()
+		mu.Lock()
+		defer mu.Unlock()
+		done = true
+		switch {
+		case !ok:
+			_ = rc.SetReadDeadline(past)
+			w.Header().Set("Connection", "close")
+		case fired:
+			_ = rc.SetReadDeadline(time.Time{})
+		}
+	}
 }
 
 // mutate runs a create, update or delete through the mutator.
@@ -312,21 +370,21 @@ func (s *Server) mutate(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		s.fail(w, r, err)
 		return
 	}
-	j := &job{ctx: ctx, clientID: clientID, mutationID: mutationID}
+	j := &job{ctx: ctx, principal: Principal(ctx), clientID: clientID, mutationID: mutationID}
 	j.pre = s.prepare(ctx, w, r, e, op, id, j)
-	if j.pre != nil && clientID == "" {
-		s.fail(w, r, j.pre) // nothing to record: answer without a transaction
-		return
+	if j.pre != nil {
+		if he := httpError(j.pre); clientID == "" || he == nil || !he.recorded() {
+			s.fail(w, r, j.pre) // nothing to record: answer without a transaction
+			return
+		}
 	}
 	out := s.mut.submit(j)
-	if out.status == 499 {
-		return // the client went away before the mutation was queued
-	}
 	writeJSON(w, out.status, out.body)
 }
 
 // prepare checks everything that needs no transaction and sets j.run. The
-// error it returns is the mutation's permanent answer.
+// error it returns is the mutation's answer: recorded if it is permanent
+// (Error.recorded), answered at once otherwise.
 func (s *Server) prepare(ctx context.Context, w http.ResponseWriter, r *http.Request, e entityOps, op Op, id string, j *job) error {
 	if op != OpCreate && !wire.ValidID(id) {
 		return errNotFound(e.collection() + "/" + id)
@@ -349,9 +407,6 @@ func (s *Server) prepare(ctx context.Context, w http.ResponseWriter, r *http.Req
 	coll := e.collection()
 	switch op {
 	case OpCreate:
-		if err := e.authorize(ctx, Request{Op: op, Collection: coll}); err != nil {
-			return err
-		}
 		newID, v, err := e.parseCreate(body)
 		if err != nil {
 			return err
@@ -359,8 +414,8 @@ func (s *Server) prepare(ctx context.Context, w http.ResponseWriter, r *http.Req
 		if err := e.authorize(ctx, Request{Op: op, Collection: coll, ID: newID}); err != nil {
 			return err
 		}
-		j.run = func(ctx context.Context, tx *Tx) (int, []byte, error) {
-			seq, data, err := e.create(ctx, tx, newID, v)
+		j.run = func(tx *Tx) (int, []byte, error) {
+			seq, data, err := e.create(tx, newID, v)
 			if err != nil {
 				return 0, nil, err
 			}
@@ -374,12 +429,12 @@ func (s *Server) prepare(ctx context.Context, w http.ResponseWriter, r *http.Req
 		if err != nil {
 			return err
 		}
-		j.run = func(ctx context.Context, tx *Tx) (int, []byte, error) {
-			cur, err := loadForChange(ctx, tx.st, coll, id, ifMatch)
+		j.run = func(tx *Tx) (int, []byte, error) {
+			cur, err := tx.loadForChange(coll, id, ifMatch)
 			if err != nil {
 				return 0, nil, err
 			}
-			seq, data, err := e.update(ctx, tx, cur, patch, keys)
+			seq, data, err := e.update(tx, cur, patch, keys)
 			if err != nil {
 				return 0, nil, err
 			}
@@ -389,12 +444,12 @@ func (s *Server) prepare(ctx context.Context, w http.ResponseWriter, r *http.Req
 		if err := e.authorize(ctx, Request{Op: op, Collection: coll, ID: id}); err != nil {
 			return err
 		}
-		j.run = func(ctx context.Context, tx *Tx) (int, []byte, error) {
-			cur, err := loadForChange(ctx, tx.st, coll, id, ifMatch)
+		j.run = func(tx *Tx) (int, []byte, error) {
+			cur, err := tx.loadForChange(coll, id, ifMatch)
 			if err != nil {
 				return 0, nil, err
 			}
-			seq, err := e.remove(ctx, tx, cur)
+			seq, err := e.remove(tx, cur)
 			if err != nil {
 				return 0, nil, err
 			}

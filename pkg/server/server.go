@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tandemkit/tandem/pkg/wire"
@@ -28,6 +29,12 @@ type Options struct {
 	// MaxBodyBytes is the request body limit; over it a request gets 413.
 	// 1 MiB by default.
 	MaxBodyBytes int64
+	// BodyTimeout bounds reading a REST request body, from the moment the
+	// handler starts reading it: a body that has not fully arrived by then
+	// gets 408 (not recorded; the client retries). It is a read deadline on
+	// the connection (http.ResponseController), so it never applies to
+	// WebSockets. 30 s by default.
+	BodyTimeout time.Duration
 	// PageSize is the default number of items per list page; 500 by default.
 	PageSize int
 	// MaxPageSize caps ?limit=; 1000 by default.
@@ -38,6 +45,13 @@ type Options struct {
 	// ResponseRetention is the number of answers kept per client for dedup;
 	// 32 by default (a client has one mutation in flight at a time).
 	ResponseRetention int
+	// ClientRetention is how long the dedup record of a client (its
+	// principal binding, lastMutationID and kept answers) outlives its last
+	// recorded mutation. Older records are pruned at most once an hour,
+	// before a commit; the server then forgets the client's lastMutationID
+	// (welcome says 0) and would apply a re-sent old mutation again. 30 days
+	// by default.
+	ClientRetention time.Duration
 	// MaxBatch is the most mutations committed in one transaction (group
 	// commit): each still has its own savepoint and outcome. 64 by default.
 	MaxBatch int
@@ -60,18 +74,29 @@ type Options struct {
 	// while its snapshot or replay is sent; overflow closes with 4002.
 	// 4096 by default.
 	SubscribeBuffer int
+	// SnapshotReads is the most store reads of snapshot or replay pages
+	// running at once across all connections: many clients reconnecting
+	// together queue here instead of loading the store (and memory) all at
+	// once. A connection reads one page (about 256 KiB of entities or
+	// events) at a time and keeps at most 8 messages of it queued, however
+	// slowly its client reads. 4 by default.
+	SnapshotReads int
 	// OriginPatterns lists extra allowed WebSocket origins (host patterns of
 	// path.Match, or scheme://host patterns). The request's own host is
 	// always allowed; a handshake from any other origin gets 403.
 	OriginPatterns []string
 
 	// Authenticate runs first on every REST request. It returns the context
-	// the request continues with (carrying the caller's identity for the
-	// Authorize hooks), or an error: ErrUnauthorized (or anything else) gives
-	// 401. Nil allows everyone.
+	// the request continues with, carrying the caller's identity for the
+	// Authorize hooks and its principal (WithPrincipal), to which the server
+	// binds the clientIDs it uses; or an error: ErrUnauthorized (or anything
+	// else) gives 401. Nil allows everyone, as the anonymous principal "":
+	// then every caller is trusted with every clientID (see WithPrincipal).
 	Authenticate func(r *http.Request) (context.Context, error)
-	// AuthenticateWS checks a WebSocket hello; an error closes with 4001
-	// before any data is sent. Nil allows everyone.
+	// AuthenticateWS checks a WebSocket hello and returns the session's
+	// context, with the same principal Authenticate gives that caller; an
+	// error closes with 4001 before any data is sent. Nil allows everyone,
+	// as the anonymous principal.
 	AuthenticateWS func(r *http.Request, hello wire.Hello) (context.Context, error)
 }
 
@@ -93,6 +118,13 @@ func (o Options) withDefaults() Options {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
 	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = 30 * time.Second
+	}
+	if o.ClientRetention <= 0 {
+		o.ClientRetention = 30 * 24 * time.Hour
+	}
+	def(&o.SnapshotReads, 4)
 	def(&o.PageSize, 500)
 	def(&o.MaxPageSize, 1000)
 	if o.PageSize > o.MaxPageSize {
@@ -130,7 +162,9 @@ type Server struct {
 	mu       sync.RWMutex
 	entities map[string]entityOps // by collection (= topic)
 	epochs   map[string]string    // by topic, fixed once the topic is created
+	serving  atomic.Bool          // set by Handler; Register fails afterwards
 
+	reads     chan struct{} // SnapshotReads slots
 	mut       *mutator
 	hub       *hub
 	unsubBus  func()
@@ -148,6 +182,7 @@ func New(store Store, opts Options) *Server {
 		log:      opts.Logger,
 		entities: make(map[string]entityOps),
 		epochs:   make(map[string]string),
+		reads:    make(chan struct{}, opts.SnapshotReads),
 	}
 	s.hub = newHub(s)
 	s.unsubBus = opts.Bus.Subscribe(s.hub.publish)
@@ -183,25 +218,37 @@ func (s *Server) epoch(topic string) string {
 	return s.epochs[topic]
 }
 
-// addEntity registers e and creates its topic log on first start.
+// addEntity registers e, creating its topic log on first start and
+// rebuilding its changed indexes. It never holds s.mu across the store
+// transaction: a committing mutation may need s.mu (Tx.Delete) while it
+// holds the store.
 func (s *Server) addEntity(e entityOps) error {
 	coll := e.collection()
 	if !wire.ValidCollection(coll) || coll == "ws" {
 		return fmt.Errorf("server: %q is not a valid collection name", coll)
 	}
+	if s.serving.Load() {
+		return fmt.Errorf("server: Register of %q after Handler: register every entity before serving", coll)
+	}
+	if _, dup := s.entity(coll); dup {
+		return fmt.Errorf("server: collection %q registered twice", coll)
+	}
+	ctx := context.Background()
+	var st TopicState
+	err := s.store.Update(ctx, func(tx WriteTx) error {
+		var err error
+		if st, err = tx.CreateTopic(ctx, coll, newEpoch()); err != nil {
+			return err
+		}
+		return e.syncIndexes(ctx, tx)
+	})
+	if err != nil {
+		return fmt.Errorf("server: register %q: %w", coll, err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, dup := s.entities[coll]; dup {
 		return fmt.Errorf("server: collection %q registered twice", coll)
-	}
-	var st TopicState
-	err := s.store.Update(context.Background(), func(tx WriteTx) error {
-		var err error
-		st, err = tx.CreateTopic(context.Background(), coll, newEpoch())
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("server: create topic %q: %w", coll, err)
 	}
 	s.entities[coll] = e
 	s.epochs[coll] = st.Epoch

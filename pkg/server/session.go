@@ -19,11 +19,14 @@ type session struct {
 	conn wsConn
 	req  *http.Request
 
-	ctx    context.Context // cancelled by close
-	cancel context.CancelFunc
-	auth   context.Context // from AuthenticateWS
-	out    chan outMsg
-	tick   chan struct{}
+	ctx       context.Context // cancelled by close
+	cancel    context.CancelFunc
+	auth      context.Context // from AuthenticateWS
+	clientID  string          // from hello; set before any subscription
+	principal string          // Principal(auth)
+	out       chan outMsg
+	catchup   chan struct{} // catch-up slots: catchUpWindow messages queued at most
+	tick      chan struct{}
 
 	subs         map[string]*subscription // reader goroutine only
 	lastHeard    atomic.Int64             // Clock UnixNano of the last client message
@@ -38,9 +41,10 @@ func newSession(h *hub, conn wsConn, r *http.Request) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &session{
 		h: h, conn: conn, req: r, ctx: ctx, cancel: cancel, auth: ctx,
-		out:  make(chan outMsg, h.s.opts.SendQueue),
-		tick: make(chan struct{}, 1),
-		subs: make(map[string]*subscription),
+		out:     make(chan outMsg, h.s.opts.SendQueue),
+		catchup: make(chan struct{}, catchUpWindow),
+		tick:    make(chan struct{}, 1),
+		subs:    make(map[string]*subscription),
 	}
 	s.lastHeard.Store(h.s.opts.Clock.Now().UnixNano())
 	// The closer's slot, counted now rather than in close: close may run
@@ -101,6 +105,18 @@ func (s *session) send(m outMsg) bool {
 	}
 }
 
+// sendCatchUp queues one snapshot part or replayed event of sub, waiting
+// first until fewer than catchUpWindow of them are queued: the client's
+// reading paces the store reads. It returns false once the session closes.
+func (s *session) sendCatchUp(sub *subscription, data []byte) bool {
+	select {
+	case s.catchup <- struct{}{}:
+	case <-s.ctx.Done():
+		return false
+	}
+	return s.send(outMsg{data: data, sub: sub, slot: true})
+}
+
 func (s *session) run() {
 	defer s.wg.Wait()
 	defer s.close(wire.CloseNormal, "") // releases the closer's slot if nothing else did
@@ -148,10 +164,15 @@ func (s *session) handshake() bool {
 			s.auth = ctx
 		}
 	}
+	s.clientID, s.principal = hello.ClientID, Principal(s.auth)
+	// Another principal's clientID gets 0: its lastMutationID is the
+	// owner's business (and its mutations would get 403 anyway).
 	var lmid uint64
 	err = s.h.s.store.View(s.ctx, func(rt ReadTx) error {
-		var err error
-		lmid, err = rt.LastMutationID(s.ctx, hello.ClientID)
+		c, found, err := rt.Client(s.ctx, hello.ClientID)
+		if found && c.Principal == s.principal {
+			lmid = c.LastMutationID
+		}
 		return err
 	})
 	if err != nil {
@@ -230,11 +251,13 @@ func (s *session) writeLoop() {
 		case <-s.ctx.Done():
 			return
 		case m := <-s.out:
-			if m.sub != nil && !m.sub.active.Load() {
-				continue
+			if m.sub == nil || m.sub.active.Load() {
+				if !s.write(m.data) {
+					return
+				}
 			}
-			if !s.write(m.data) {
-				return
+			if m.slot {
+				<-s.catchup
 			}
 		case <-s.tick:
 			silent := opts.Clock.Now().UnixNano() - s.lastHeard.Load()
@@ -310,8 +333,8 @@ func (s *session) sendError(code, message, topic string) {
 }
 
 // subscribe starts (or restarts) a subscription: register first, then read
-// the snapshot or replay at a watermark, send it, then the held events newer
-// than the watermark, then live.
+// the snapshot or replay at a watermark and send it, then live, then the
+// held events newer than the watermark.
 func (s *session) subscribe(m wire.Sub) {
 	e, ok := s.h.s.entity(m.Topic)
 	if !ok {
@@ -332,18 +355,16 @@ func (s *session) subscribe(m wire.Sub) {
 
 	s.starting.Add(1)
 	defer s.starting.Add(-1)
-	plan, err := s.h.s.startPlan(s.ctx, m.Topic, m.Since)
-	if err != nil {
-		if s.ctx.Err() == nil {
-			s.h.s.log.Error("subscribe: reading the store", "topic", m.Topic, "err", err)
-			s.close(wire.CloseCode(1011), "internal error")
-		}
-		return
+	err := s.catchUp(sub, m.Since)
+	// The reader could not listen while the client was taking the catch-up:
+	// its heartbeat replies are waiting to be read, not missing.
+	s.lastHeard.Store(s.h.s.opts.Clock.Now().UnixNano())
+	switch {
+	case err == nil || s.ctx.Err() != nil:
+	case errors.Is(err, errOvertaken):
+		s.close(wire.CloseSlowConsumer, "replay overtaken by the log's retention")
+	default:
+		s.h.s.log.Error("subscribe: reading the store", "topic", m.Topic, "err", err)
+		s.close(wire.CloseCode(1011), "internal error")
 	}
-	for _, data := range plan.msgs {
-		if !s.send(outMsg{data: data, sub: sub}) {
-			return
-		}
-	}
-	sub.goLive(plan.watermark, plan.live)
 }

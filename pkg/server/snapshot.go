@@ -3,109 +3,228 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
 	"github.com/tandemkit/tandem/pkg/wire"
 )
 
-// A plan is what a starting subscription sends: msgs (resync, snapshot
-// parts or replayed events), then live at the watermark.
-type plan struct {
-	msgs      [][]byte
-	watermark uint64
-	live      []byte
-}
+const (
+	// A starting subscription reads entities or events from the store a
+	// page at a time, one View each: the first page holds catchUpFirstPage
+	// rows, the next ones about catchUpPageBytes of data judging by the
+	// rows so far, between catchUpMinPage and catchUpMaxPage rows.
+	catchUpFirstPage = 16
+	catchUpMinPage   = 4
+	catchUpMaxPage   = 256
+	catchUpPageBytes = 256 << 10
+	// catchUpWindow is the most catch-up messages (snapshot parts, replayed
+	// events) one connection has queued at once: the next page is read only
+	// as the client takes them, so a client that does not read pins little.
+	catchUpWindow = 8
+)
 
-// startPlan reads, in one read transaction, what a sub with since needs:
-// nothing (already current), a replay of the retained events after since, or
-// a snapshot.
-func (s *Server) startPlan(ctx context.Context, topic string, since *wire.Cursor) (plan, error) {
-	var p plan
-	maxMsg := s.opts.MaxMsg
-	err := s.store.View(ctx, func(rt ReadTx) error {
-		st, found, err := rt.Topic(ctx, topic)
-		if err != nil {
+// errOvertaken ends a replay whose next events the log dropped while it was
+// being sent (retention ran ahead of a slow client): the session closes with
+// 4002 and the client resumes, from a snapshot if need be.
+var errOvertaken = errors.New("server: the log's retention overtook the replay")
+
+// catchUp sends what a starting subscription needs after its registration:
+// nothing (already current), a replay of the retained events after since,
+// or a snapshot; then live at the watermark and the events held meanwhile.
+//
+// It reads page by page (about catchUpPageBytes each), each page in its own
+// short View taken under the server's SnapshotReads limit, and sends at most
+// catchUpWindow messages ahead of the client, so a connection holds one page
+// at most. Snapshot
+// pages after the first are read after the watermark, so an item may be
+// newer than it; the events above the watermark that follow make the client
+// converge (see the protocol decisions in package wire).
+func (s *session) catchUp(sub *subscription, since *wire.Cursor) error {
+	srv := s.h.s
+	topic := sub.topic
+	var (
+		st     TopicState
+		resync *wire.Resync
+		replay bool
+		recs   []Record
+		evs    []EventRecord
+	)
+	err := srv.readPage(s.ctx, func(rt ReadTx) error {
+		var found bool
+		var err error
+		if st, found, err = rt.Topic(s.ctx, topic); err != nil {
 			return err
 		}
 		if !found {
 			return fmt.Errorf("server: topic %q missing from the store", topic)
 		}
-		p.watermark = st.Seq
-		resync := func(reason wire.ResyncReason, mode wire.ResyncMode) error {
-			b, err := wire.EncodeServerMessage(wire.Resync{Topic: topic, Reason: reason, Mode: mode})
-			p.msgs = append(p.msgs, b)
-			return err
-		}
 		switch {
 		case since == nil:
 			// A fresh subscription: a snapshot without resync.
 		case since.Epoch != st.Epoch || since.Seq > st.Seq:
-			if err := resync(wire.ReasonEpoch, wire.ModeSnapshot); err != nil {
-				return err
-			}
+			resync = &wire.Resync{Topic: topic, Reason: wire.ReasonEpoch, Mode: wire.ModeSnapshot}
 		case since.Seq == st.Seq:
 			return nil // nothing missed: straight to live
 		case st.MinSeq != 0 && since.Seq+1 >= st.MinSeq:
-			if err := resync(wire.ReasonGap, wire.ModeReplay); err != nil {
-				return err
-			}
-			evs, err := rt.Events(ctx, topic, since.Seq, int(st.Seq-since.Seq))
-			if err != nil {
-				return err
-			}
-			for _, ev := range evs {
-				b, err := encodeEvent(toWireEvent(ev, st.Epoch), maxMsg)
-				if err != nil {
-					return err
-				}
-				p.msgs = append(p.msgs, b)
-			}
-			return nil
-		default:
-			if err := resync(wire.ReasonRetention, wire.ModeSnapshot); err != nil {
-				return err
-			}
-		}
-		var items []wire.Item
-		after := ""
-		for {
-			recs, err := rt.List(ctx, topic, after, 1000, true)
-			if err != nil {
-				return err
-			}
-			for _, rec := range recs {
-				items = append(items, itemOf(rec))
-			}
-			if len(recs) < 1000 {
-				break
-			}
-			after = recs[len(recs)-1].ID
-		}
-		parts, err := snapshotParts(topic, st.Epoch, st.Seq, items, maxMsg)
-		if err != nil {
+			resync = &wire.Resync{Topic: topic, Reason: wire.ReasonGap, Mode: wire.ModeReplay}
+			replay = true
+			evs, err = rt.Events(s.ctx, topic, since.Seq, int(min(st.Seq-since.Seq, catchUpFirstPage)))
 			return err
+		default:
+			resync = &wire.Resync{Topic: topic, Reason: wire.ReasonRetention, Mode: wire.ModeSnapshot}
 		}
-		p.msgs = append(p.msgs, parts...)
-		return nil
+		recs, err = rt.List(s.ctx, topic, "", catchUpFirstPage, true)
+		return err
 	})
 	if err != nil {
-		return plan{}, err
+		return err
 	}
-	var epoch string
-	if since != nil && since.Seq == p.watermark && len(p.msgs) == 0 {
-		epoch = since.Epoch
-	} else {
-		epoch = s.epoch(topic)
+	sub.setWatermark(st.Seq)
+	live, err := wire.EncodeServerMessage(wire.Live{Topic: topic, Epoch: st.Epoch, Seq: st.Seq})
+	if err != nil {
+		return err
 	}
-	p.live, err = wire.EncodeServerMessage(wire.Live{Topic: topic, Epoch: epoch, Seq: p.watermark})
-	return p, err
+	upToDate := since != nil && resync == nil
+	if !upToDate {
+		if resync != nil {
+			b, err := wire.EncodeServerMessage(*resync)
+			if err != nil {
+				return err
+			}
+			if !s.sendCatchUp(sub, b) {
+				return nil
+			}
+		}
+		var ok bool
+		if replay {
+			ok, err = s.sendReplay(sub, st, since.Seq, evs)
+		} else {
+			ok, err = s.sendSnapshot(sub, st, recs)
+		}
+		if err != nil || !ok {
+			return err
+		}
+	}
+	sub.goLive(live)
+	return nil
 }
 
-// snapshotParts splits items into snapshot messages of at most maxMsg bytes,
-// numbered from 0, the last one flagged. An item too big to fit alone is
-// sent stale (id and version only) for the client to fetch by id.
-func snapshotParts(topic, epoch string, seq uint64, items []wire.Item, maxMsg int) ([][]byte, error) {
+// sendReplay sends the events after from up to the watermark st.Seq, first
+// the page already read, then page by page. It returns false if the
+// session closed.
+func (s *session) sendReplay(sub *subscription, st TopicState, from uint64, evs []EventRecord) (bool, error) {
+	srv := s.h.s
+	next := from
+	var pages pageSizer
+	for {
+		for _, ev := range evs {
+			pages.saw(len(ev.Data))
+			if ev.Seq != next+1 {
+				return false, errOvertaken
+			}
+			b, err := encodeEvent(toWireEvent(ev, st.Epoch, ev.ClientID == s.clientID), srv.opts.MaxMsg)
+			if err != nil {
+				return false, err
+			}
+			if !s.sendCatchUp(sub, b) {
+				return false, nil
+			}
+			next = ev.Seq
+		}
+		if next >= st.Seq {
+			return true, nil
+		}
+		if len(evs) == 0 {
+			return false, errOvertaken
+		}
+		err := srv.readPage(s.ctx, func(rt ReadTx) error {
+			var err error
+			evs, err = rt.Events(s.ctx, sub.topic, next, int(min(st.Seq-next, uint64(pages.next()))))
+			return err
+		})
+		if err != nil {
+			return false, err
+		}
+	}
+}
+
+// sendSnapshot sends the snapshot parts of the topic, the first page of
+// entities already read, then page by page. It returns false if the session
+// closed.
+func (s *session) sendSnapshot(sub *subscription, st TopicState, recs []Record) (bool, error) {
+	srv := s.h.s
+	enc, err := newPartEncoder(sub.topic, st.Epoch, st.Seq, srv.opts.MaxMsg)
+	if err != nil {
+		return false, err
+	}
+	limit := catchUpFirstPage
+	var pages pageSizer
+	for {
+		for _, rec := range recs {
+			pages.saw(len(rec.Data))
+			part, err := enc.add(itemOf(rec))
+			if err != nil {
+				return false, err
+			}
+			if part != nil && !s.sendCatchUp(sub, part) {
+				return false, nil
+			}
+		}
+		if len(recs) < limit {
+			return s.sendCatchUp(sub, enc.finish()), nil
+		}
+		after := recs[len(recs)-1].ID
+		limit = pages.next()
+		err := srv.readPage(s.ctx, func(rt ReadTx) error {
+			var err error
+			recs, err = rt.List(s.ctx, sub.topic, after, limit, true)
+			return err
+		})
+		if err != nil {
+			return false, err
+		}
+	}
+}
+
+// A pageSizer picks the number of rows of the next page so that a page holds
+// about catchUpPageBytes, from the average size of the rows seen so far.
+type pageSizer struct{ rows, bytes int }
+
+func (p *pageSizer) saw(size int) { p.rows, p.bytes = p.rows+1, p.bytes+size+64 } // + the row's other fields
+
+func (p *pageSizer) next() int {
+	if p.rows == 0 {
+		return catchUpFirstPage
+	}
+	return min(max(catchUpPageBytes/(p.bytes/p.rows), catchUpMinPage), catchUpMaxPage)
+}
+
+// readPage runs fn in a View once one of the SnapshotReads slots is free.
+func (s *Server) readPage(ctx context.Context, fn func(ReadTx) error) error {
+	select {
+	case s.reads <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.reads }()
+	return s.store.View(ctx, fn)
+}
+
+// A partEncoder splits a snapshot's items into messages of at most maxMsg
+// bytes, numbered from 0, the last one flagged. An item too big to fit
+// alone is sent stale (id and version only) for the client to fetch by id.
+type partEncoder struct {
+	qt, qe []byte // the quoted topic and epoch
+	seq    uint64
+	room   int // bytes of items one part can hold
+	part   int
+	cur    [][]byte
+	size   int
+}
+
+func newPartEncoder(topic, epoch string, seq uint64, maxMsg int) (*partEncoder, error) {
 	qt, err := json.Marshal(topic)
 	if err != nil {
 		return nil, err
@@ -114,63 +233,63 @@ func snapshotParts(topic, epoch string, seq uint64, items []wire.Item, maxMsg in
 	if err != nil {
 		return nil, err
 	}
-	head := func(part int, last bool) []byte {
-		b := make([]byte, 0, 128)
-		b = append(b, `{"t":"snapshot","topic":`...)
-		b = append(b, qt...)
-		b = append(b, `,"epoch":`...)
-		b = append(b, qe...)
-		b = append(b, `,"seq":`...)
-		b = strconv.AppendUint(b, seq, 10)
-		b = append(b, `,"part":`...)
-		b = strconv.AppendInt(b, int64(part), 10)
-		b = append(b, `,"last":`...)
-		b = strconv.AppendBool(b, last)
-		b = append(b, `,"items":[`...)
-		return b
-	}
+	p := &partEncoder{qt: qt, qe: qe, seq: seq}
 	// The largest head any part can have, plus the closing "]}".
-	room := maxMsg - len(head(1<<30, false)) - 2
-	encoded := make([][]byte, len(items))
-	for i, it := range items {
-		b, err := json.Marshal(it)
-		if err != nil {
+	p.room = maxMsg - len(p.head(1<<30, false)) - 2
+	return p, nil
+}
+
+func (p *partEncoder) head(part int, last bool) []byte {
+	b := make([]byte, 0, 128)
+	b = append(b, `{"t":"snapshot","topic":`...)
+	b = append(b, p.qt...)
+	b = append(b, `,"epoch":`...)
+	b = append(b, p.qe...)
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendUint(b, p.seq, 10)
+	b = append(b, `,"part":`...)
+	b = strconv.AppendInt(b, int64(part), 10)
+	b = append(b, `,"last":`...)
+	b = strconv.AppendBool(b, last)
+	b = append(b, `,"items":[`...)
+	return b
+}
+
+// add appends an item and returns the part it completed, if any.
+func (p *partEncoder) add(it wire.Item) ([]byte, error) {
+	b, err := json.Marshal(it)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > p.room {
+		if b, err = json.Marshal(wire.Item{ID: it.ID, Version: it.Version}); err != nil {
 			return nil, err
 		}
-		if len(b) > room {
-			b, err = json.Marshal(wire.Item{ID: it.ID, Version: it.Version})
-			if err != nil {
-				return nil, err
-			}
-		}
-		encoded[i] = b
 	}
-	var groups [][][]byte
-	var cur [][]byte
-	size := 0
-	for _, b := range encoded {
-		extra := len(b)
-		if len(cur) > 0 {
-			extra++ // the comma
-		}
-		if len(cur) > 0 && size+extra > room {
-			groups = append(groups, cur)
-			cur, size, extra = nil, 0, len(b)
-		}
-		cur = append(cur, b)
-		size += extra
+	var done []byte
+	if len(p.cur) > 0 && p.size+1+len(b) > p.room {
+		done = p.flush(false)
 	}
-	groups = append(groups, cur) // possibly empty: an empty topic is one empty part
-	parts := make([][]byte, len(groups))
-	for i, g := range groups {
-		b := head(i, i == len(groups)-1)
-		for j, it := range g {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, it...)
-		}
-		parts[i] = append(b, ']', '}')
+	if len(p.cur) > 0 {
+		p.size++ // the comma
 	}
-	return parts, nil
+	p.cur = append(p.cur, b)
+	p.size += len(b)
+	return done, nil
+}
+
+// finish returns the last part: possibly empty, for an empty topic.
+func (p *partEncoder) finish() []byte { return p.flush(true) }
+
+func (p *partEncoder) flush(last bool) []byte {
+	b := p.head(p.part, last)
+	for i, it := range p.cur {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, it...)
+	}
+	p.part++
+	p.cur, p.size = nil, 0
+	return append(b, ']', '}')
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	_ "modernc.org/sqlite" // registers driver "sqlite"
 
@@ -30,9 +32,9 @@ type SQLiteOptions struct {
 // connection and a pool of readers. Create it with OpenSQLite.
 type SQLite struct {
 	w, r   *sql.DB
-	mu     sync.Mutex // serializes Update; the writer pool has one connection anyway
+	mu     sync.Mutex // serializes Update and Close; the writer pool has one connection anyway
 	stmts  map[string]*sql.Stmt
-	closed bool
+	closed atomic.Bool
 }
 
 const sqliteSchema = `
@@ -63,7 +65,9 @@ CREATE TABLE IF NOT EXISTS events (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS clients (
 	client_id        TEXT PRIMARY KEY,
-	last_mutation_id INTEGER NOT NULL
+	last_mutation_id INTEGER NOT NULL,
+	principal        TEXT NOT NULL DEFAULT '',
+	seen             INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS responses (
 	client_id   TEXT NOT NULL,
@@ -80,7 +84,26 @@ CREATE TABLE IF NOT EXISTS idx (
 	PRIMARY KEY (collection, name, key, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS idx_by_id ON idx (collection, name, id);
+CREATE TABLE IF NOT EXISTS index_signatures (
+	collection TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	signature  TEXT NOT NULL,
+	PRIMARY KEY (collection, name)
+) WITHOUT ROWID;
 `
+
+// sqliteMigrateClients brings a clients table from before principals and
+// expiry up to date: existing clients belong to the anonymous principal ""
+// and count as seen now (the database's clock, once), so they expire after
+// the retention period like new ones.
+const sqliteMigrateClients = `
+ALTER TABLE clients ADD COLUMN principal TEXT NOT NULL DEFAULT '';
+ALTER TABLE clients ADD COLUMN seen INTEGER NOT NULL DEFAULT 0;
+UPDATE clients SET seen = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER);
+`
+
+// sqliteLateSchema needs the migrated columns.
+const sqliteLateSchema = `CREATE INDEX IF NOT EXISTS clients_by_seen ON clients (seen);`
 
 // Statement texts, prepared once on the writer connection.
 const (
@@ -89,7 +112,7 @@ const (
 	qList      = `SELECT id, version, deleted, data FROM entities WHERE collection = ? AND id > ? ORDER BY id LIMIT ?`
 	qListLive  = `SELECT id, version, deleted, data FROM entities WHERE collection = ? AND id > ? AND deleted = 0 ORDER BY id LIMIT ?`
 	qEvents    = `SELECT seq, id, op, version, data, client_id, mutation_id, ts FROM events WHERE topic = ? AND seq > ? ORDER BY seq LIMIT ?`
-	qLastMut   = `SELECT last_mutation_id FROM clients WHERE client_id = ?`
+	qClient    = `SELECT principal, last_mutation_id, seen FROM clients WHERE client_id = ?`
 	qLookup    = `SELECT id FROM idx WHERE collection = ? AND name = ? AND key = ? ORDER BY id`
 	qNewTopic  = `INSERT INTO topics (topic, epoch, seq) VALUES (?, ?, 0) ON CONFLICT (topic) DO NOTHING`
 	qNextSeq   = `UPDATE topics SET seq = seq + 1 WHERE topic = ? RETURNING seq`
@@ -100,10 +123,16 @@ const (
 	qPrune     = `DELETE FROM events WHERE topic = ? AND seq <= ?`
 	qResponse  = `SELECT status, body FROM responses WHERE client_id = ? AND mutation_id = ?`
 	qSaveResp  = `INSERT INTO responses (client_id, mutation_id, status, body) VALUES (?, ?, ?, ?) ON CONFLICT (client_id, mutation_id) DO UPDATE SET status = excluded.status, body = excluded.body`
-	qSaveLMID  = `INSERT INTO clients (client_id, last_mutation_id) VALUES (?1, ?2) ON CONFLICT (client_id) DO UPDATE SET last_mutation_id = MAX(last_mutation_id, ?2)`
+	qSaveLMID  = `INSERT INTO clients (client_id, principal, last_mutation_id, seen) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (client_id) DO UPDATE SET last_mutation_id = MAX(last_mutation_id, ?3), seen = ?4`
 	qPruneResp = `DELETE FROM responses WHERE client_id = ?1 AND mutation_id < (SELECT mutation_id FROM responses WHERE client_id = ?1 ORDER BY mutation_id DESC LIMIT 1 OFFSET ?2)`
 	qDelIndex  = `DELETE FROM idx WHERE collection = ? AND name = ? AND id = ?`
 	qAddIndex  = `INSERT INTO idx (collection, name, key, id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	qPruneCR   = `DELETE FROM responses WHERE client_id IN (SELECT client_id FROM clients WHERE seen < ?)`
+	qPruneCl   = `DELETE FROM clients WHERE seen < ?`
+	qIndexSigs = `SELECT name, signature FROM index_signatures WHERE collection = ?`
+	qDropIndex = `DELETE FROM idx WHERE collection = ? AND name = ?`
+	qSetSig    = `INSERT INTO index_signatures (collection, name, signature) VALUES (?, ?, ?) ON CONFLICT (collection, name) DO UPDATE SET signature = excluded.signature`
+	qDelSig    = `DELETE FROM index_signatures WHERE collection = ? AND name = ?`
 )
 
 // OpenSQLite opens (creating on first use) the database file at path, in
@@ -134,7 +163,7 @@ func OpenSQLite(path string, opts SQLiteOptions) (*SQLite, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if _, err := w.Exec(sqliteSchema); err != nil {
+	if err := sqliteCreateSchema(w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("server: create sqlite schema in %s: %w", path, err)
 	}
@@ -146,7 +175,7 @@ func OpenSQLite(path string, opts SQLiteOptions) (*SQLite, error) {
 	r.SetMaxOpenConns(opts.Readers)
 	r.SetMaxIdleConns(opts.Readers)
 	s := &SQLite{w: w, r: r, stmts: make(map[string]*sql.Stmt)}
-	for _, q := range []string{qTopic, qGet, qList, qListLive, qEvents, qLastMut, qLookup, qNewTopic, qNextSeq, qPut, qAppend, qPrune, qResponse, qSaveResp, qSaveLMID, qPruneResp, qDelIndex, qAddIndex} {
+	for _, q := range []string{qTopic, qGet, qList, qListLive, qEvents, qClient, qLookup, qNewTopic, qNextSeq, qPut, qAppend, qPrune, qResponse, qSaveResp, qSaveLMID, qPruneResp, qDelIndex, qAddIndex} {
 		st, err := w.Prepare(q)
 		if err != nil {
 			s.Close()
@@ -157,15 +186,40 @@ func OpenSQLite(path string, opts SQLiteOptions) (*SQLite, error) {
 	return s, nil
 }
 
+// sqliteCreateSchema creates the tables on first use and migrates a
+// database written by an earlier version, in one transaction.
+func sqliteCreateSchema(w *sql.DB) error {
+	tx, err := w.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // committed below on success
+	if _, err := tx.Exec(sqliteSchema); err != nil {
+		return err
+	}
+	var hasPrincipal int
+	if err := tx.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('clients') WHERE name = 'principal'`).Scan(&hasPrincipal); err != nil {
+		return err
+	}
+	if hasPrincipal == 0 {
+		if _, err := tx.Exec(sqliteMigrateClients); err != nil {
+			return fmt.Errorf("migrate clients: %w", err)
+		}
+	}
+	if _, err := tx.Exec(sqliteLateSchema); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // Close closes both connection pools. It waits for nothing: callers stop
-// using the store first.
+// using the store first. View and Update return ErrStoreClosed afterwards.
 func (s *SQLite) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed.Swap(true) {
 		return nil
 	}
-	s.closed = true
 	for _, st := range s.stmts {
 		st.Close()
 	}
@@ -174,8 +228,14 @@ func (s *SQLite) Close() error {
 
 // View implements Store.
 func (s *SQLite) View(ctx context.Context, fn func(ReadTx) error) error {
+	if s.closed.Load() {
+		return ErrStoreClosed
+	}
 	tx, err := s.r.BeginTx(ctx, nil)
 	if err != nil {
+		if s.closed.Load() {
+			return ErrStoreClosed // closed meanwhile
+		}
 		return s.wrapErr("begin read", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only
@@ -186,7 +246,7 @@ func (s *SQLite) View(ctx context.Context, fn func(ReadTx) error) error {
 func (s *SQLite) Update(ctx context.Context, fn func(WriteTx) error) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed.Load() {
 		return ErrStoreClosed
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
@@ -349,13 +409,15 @@ func (t *sqliteTx) Events(ctx context.Context, topic string, afterSeq uint64, li
 	return out, nil
 }
 
-func (t *sqliteTx) LastMutationID(ctx context.Context, clientID string) (uint64, error) {
-	var n int64
-	none, err := noRows(t.queryRow(ctx, qLastMut, clientID).Scan(&n))
+func (t *sqliteTx) Client(ctx context.Context, clientID string) (ClientState, bool, error) {
+	var c ClientState
+	var lmid, seen int64
+	none, err := noRows(t.queryRow(ctx, qClient, clientID).Scan(&c.Principal, &lmid, &seen))
 	if none || err != nil {
-		return 0, err
+		return ClientState{}, false, err
 	}
-	return uint64(n), nil
+	c.LastMutationID, c.Seen = uint64(lmid), time.UnixMilli(seen)
+	return c, true, nil
 }
 
 func (t *sqliteTx) Lookup(ctx context.Context, collection, index, key string) ([]string, error) {
@@ -444,11 +506,11 @@ func (t *sqliteTx) Response(ctx context.Context, clientID string, mutationID uin
 	return r, true, nil
 }
 
-func (t *sqliteTx) SaveResponse(ctx context.Context, clientID string, mutationID uint64, r StoredResponse, keep int) error {
+func (t *sqliteTx) SaveResponse(ctx context.Context, clientID, principal string, mutationID uint64, r StoredResponse, keep int, now time.Time) error {
 	if err := t.exec(ctx, qSaveResp, clientID, int64(mutationID), r.Status, r.Body); err != nil {
 		return err
 	}
-	if err := t.exec(ctx, qSaveLMID, clientID, int64(mutationID)); err != nil {
+	if err := t.exec(ctx, qSaveLMID, clientID, principal, int64(mutationID), now.UnixMilli()); err != nil {
 		return err
 	}
 	if keep < 1 {
@@ -467,6 +529,51 @@ func (t *sqliteTx) SetIndex(ctx context.Context, collection, index, id string, k
 		}
 	}
 	return nil
+}
+
+func (t *sqliteTx) PruneClients(ctx context.Context, before time.Time) (int, error) {
+	if err := t.exec(ctx, qPruneCR, before.UnixMilli()); err != nil {
+		return 0, err
+	}
+	res, err := t.tx.ExecContext(ctx, qPruneCl, before.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("server: sqlite: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("server: sqlite: %w", err)
+	}
+	return int(n), nil
+}
+
+func (t *sqliteTx) IndexSignatures(ctx context.Context, collection string) (map[string]string, error) {
+	rows, err := t.query(ctx, qIndexSigs, collection)
+	if err != nil {
+		return nil, fmt.Errorf("server: sqlite index signatures: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]string)
+	for rows.Next() {
+		var name, sig string
+		if err := rows.Scan(&name, &sig); err != nil {
+			return nil, fmt.Errorf("server: sqlite index signatures: %w", err)
+		}
+		out[name] = sig
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("server: sqlite index signatures: %w", err)
+	}
+	return out, nil
+}
+
+func (t *sqliteTx) ResetIndex(ctx context.Context, collection, index, signature string) error {
+	if err := t.exec(ctx, qDropIndex, collection, index); err != nil {
+		return err
+	}
+	if signature == "" {
+		return t.exec(ctx, qDelSig, collection, index)
+	}
+	return t.exec(ctx, qSetSig, collection, index, signature)
 }
 
 // Savepoint names are generated by the server ("m1", "m2", ...), never from

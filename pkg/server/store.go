@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/tandemkit/tandem/pkg/wire"
 )
@@ -21,7 +22,9 @@ import (
 //     several servers may share a store (SQLite: one writer at a time;
 //     PostgreSQL: SERIALIZABLE with retry, or a transaction-level lock).
 //   - View runs fn in a read-only transaction that sees one consistent
-//     snapshot of the store for all its reads.
+//     snapshot of the store for all its reads. The server keeps Views short:
+//     it never waits on the network inside one (a snapshot for a WebSocket
+//     is read page by page, one View each).
 //   - Every method is safe for concurrent use; a ReadTx or WriteTx is used by
 //     one goroutine, only during the fn it was passed to.
 type Store interface {
@@ -70,6 +73,15 @@ type StoredResponse struct {
 	Body   []byte
 }
 
+// A ClientState is the dedup record of one clientID: the principal it is
+// bound to (see WithPrincipal), the highest mutationID recorded as processed
+// and when its last answer was recorded (millisecond precision).
+type ClientState struct {
+	Principal      string
+	LastMutationID uint64
+	Seen           time.Time
+}
+
 // A ReadTx reads one consistent snapshot.
 type ReadTx interface {
 	// Topic returns the head of a topic log; found is false for an unknown
@@ -83,9 +95,9 @@ type ReadTx interface {
 	// Events returns up to limit events of a topic with seq > afterSeq in seq
 	// order.
 	Events(ctx context.Context, topic string, afterSeq uint64, limit int) ([]EventRecord, error)
-	// LastMutationID returns the highest mutationID of a client recorded as
-	// processed, or 0.
-	LastMutationID(ctx context.Context, clientID string) (uint64, error)
+	// Client returns the dedup record of a clientID; found is false for a
+	// client with no recorded answer (or one pruned by PruneClients).
+	Client(ctx context.Context, clientID string) (c ClientState, found bool, err error)
 	// Lookup returns, in id order, the ids of a collection's entities whose
 	// index holds key.
 	Lookup(ctx context.Context, collection, index, key string) ([]string, error)
@@ -111,13 +123,24 @@ type WriteTx interface {
 	AppendEvent(ctx context.Context, ev EventRecord, keep int) error
 	// Response returns the stored answer to (clientID, mutationID).
 	Response(ctx context.Context, clientID string, mutationID uint64) (r StoredResponse, found bool, err error)
-	// SaveResponse stores the answer to (clientID, mutationID), raises the
-	// client's last mutationID to at least mutationID, and keeps only the
-	// client's keep most recent answers.
-	SaveResponse(ctx context.Context, clientID string, mutationID uint64, r StoredResponse, keep int) error
+	// SaveResponse stores r as the answer to (clientID, mutationID). It
+	// creates the client's record bound to principal if there is none (an
+	// existing record keeps its principal), raises its LastMutationID to at
+	// least mutationID, sets its Seen to now, and keeps only the client's
+	// keep most recent answers.
+	SaveResponse(ctx context.Context, clientID, principal string, mutationID uint64, r StoredResponse, keep int, now time.Time) error
+	// PruneClients deletes the records and answers of every client whose
+	// Seen is before before, and returns how many clients it deleted.
+	PruneClients(ctx context.Context, before time.Time) (int, error)
 	// SetIndex replaces the keys an entity has in one index of its
 	// collection; no keys removes it from the index.
 	SetIndex(ctx context.Context, collection, index, id string, keys []string) error
+	// IndexSignatures returns the signature ResetIndex last recorded for
+	// each index of a collection, by index name.
+	IndexSignatures(ctx context.Context, collection string) (map[string]string, error)
+	// ResetIndex removes every key of one index of a collection and records
+	// signature for it; signature "" forgets the index altogether.
+	ResetIndex(ctx context.Context, collection, index, signature string) error
 	// Savepoint, RollbackTo and Release bracket one mutation inside a
 	// batched transaction: RollbackTo undoes everything since the savepoint
 	// of that name, Release forgets the savepoint.
@@ -126,7 +149,7 @@ type WriteTx interface {
 	Release(ctx context.Context, name string) error
 }
 
-// ErrStoreClosed is returned by a Store after Close.
+// ErrStoreClosed is returned by View and Update of a Store after Close.
 var ErrStoreClosed = errors.New("server: store closed")
 
 // ErrNoTopic is returned by NextSeq for a topic that was never created.

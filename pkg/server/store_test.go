@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,6 +28,7 @@ func TestStoreContract(t *testing.T) {
 			st := tc.open(t)
 			defer st.Close()
 			ctx := context.Background()
+			t0 := time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC)
 			update := func(fn func(tx WriteTx) error) error { return st.Update(ctx, fn) }
 			view := func(fn func(rt ReadTx)) {
 				require.NoError(t, st.View(ctx, func(rt ReadTx) error { fn(rt); return nil }))
@@ -88,7 +91,7 @@ func TestStoreContract(t *testing.T) {
 				_, err := tx.NextSeq(ctx, "todos")
 				require.NoError(t, err)
 				require.NoError(t, tx.Put(ctx, Record{Collection: "todos", ID: "zz", Version: 6, Data: []byte(`{}`)}))
-				require.NoError(t, tx.SaveResponse(ctx, client1, 9, StoredResponse{Status: 201, Body: []byte(`{}`)}, 2))
+				require.NoError(t, tx.SaveResponse(ctx, client1, "alice", 9, StoredResponse{Status: 201, Body: []byte(`{}`)}, 2, t0))
 				return errBoom
 			})
 			assert.ErrorIs(t, err, errBoom)
@@ -97,8 +100,8 @@ func TestStoreContract(t *testing.T) {
 				assert.Equal(t, uint64(5), ts.Seq)
 				_, found, _ := rt.Get(ctx, "todos", "zz")
 				assert.False(t, found)
-				lmid, _ := rt.LastMutationID(ctx, client1)
-				assert.Zero(t, lmid)
+				_, found, _ = rt.Client(ctx, client1)
+				assert.False(t, found)
 			})
 
 			// Savepoints undo one part of a transaction.
@@ -114,9 +117,10 @@ func TestStoreContract(t *testing.T) {
 				require.NoError(t, tx.SetIndex(ctx, "todos", "title", "d", []string{"k2"}))
 				require.NoError(t, tx.Release(ctx, "m1"))
 				for i := uint64(1); i <= 4; i++ {
-					require.NoError(t, tx.SaveResponse(ctx, client1, i*10, StoredResponse{Status: 200, Body: []byte{byte('0' + i)}}, 2))
+					require.NoError(t, tx.SaveResponse(ctx, client1, "alice", i*10, StoredResponse{Status: 200, Body: []byte{byte('0' + i)}}, 2, t0))
 				}
-				require.NoError(t, tx.SaveResponse(ctx, client1, 15, StoredResponse{Status: 422, Body: []byte(`x`)}, 2))
+				require.NoError(t, tx.SaveResponse(ctx, client1, "bob", 15, StoredResponse{Status: 422, Body: []byte(`x`)}, 2, t0.Add(time.Hour)))
+				require.NoError(t, tx.SaveResponse(ctx, client2, "bob", 1, StoredResponse{Status: 200, Body: []byte(`y`)}, 2, t0.Add(2*time.Hour)))
 				return nil
 			}))
 			view(func(rt ReadTx) {
@@ -128,9 +132,12 @@ func TestStoreContract(t *testing.T) {
 				ids, err = rt.Lookup(ctx, "todos", "title", "k2")
 				require.NoError(t, err)
 				assert.Equal(t, []string{"c", "d"}, ids)
-				lmid, err := rt.LastMutationID(ctx, client1)
+				c, found, err := rt.Client(ctx, client1)
 				require.NoError(t, err)
-				assert.Equal(t, uint64(40), lmid, "lastMutationID never decreases")
+				require.True(t, found)
+				assert.Equal(t, uint64(40), c.LastMutationID, "lastMutationID never decreases")
+				assert.Equal(t, "alice", c.Principal, "the first record binds the principal; later ones do not change it")
+				assert.True(t, c.Seen.Equal(t0.Add(time.Hour).Truncate(time.Millisecond)), "seen is the last record's time, in ms: %v", c.Seen)
 			})
 			require.NoError(t, update(func(tx WriteTx) error {
 				_, found, err := tx.Response(ctx, client1, 10)
@@ -146,8 +153,53 @@ func TestStoreContract(t *testing.T) {
 				assert.Empty(t, ids)
 				return nil
 			}))
+
+			// Dedup records expire: PruneClients drops the clients seen
+			// before the cutoff, with their answers.
+			require.NoError(t, update(func(tx WriteTx) error {
+				n, err := tx.PruneClients(ctx, t0.Add(90*time.Minute))
+				require.NoError(t, err)
+				assert.Equal(t, 1, n)
+				_, found, err := tx.Response(ctx, client1, 40)
+				require.NoError(t, err)
+				assert.False(t, found, "the answers go with the client")
+				_, found, err = tx.Client(ctx, client1)
+				require.NoError(t, err)
+				assert.False(t, found)
+				c, found, err := tx.Client(ctx, client2)
+				require.NoError(t, err)
+				require.True(t, found)
+				assert.Equal(t, "bob", c.Principal)
+				_, found, err = tx.Response(ctx, client2, 1)
+				require.NoError(t, err)
+				assert.True(t, found, "a client seen after the cutoff stays")
+				return nil
+			}))
+
+			// Index signatures: ResetIndex drops an index's keys and records
+			// its signature; "" forgets the index.
+			require.NoError(t, update(func(tx WriteTx) error {
+				require.NoError(t, tx.SetIndex(ctx, "todos", "title", "a", []string{"k1"}))
+				require.NoError(t, tx.SetIndex(ctx, "todos", "other", "a", []string{"k1"}))
+				require.NoError(t, tx.ResetIndex(ctx, "todos", "title", "sig1"))
+				require.NoError(t, tx.ResetIndex(ctx, "todos", "gone", "sig2"))
+				require.NoError(t, tx.ResetIndex(ctx, "lists", "x", "sig3"))
+				require.NoError(t, tx.ResetIndex(ctx, "todos", "gone", ""))
+				sigs, err := tx.IndexSignatures(ctx, "todos")
+				require.NoError(t, err)
+				assert.Equal(t, map[string]string{"title": "sig1"}, sigs)
+				ids, err := tx.Lookup(ctx, "todos", "title", "k2")
+				require.NoError(t, err)
+				assert.Empty(t, ids, "every key of the index is gone")
+				ids, err = tx.Lookup(ctx, "todos", "other", "k1")
+				require.NoError(t, err)
+				assert.Equal(t, []string{"a"}, ids, "other indexes keep theirs")
+				return nil
+			}))
+
 			require.NoError(t, st.Close())
 			assert.ErrorIs(t, st.Update(ctx, func(WriteTx) error { return nil }), ErrStoreClosed)
+			assert.ErrorIs(t, st.View(ctx, func(ReadTx) error { return nil }), ErrStoreClosed)
 		})
 	}
 }
@@ -219,4 +271,37 @@ func TestResetLog_newEpochSameSeqNoEvents(t *testing.T) {
 			assert.ErrorIs(t, ResetLog(ctx, st, "nope"), ErrNoTopic)
 		})
 	}
+}
+
+func TestSQLite_migratesTheDedupRecordsOfAnEarlierVersion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	_, err = old.Exec(`CREATE TABLE clients (client_id TEXT PRIMARY KEY, last_mutation_id INTEGER NOT NULL) WITHOUT ROWID;
+		INSERT INTO clients VALUES ('` + client1 + `', 7);`)
+	require.NoError(t, err)
+	require.NoError(t, old.Close())
+
+	st, err := OpenSQLite(path, SQLiteOptions{})
+	require.NoError(t, err)
+	defer st.Close()
+	ctx := context.Background()
+	require.NoError(t, st.View(ctx, func(rt ReadTx) error {
+		c, found, err := rt.Client(ctx, client1)
+		require.NoError(t, err)
+		require.True(t, found)
+		assert.Equal(t, uint64(7), c.LastMutationID)
+		assert.Equal(t, "", c.Principal, "an earlier client belongs to the anonymous principal")
+		assert.Greater(t, c.Seen.Year(), 2000, "and counts as seen at the migration, so it does not expire at once")
+		return nil
+	}))
+	require.NoError(t, st.Update(ctx, func(tx WriteTx) error {
+		n, err := tx.PruneClients(ctx, time.Unix(0, 0))
+		assert.Zero(t, n)
+		return err
+	}))
+	require.NoError(t, st.Close())
+	st, err = OpenSQLite(path, SQLiteOptions{}) // opening again migrates nothing more
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
 }

@@ -10,18 +10,25 @@ import (
 	"github.com/tandemkit/tandem/pkg/wire"
 )
 
+// maxDepth bounds nested Tx.Delete calls (cascades of cascades).
+const maxDepth = 16
+
 // A Tx is the write transaction of one mutation as hooks see it: reads see
 // the mutation's own writes, and Delete changes further entities as part of
 // the same mutation (each change gets its own event in its own topic, all
 // with the mutation's origin). A Tx is valid only during the hook call.
 type Tx struct {
 	s      *Server
-	st     WriteTx
-	ctx    context.Context
+	st     WriteTx         // errors from it are storeErrors (see guardedTx)
+	ctx    context.Context // the request's values; never cancelled
 	now    time.Time
 	origin *wire.Origin
 	events *[]EventRecord
 	depth  int
+	// deleting holds the entities whose deletion is under way in this
+	// mutation ("collection/id"), so that a cycle of cascading deletes
+	// (a deletes b, b deletes a) ends instead of recursing.
+	deleting map[string]bool
 }
 
 // Now returns the commit time of the mutation, from the server's Clock.
@@ -61,23 +68,36 @@ func (tx *Tx) Lookup(collection, index, key string) ([]string, error) {
 
 // Delete deletes an entity of a registered collection as part of this
 // mutation, running that collection's BeforeDelete hook (so cascades nest).
-// Deleting an unknown id or a tombstone does nothing.
+// Deleting an unknown id, a tombstone, or an entity whose deletion this
+// mutation already started (a cycle) does nothing. Cascades nest at most 16
+// deep; deeper, the mutation is rejected (422 rejected).
 func (tx *Tx) Delete(collection, id string) error {
 	e, ok := tx.s.entity(collection)
 	if !ok {
 		return fmt.Errorf("server: Delete in unregistered collection %q", collection)
 	}
+	if tx.deleting[collection+"/"+id] {
+		return nil
+	}
 	cur, found, err := tx.st.Get(tx.ctx, collection, id)
 	if err != nil || !found || cur.Deleted {
 		return err
 	}
-	if tx.depth >= 16 {
+	if tx.depth >= maxDepth {
 		return errDepth
 	}
 	tx.depth++
 	defer func() { tx.depth-- }()
-	_, err = e.remove(tx.ctx, tx, cur)
+	_, err = e.remove(tx, cur)
 	return err
+}
+
+// startDelete marks an entity as being deleted by this mutation.
+func (tx *Tx) startDelete(collection, id string) {
+	if tx.deleting == nil {
+		tx.deleting = make(map[string]bool)
+	}
+	tx.deleting[collection+"/"+id] = true
 }
 
 // write stores one entity change with the next seq of its topic and appends
@@ -103,8 +123,8 @@ func (tx *Tx) write(collection, id string, op wire.Op, data []byte) (uint64, err
 
 // loadForChange reads the entity a PATCH or DELETE targets and checks
 // If-Match.
-func loadForChange(ctx context.Context, st WriteTx, collection, id string, ifMatch uint64) (Record, error) {
-	cur, found, err := st.Get(ctx, collection, id)
+func (tx *Tx) loadForChange(collection, id string, ifMatch uint64) (Record, error) {
+	cur, found, err := tx.st.Get(tx.ctx, collection, id)
 	if err != nil {
 		return Record{}, err
 	}
@@ -123,10 +143,49 @@ func loadForChange(ctx context.Context, st WriteTx, collection, id string, ifMat
 	return cur, nil
 }
 
-func toWireEvent(ev EventRecord, epoch string) wire.Event {
+// toWireEvent converts an outbox row; the origin is kept only when withOrigin
+// (the event goes to the session of the client that made the mutation).
+func toWireEvent(ev EventRecord, epoch string, withOrigin bool) wire.Event {
 	w := wire.Event{Topic: ev.Topic, Epoch: epoch, Seq: ev.Seq, Prev: ev.Seq - 1, ID: ev.ID, Op: ev.Op, Version: ev.Version, Data: ev.Data, TS: ev.TS}
-	if ev.ClientID != "" {
+	if withOrigin && ev.ClientID != "" {
 		w.Origin = &wire.Origin{ClientID: ev.ClientID, MutationID: ev.MutationID}
 	}
 	return w
+}
+
+// guardedTx marks every error of the WriteTx a mutation's Tx uses as a
+// storeError, so that a failing store is told apart from a failing hook
+// however a hook wraps or passes the error on.
+type guardedTx struct{ WriteTx }
+
+func (g guardedTx) Get(ctx context.Context, collection, id string) (Record, bool, error) {
+	rec, found, err := g.WriteTx.Get(ctx, collection, id)
+	return rec, found, fromStore(err)
+}
+
+func (g guardedTx) List(ctx context.Context, collection, afterID string, limit int, withDeleted bool) ([]Record, error) {
+	recs, err := g.WriteTx.List(ctx, collection, afterID, limit, withDeleted)
+	return recs, fromStore(err)
+}
+
+func (g guardedTx) Lookup(ctx context.Context, collection, index, key string) ([]string, error) {
+	ids, err := g.WriteTx.Lookup(ctx, collection, index, key)
+	return ids, fromStore(err)
+}
+
+func (g guardedTx) NextSeq(ctx context.Context, topic string) (uint64, error) {
+	seq, err := g.WriteTx.NextSeq(ctx, topic)
+	return seq, fromStore(err)
+}
+
+func (g guardedTx) Put(ctx context.Context, rec Record) error {
+	return fromStore(g.WriteTx.Put(ctx, rec))
+}
+
+func (g guardedTx) AppendEvent(ctx context.Context, ev EventRecord, keep int) error {
+	return fromStore(g.WriteTx.AppendEvent(ctx, ev, keep))
+}
+
+func (g guardedTx) SetIndex(ctx context.Context, collection, index, id string, keys []string) error {
+	return fromStore(g.WriteTx.SetIndex(ctx, collection, index, id, keys))
 }

@@ -41,16 +41,17 @@ const (
 	CodeForbidden        = "forbidden"          // 403
 	CodeNotFound         = "not_found"          // 404
 	CodeMethodNotAllowed = "method_not_allowed" // 405
+	CodeTimeout          = "timeout"            // 408: the request body did not arrive in time; retried
 	CodeConflict         = "conflict"           // 409: If-Match failed, or create on a live id
 	CodeDeleted          = "deleted"            // 409: the id was deleted; ids are never reused
 	CodeProcessed        = "processed"          // 409: mutationID already processed, response no longer stored
 	CodeTooLarge         = "too_large"          // 413
 	CodeUnsupportedMedia = "unsupported_media"  // 415
 	CodeInvalid          = "invalid"            // 422: fields holds the field errors
+	CodeRejected         = "rejected"           // 422: a server rule refused the mutation (no field to blame)
 	CodeRateLimited      = "rate_limited"       // 429
 	CodeInternal         = "internal"           // 500
-	CodeUnavailable      = "unavailable"        // 503: shutting down
-	CodeBadMessage       = "bad_message"        // WebSocket: malformed or unexpected message
+	CodeUnavailable      = "unavailable"        // 503: shutting down, or a transient failure; retried
 )
 
 // CloseCode is a WebSocket close status code (PROTOCOL.md §3).

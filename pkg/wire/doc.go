@@ -31,7 +31,9 @@
 //   - clientID: exactly 32 lowercase hex digits or a lowercase 8-4-4-4-12
 //     UUID; anything else is 400 (REST) or closes 4003 (hello).
 //   - Entity ids: 1–128 bytes of A–Z a–z 0–9 - . _ ~ (URL-unreserved, so an
-//     id is a path segment without escaping). Topics: the same characters,
+//     id is a path segment without escaping), except "." and ".." (URL
+//     resolution removes them from a path, so such an entity could never be
+//     read or changed): a create with one is 400. Topics: the same characters,
 //     "collection" or "tenant/collection", at most 128 bytes. Epochs: 1–128
 //     printable ASCII bytes without space, quote or backslash.
 //   - mutationID, seq and version are at most 2^53-1 (exact in JavaScript).
@@ -43,8 +45,9 @@
 // REST
 //   - X-Client-ID and X-Mutation-ID come together or not at all; one alone,
 //     or a malformed one, is 400 and is not recorded (there is no key).
-//   - If-Match is one quoted decimal version ("42"); weak tags, lists and *
-//     are 400. It applies to PATCH and DELETE; POST ignores it.
+//   - If-Match is one quoted decimal version from 1 ("42"); weak tags,
+//     lists, * and "0" are 400. It applies to PATCH and DELETE; POST ignores
+//     it.
 //   - POST and PATCH require Content-Type application/json (415
 //     unsupported_media otherwise), which also forces a CORS preflight on
 //     cross-site writes.
@@ -69,16 +72,40 @@
 //     A mutationID at or below the client's lastMutationID whose answer is no
 //     longer kept (or that never came, from a client breaking the
 //     increasing-IDs rule) is answered 409 processed and applied never.
-//   - Recorded as processed: every 4xx except 401, 408 and 429, including
-//     400/413/415 found before the transaction. 401 is not recorded:
-//     authentication runs before dedup so that an unauthenticated caller can
-//     neither read nor poison another client's records. 5xx are not
-//     recorded (the client retries). IsPermanentStatus encodes the client's
-//     side of this.
-//   - Error codes beyond the spec's: method_not_allowed (405), deleted (409,
-//     from §2's text), processed (409), unsupported_media (415),
-//     rate_limited (429), internal (500), unavailable (503 while shutting
-//     down), bad_message (WebSocket).
+//   - A clientID belongs to the principal (the authenticated caller, as the
+//     server's authentication hooks name it) of the first mutation recorded
+//     for it. A mutation with a clientID that belongs to another principal
+//     is 403 forbidden, is not recorded and gets none of the owner's stored
+//     answers; a client whose user changes (log out, log in as another
+//     user) must start over with a new clientID. A server without
+//     authentication treats every caller as one principal: whoever knows a
+//     clientID can act under it.
+//   - Dedup records expire: a client with no mutation recorded for 30 days
+//     (configurable) is forgotten with its answers. welcome.lastMutationID
+//     is then 0 again and an old mutationID re-sent after that would be
+//     applied anew.
+//   - Recorded as processed: every 4xx except 401, 408, 429 and the 403 of a
+//     clientID that belongs to another principal, including 400/413/415
+//     found before the transaction. 401 is not recorded: authentication runs
+//     before dedup so that an unauthenticated caller can neither read nor
+//     poison another client's records. 5xx are not recorded (the client
+//     retries). IsPermanentStatus encodes the client's side of this.
+//   - Which failures are permanent: a failure the same request would meet
+//     again is a recorded 4xx, so a client queue never blocks on it; one
+//     that may pass on a retry is not recorded. Hence: a server-side rule
+//     that refuses without blaming a field (a hook's business rule), a
+//     server-side bug in applying this mutation (a panic) and a cascade
+//     deeper than 16 levels are 422 rejected; a storage failure is 500
+//     internal; an authorization check that failed rather than refused is
+//     503 unavailable; a request body that did not arrive in full (cut off,
+//     or not within the server's body timeout, 30 s by default) is 408
+//     timeout; a request cancelled before its mutation was queued is 503
+//     unavailable.
+//   - Error codes beyond the spec's: method_not_allowed (405), timeout
+//     (408), deleted (409, from §2's text), processed (409),
+//     unsupported_media (415), rejected (422 without fields), rate_limited
+//     (429), internal (500), unavailable (503: shutting down, or a transient
+//     failure).
 //   - Listing: GET /api/{collection} returns live entities only, in id
 //     order, 500 per page by default (?limit= up to 1000). Correction to
 //     §2: "next" is an opaque cursor, not an id, and a client passes it back
@@ -97,10 +124,15 @@
 //   - hello must be the first message and arrive within the heartbeat
 //     timeout, else close 4003; a second hello closes 4003; refused
 //     authentication closes 4001 before any data. Any malformed client
-//     message closes 4003 (the close reason says why); a client message over
-//     32 KiB closes 4009.
+//     message closes 4003 (the close reason says why; there is no error
+//     message for it); a client message over 32 KiB closes 4009.
 //   - welcome.lastMutationID counts permanent errors too (they are
-//     processed).
+//     processed). It is 0 when the hello's clientID belongs to another
+//     principal than the session's.
+//   - An event carries origin only on the connections whose hello clientID
+//     is origin.clientID (live and replayed events alike); every other
+//     subscriber gets the same event without origin. A client only ever
+//     needs its own origins, and clientIDs do not leak.
 //   - sub without since: snapshot, then live (no resync). sub with since:
 //     nothing missed → live only; missed events retained → resync
 //     {gap, replay}, the events, live; since older than the retained log →
@@ -110,7 +142,17 @@
 //   - Order of a starting subscription: snapshot parts (or replayed events),
 //     then live at the watermark, then the events committed meanwhile with
 //     seq > watermark, then live events. So live.seq is the snapshot's
-//     watermark and events after live continue from it.
+//     watermark and events after live continue from it. No event with seq
+//     at or below the watermark is sent after live, even one published late.
+//   - A WebSocket snapshot is read from the store page by page, as the
+//     client takes it; its seq (the watermark) is read with the first page.
+//     An item on a later part may therefore be newer than seq (version >
+//     seq); the events with seq > watermark that follow carry those changes
+//     too and are applied as usual (an event whose version is not above the
+//     confirmed one changes nothing but the cursor, B5), so the client
+//     converges, as with REST list pages. A replay is read the same way; if
+//     the log's retention drops events of it before they are sent, the
+//     server closes with 4002 and the client resumes from its cursor.
 //   - A sub for an unknown topic or one AuthorizeTopic refuses answers an
 //     error message {code not_found|forbidden, topic} and the connection
 //     stays open; ErrorMessage has an optional "topic" for this. unsub of a
@@ -127,7 +169,8 @@
 //   - Heartbeats: the server sends hb every hbMs (15 s by default) and
 //     closes 4000 when it has heard nothing for 2·hbMs + 5 s (a little more
 //     slack than the client's 2·hbMs + 1 s); the timer is paused while the
-//     server itself is sending a snapshot or replay.
+//     server itself is sending a snapshot or replay, and starts again from
+//     zero when it is done.
 //   - A server shutting down closes every connection with 1001 (going
 //     away); clients reconnect after every close code except 4001
 //     (CloseCode.Reconnect).

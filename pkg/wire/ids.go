@@ -41,9 +41,11 @@ func isLowerHexByte(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c 
 
 // ValidID reports whether s is an entity id: 1 to MaxIDLen bytes of the URL
 // unreserved characters A–Z a–z 0–9 - . _ ~, so that an id is a path segment
-// as it is. UUIDs are valid ids.
+// as it is, except "." and "..", which URL resolution removes from a path
+// (a router, a proxy and every browser clean /api/todos/.. to /api/). UUIDs
+// are valid ids.
 func ValidID(s string) bool {
-	if len(s) == 0 || len(s) > MaxIDLen {
+	if len(s) == 0 || len(s) > MaxIDLen || s == "." || s == ".." {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -129,14 +131,16 @@ func FormatETag(version uint64) string {
 }
 
 // ParseIfMatch parses an If-Match header value: one quoted version as
-// FormatETag writes it. A weak tag (W/"42"), a list and "*" are rejected.
+// FormatETag writes it, from 1 to 2^53-1. A weak tag (W/"42"), a list, "*"
+// and "0" (no entity has version 0, so it could only mean "no
+// precondition") are rejected.
 func ParseIfMatch(s string) (uint64, error) {
 	s = strings.TrimSpace(s)
 	if len(s) < 3 || s[0] != '"' || s[len(s)-1] != '"' {
 		return 0, &headerError{name: HeaderIfMatch, value: s, want: `one quoted version such as "42"`}
 	}
 	n, err := strconv.ParseUint(s[1:len(s)-1], 10, 64)
-	if err != nil || n > MaxSafeInteger {
+	if err != nil || n == 0 || n > MaxSafeInteger {
 		return 0, &headerError{name: HeaderIfMatch, value: s, want: `one quoted version such as "42"`}
 	}
 	return n, nil

@@ -76,7 +76,7 @@ func TestHeaders(t *testing.T) {
 	v, err := wire.ParseIfMatch(` "42" `)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(42), v)
-	for _, bad := range []string{`42`, `W/"42"`, `*`, `"4 2"`, `"42", "43"`, `""`, `"-1"`} {
+	for _, bad := range []string{`42`, `W/"42"`, `*`, `"4 2"`, `"42", "43"`, `""`, `"-1"`, `"0"`} {
 		_, err := wire.ParseIfMatch(bad)
 		assert.ErrorIs(t, err, wire.ErrBadHeader, bad)
 	}
@@ -97,6 +97,10 @@ func TestIdentifiers(t *testing.T) {
 	assert.True(t, wire.ValidID(uuid))
 	assert.False(t, wire.ValidID("a/b"))
 	assert.False(t, wire.ValidID(""))
+	assert.True(t, wire.ValidID("..a"))
+	assert.True(t, wire.ValidID("..."), "only the dot segments are refused")
+	assert.False(t, wire.ValidID("."), "a dot segment is cleaned out of URL paths")
+	assert.False(t, wire.ValidID(".."), "a dot segment is cleaned out of URL paths")
 	assert.True(t, wire.ValidTopic("acme/todos"))
 	assert.False(t, wire.ValidTopic("/todos"))
 	assert.False(t, wire.ValidTopic("todos/"))
