@@ -174,7 +174,9 @@ func (o *outbox) answered(it *outItem, gen uint64, resp *cache.Response, err err
 	if resp != nil && resp.Status >= 500 {
 		it.serverErrors++
 	}
-	if err != nil || resp.Status == 429 || resp.Status >= 500 && it.serverErrors < s.maxServer {
+	// Not recorded by the server, so safe to send again: network errors,
+	// 408, 429 and 5xx (PROTOCOL.md §2; pkg/wire's protocol decisions).
+	if err != nil || !wire.IsPermanentStatus(resp.Status) && (resp.Status < 500 || it.serverErrors < s.maxServer) {
 		o.retry(it)
 		return
 	}

@@ -199,3 +199,17 @@ func TestClientIDClashTakesAFreshClientID(t *testing.T) {
 		assert.Equal(t, "1", ex.req.Header[wire.HeaderMutationID], "renumbered under the new clientID")
 	})
 }
+
+func TestTimeoutAnswerIsRetried(t *testing.T) {
+	inBubble(t, func(t *testing.T) {
+		h := newHarness(t)
+		p := createTodo(h.todos).Run(milk)
+		ex := h.next()
+		h.reply(ex, 408, errorBody("timeout", "the body did not arrive", nil))
+		h.clock.Advance(time.Minute)
+		ex = h.next()
+		assert.Equal(t, "1", ex.req.Header[wire.HeaderMutationID], "the same mutation again: a 408 is not recorded")
+		h.reply(ex, 201, h.confirmOf(ex, milk))
+		assert.Equal(t, Succeeded, p.Status())
+	})
+}
