@@ -77,7 +77,8 @@ func initEq[T comparable](c *Computed[T]) {
 		} else {
 			v, err = c.fnErr()
 		}
-		g.activeSub, n.prevSub = n.prevSub, nil
+		g.setSub(n.prevSub)
+		n.prevSub = nil
 		n.flags &^= fRunning
 		if t := n.depsTail; t == nil || t.nextDep != nil {
 			g.trimDeps(n)
@@ -110,7 +111,8 @@ func (c *Computed[T]) initFunc() {
 		} else {
 			v, err = c.fnErr()
 		}
-		g.activeSub, n.prevSub = n.prevSub, nil
+		g.setSub(n.prevSub)
+		n.prevSub = nil
 		n.flags &^= fRunning
 		if t := n.depsTail; t == nil || t.nextDep != nil {
 			g.trimDeps(n)
@@ -139,8 +141,8 @@ func (c *Computed[T]) Get() T {
 	if !g.fresh(n) {
 		g.validateRead(n)
 	}
-	if sub := g.activeSub; sub != nil && n.trackRun != sub.run && !reuse(n, sub) {
-		g.track(n, sub)
+	if n.trackRun != g.curRun {
+		g.read(n)
 	}
 	if c.err != nil {
 		panic(readError{c.err})

@@ -91,7 +91,8 @@ func (g *Graph) execute(e *Effect) {
 	e.fn()
 	g.activeOwner = owner
 	if n.flags&fDisposed == 0 {
-		g.activeSub, n.prevSub = n.prevSub, nil
+		g.setSub(n.prevSub)
+		n.prevSub = nil
 		n.flags &^= fRunning
 		if t := n.depsTail; t == nil || t.nextDep != nil {
 			g.trimDeps(n)
@@ -109,7 +110,7 @@ func (e *Effect) finish() {
 		return
 	}
 	// Disposed by its own run: nothing of this run may stay linked.
-	g.activeSub = n.prevSub
+	g.setSub(n.prevSub)
 	n.prevSub = nil
 	n.flags &^= fRunning
 	g.unlinkAll(n)

@@ -15,6 +15,7 @@ import (
 // state, so graphs in parallel tests never meet.
 type Graph struct {
 	activeSub   *node  // the computed or effect recording reads, if any
+	curRun      uint64 // activeSub's run, 0 without one: one load for Get's fast path
 	activeOwner *owner // the effect or scope that owns new effects and cleanups
 	guards      int    // protected regions entered; see guard.go
 	batchDepth  int    // Batch nesting
@@ -117,7 +118,7 @@ func (g *Graph) endBatch() {
 // running computed or effect.
 func (g *Graph) Untracked(fn func()) {
 	defer g.endUntracked(g.activeSub)
-	g.activeSub = nil
+	g.setSub(nil)
 	g.untracked++
 	fn()
 }
@@ -125,7 +126,7 @@ func (g *Graph) Untracked(fn func()) {
 // Untrack returns fn's result, read without recording dependencies.
 func Untrack[T any](g *Graph, fn func() T) T {
 	defer g.endUntracked(g.activeSub)
-	g.activeSub = nil
+	g.setSub(nil)
 	g.untracked++
 	return fn()
 }
@@ -133,7 +134,7 @@ func Untrack[T any](g *Graph, fn func() T) T {
 // endUntracked ends an untracked region, also when it panics: the chain of
 // running nodes must stay intact for unwind.
 func (g *Graph) endUntracked(sub *node) {
-	g.activeSub = sub
+	g.setSub(sub)
 	g.untracked--
 	g.settle()
 }

@@ -122,6 +122,14 @@ func reuse(dep, sub *node) bool {
 	return true
 }
 
+// read records that the running subscriber, if any, read dep, when Get's
+// fast path found dep not yet read in this run.
+func (g *Graph) read(dep *node) {
+	if sub := g.activeSub; sub != nil && dep.trackRun != sub.run && !reuse(dep, sub) {
+		g.track(dep, sub)
+	}
+}
+
 // track records that sub read dep where reuse could not.
 func (g *Graph) track(dep, sub *node) {
 	dep.trackRun = sub.run
@@ -170,13 +178,23 @@ func (g *Graph) startTracking(n *node) {
 	g.activeSub = n
 	g.runSeq++
 	n.run = g.runSeq
+	g.curRun = g.runSeq
 	n.depsTail = nil
 	n.flags = n.flags&^(fDirty|fPending) | fRunning
 }
 
 // endTracking ends n's run and drops the dependencies it did not read again.
+// setSub makes n the active subscriber (nil for none).
+func (g *Graph) setSub(n *node) {
+	g.activeSub = n
+	g.curRun = 0
+	if n != nil {
+		g.curRun = n.run
+	}
+}
+
 func (g *Graph) endTracking(n *node) {
-	g.activeSub = n.prevSub
+	g.setSub(n.prevSub)
 	n.prevSub = nil
 	n.flags &^= fRunning
 	if tail := n.depsTail; tail == nil || tail.nextDep != nil {

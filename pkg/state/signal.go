@@ -27,8 +27,10 @@ func NewSignalFunc[T any](g *Graph, v T, eq func(a, b T) bool) *Signal[T] {
 
 // Get returns the value and, inside a computed or effect, records the read.
 func (s *Signal[T]) Get() T {
-	if sub := s.g.activeSub; sub != nil && s.n.trackRun != sub.run && !reuse(&s.n, sub) {
-		s.g.track(&s.n, sub)
+	// Small enough to inline: a read already recorded in this run, or
+	// outside any run, costs no call.
+	if s.n.trackRun != s.g.curRun {
+		s.g.read(&s.n)
 	}
 	return s.value
 }

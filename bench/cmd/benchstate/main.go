@@ -79,7 +79,7 @@ func main() {
 	var rows []row
 	for _, name := range order {
 		n, w := native[name], wasm[name]
-		r := row{Case: name, Unit: n.unit, Native: n.median(), WASM: w.median(), Allocs: n.allocs,
+		r := row{Case: name, Unit: n.unit, Native: zeroNaN(n.median()), WASM: zeroNaN(w.median()), Allocs: n.allocs,
 			Samples: map[string]int{"native": len(n.values), "wasm": len(w.values)}}
 		if js != nil {
 			r.JS = js[name]
@@ -213,9 +213,8 @@ func jsBench(dir string) (map[string]map[string]float64, error) {
 				out[name][lib] = *r.USPerWrite
 			case r.MedianMs != nil:
 				out[name][lib] = *r.MedianMs
-			default:
-				out[name][lib] = math.NaN() // the library failed the case
-			}
+			} // a library that failed the case has no value
+
 		}
 	}
 	return out, nil
@@ -235,7 +234,7 @@ func printTable(rows []row, withJS bool) {
 	for _, r := range rows {
 		fmt.Printf("| %s | %s | %s | %s | %.0f |", r.Case, r.Unit, num(r.Native), num(r.WASM), r.Allocs)
 		if withJS {
-			a, m := r.JS["alien-signals"], r.JS["mobx"]
+			a, m := r.JS["alien-signals"], r.JS["mobx"] // 0 when the library failed the case
 			fmt.Printf(" %s | %s | %s | %s | %s |", num(a), num(m), ratio(r.WASM, a), ratio(m, r.WASM), ratio(r.Native, a))
 			if (r.Unit == "µs/write" || strings.HasPrefix(r.Case, "cellx")) && a > 0 && r.WASM > 0 {
 				logSum += math.Log(r.WASM / a)
@@ -247,6 +246,14 @@ func printTable(rows []row, withJS bool) {
 	if withJS && logN > 0 {
 		fmt.Printf("\nGeometric mean of WASM / alien-signals over the update and cellx cases: %.2fx\n", math.Exp(logSum/float64(logN)))
 	}
+}
+
+// zeroNaN turns a missing value into 0, which JSON can carry.
+func zeroNaN(v float64) float64 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return v
 }
 
 func num(v float64) string {
