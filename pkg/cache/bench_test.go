@@ -101,39 +101,90 @@ func fill(b *testing.B, c *cache.Client, n int, k func(i int) cache.Key) {
 	}
 }
 
+// staleUnder counts the stale queries under prefix; for these unobserved
+// queries with data, the invalidated ones.
+func staleUnder(c *cache.Client, prefix cache.Key) int {
+	return len(c.Find(cache.Filter{Key: prefix, Stale: cache.StaleOnly}))
+}
+
+// BenchmarkInvalidatePrefix10kOf20k invalidates ["a"] and ["b"] in turn,
+// each matching 10,000 of the 20,000 queries. Every second iteration, with
+// the timer stopped, it checks that each prefix invalidated exactly its
+// 10,000 queries and makes them valid again, so every timed invalidation
+// has 10,000 valid queries to invalidate.
 func BenchmarkInvalidatePrefix10kOf20k(b *testing.B) {
 	c := cache.NewClient(cache.ClientOptions{DefaultQueryOptions: cache.Defaults{GCTime: cache.Dur(cache.Never)}})
 	defer c.Close()
 	fill(b, c, 20_000, func(i int) cache.Key { return key([]string{"a", "b"}[i%2], i) })
-	filter := cache.Filter{Key: key("a")}
-	b.ReportAllocs()
-	for b.Loop() {
-		b.StopTimer()
-		cache.SetQueriesData(c, filter, func(old int, ok bool) (int, bool) { return old + 1, ok })
-		b.StartTimer()
-		c.InvalidateQueries(filter, cache.InvalidateOptions{})
+	filters := [2]cache.Filter{{Key: key("a")}, {Key: key("b")}}
+	revalidate := func() {
+		for _, f := range filters {
+			if n := staleUnder(c, f.Key); n != 10_000 {
+				b.Fatalf("%d of 10000 queries under %v invalidated", n, f.Key)
+			}
+			cache.SetQueriesData(c, f, func(old int, ok bool) (int, bool) { return old + 1, ok })
+		}
 	}
-	if n := len(c.Find(cache.Filter{Stale: cache.StaleOnly})); n != 10_000 {
-		b.Fatalf("%d stale queries", n)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		c.InvalidateQueries(filters[n%2], cache.InvalidateOptions{})
+		n++
+		if n%2 == 0 {
+			b.StopTimer()
+			revalidate()
+			b.StartTimer()
+		}
+	}
+	if n%2 == 1 {
+		if s := staleUnder(c, filters[0].Key); s != 10_000 {
+			b.Fatalf("%d stale queries under [a]", s)
+		}
+	}
+	if got, want := len(c.Find(cache.Filter{Stale: cache.StaleOnly})), 10_000*(n%2); got != want {
+		b.Fatalf("%d stale queries, want %d", got, want)
 	}
 }
 
+// BenchmarkInvalidateExactKeyIn100k invalidates one exact key per
+// iteration, cycling through 1,000 keys spread over the 100,000. After each
+// round of 1,000, with the timer stopped, it checks that every key of the
+// round was invalidated and makes them valid again.
 func BenchmarkInvalidateExactKeyIn100k(b *testing.B) {
 	c := cache.NewClient(cache.ClientOptions{DefaultQueryOptions: cache.Defaults{GCTime: cache.Dur(cache.Never)}})
 	defer c.Close()
-	fill(b, c, 100_000, func(i int) cache.Key { return key("todos", i) })
-	filter := cache.Filter{Key: key("todos", 77_777), Exact: true}
-	b.ReportAllocs()
-	for b.Loop() {
-		b.StopTimer()
-		if err := cache.SetQueryData(c, filter.Key, b.N); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		c.InvalidateQueries(filter, cache.InvalidateOptions{})
+	const size, round = 100_000, 1_000
+	fill(b, c, size, func(i int) cache.Key { return key("todos", i) })
+	filters := make([]cache.Filter, round)
+	for j := range filters {
+		filters[j] = cache.Filter{Key: key("todos", j*97%size), Exact: true} // 97 is prime to size: distinct keys
 	}
-	if st, _ := c.QueryState(filter.Key); !st.IsInvalidated {
-		b.Fatal("not invalidated")
+	check := func(fs []cache.Filter, revalidate bool) {
+		for _, f := range fs {
+			if st, ok := c.QueryState(f.Key); !ok || !st.IsInvalidated {
+				b.Fatalf("%v not invalidated", f.Key)
+			}
+			if revalidate {
+				if err := cache.SetQueryData(c, f.Key, -1); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		c.InvalidateQueries(filters[n%round], cache.InvalidateOptions{})
+		n++
+		if n%round == 0 {
+			b.StopTimer()
+			check(filters, true)
+			b.StartTimer()
+		}
+	}
+	check(filters[:n%round], false)
+	if got, want := len(c.Find(cache.Filter{Stale: cache.StaleOnly})), n%round; got != want {
+		b.Fatalf("%d stale queries, want %d", got, want)
 	}
 }
 

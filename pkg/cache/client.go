@@ -1,7 +1,9 @@
 package cache
 
 import (
-	"sync"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
 )
 
 // ClientOptions configure a Client. The zero value is usable: the system
@@ -53,21 +55,30 @@ type Client struct {
 	report    func(error)
 	unsubs    []func()
 
-	mu             sync.Mutex // guards everything below and all queries, observers and mutations
-	queries        map[string]*query
+	mu             clientMutex // guards everything below and all queries, observers and mutations
+	count          int         // queries in index
 	index          keyIndex
+	enc            keyEncoder
+	gc             gcSweeper
+	nowT           time.Time // the clock read of this hold of mu, see now
+	nowOK          bool
+	scratch        []*query // reused by find, see takeScratch
 	queryDefaults  []keyDefaults
 	mutations      []*mutation
 	mutDefaults    []mutationKeyDefaults
 	seq            uint64
 	batchDepth     int
-	pending        []*listenerSet
+	pending        []*listenerSet // queued since the last flush, see listenerSet.queued
+	flushes        uint64
 	events         []Event
 	cacheListeners []*cacheListener
 	owed           []Key // invalidations deferred by Invalidates, see mutation.go
 	closed         bool
 	wasOnline      bool
 	plain          *config // see plainConfig
+
+	spare  atomic.Pointer[delivery] // a finished delivery, reused by the next flush
+	noWait *Waiter                  // the Waiter of operations that started no fetch
 }
 
 type keyDefaults struct {
@@ -88,8 +99,10 @@ func NewClient(opts ClientOptions) *Client {
 		mdefaults: opts.DefaultMutationOptions,
 		mcache:    opts.MutationCache,
 		report:    opts.ReportError,
-		queries:   make(map[string]*query),
 	}
+	c.index.init(rand.Uint64())
+	c.flushes = 1 // a zero listenerSet.queued is not queued
+	c.noWait = &Waiter{c: c}
 	if c.clock == nil {
 		c.clock = SystemClock()
 	}
@@ -123,13 +136,18 @@ func (c *Client) Close() {
 	c.closed = true
 	unsubs := c.unsubs
 	c.unsubs = nil
-	for _, q := range c.queries {
-		q.clearGC()
+	c.gc.stopTimer()
+	c.gc = gcSweeper{} // nothing is collected once closed
+	// nothing removes queries meanwhile: a walk, no list of them
+	c.index.each(&c.index.root, func(q *query) {
+		q.gcOn = false
 		for _, o := range q.obs {
 			o.clearTimers()
 		}
-		q.cancel(&CancelledError{Revert: true})
-	}
+		if q.retryer != nil {
+			q.cancel(&CancelledError{Revert: true})
+		}
+	})
 	for _, m := range c.mutations {
 		m.clearGC()
 		if m.retryer != nil {
@@ -144,33 +162,42 @@ func (c *Client) Close() {
 
 func (c *Client) lock() { c.mu.Lock() }
 
+// release releases the lock without flushing.
+func (c *Client) release() {
+	c.nowOK = false
+	c.mu.Unlock()
+}
+
+// now returns the clock's time, read once per hold of the lock: a clock read
+// costs about half a microsecond in WASM, and one operation sees one instant.
+func (c *Client) now() time.Time {
+	if !c.nowOK {
+		c.nowT, c.nowOK = c.clock.Now(), true
+	}
+	return c.nowT
+}
+
 // unlock releases the lock and, unless a batch is open, flushes the queued
 // notifications through the scheduler.
 func (c *Client) unlock() {
 	if c.batchDepth > 0 || (len(c.pending) == 0 && len(c.events) == 0) {
-		c.mu.Unlock()
+		c.release()
 		return
 	}
-	sets, events := c.pending, c.events
-	c.pending, c.events = nil, nil
-	for _, s := range sets {
-		s.queued = false
+	d := c.spare.Swap(nil)
+	if d == nil {
+		d = &delivery{c: c}
+		d.run = d.deliver
 	}
-	listeners := c.cacheListeners
-	report := c.report
-	c.mu.Unlock()
-	c.sched(func() {
-		for _, e := range events {
-			for _, l := range listeners {
-				if !l.removed.Load() {
-					callListener(func() { l.f(e) }, report)
-				}
-			}
-		}
-		for _, s := range sets {
-			s.deliver(report)
-		}
-	})
+	// swap buffers: the flush hands its queues over and takes the
+	// delivery's emptied ones, so a steady state allocates nothing
+	d.sets, c.pending = c.pending, d.sets
+	d.events, c.events = c.events, d.events
+	c.flushes++ // unqueues every set
+	d.listeners = c.cacheListeners
+	d.armed.Store(true)
+	c.release()
+	c.sched(d.run)
 }
 
 // Batch runs f and delivers the notifications raised inside it once, when
@@ -179,7 +206,7 @@ func (c *Client) unlock() {
 func (c *Client) Batch(f func()) {
 	c.lock()
 	c.batchDepth++
-	c.mu.Unlock()
+	c.release()
 	defer func() {
 		c.lock()
 		c.batchDepth--
@@ -189,8 +216,8 @@ func (c *Client) Batch(f func()) {
 }
 
 func (c *Client) enqueue(s *listenerSet) {
-	if !s.queued && s.len() > 0 {
-		s.queued = true
+	if s.queued != c.flushes && s.len() > 0 {
+		s.queued = c.flushes
 		c.pending = append(c.pending, s)
 	}
 }
@@ -308,40 +335,107 @@ func mergeDefaults(dst, src *Defaults) {
 // QueryCache.build), and gives it cfg as its options. cfg must be resolved
 // and its key valid.
 func (c *Client) build(cfg *config) *query {
-	var stack [8]int
-	hash, ends, err := hashKeySegments(cfg.key, stack[:0])
+	q, err := c.lookup(cfg.key)
 	if err != nil {
 		panic("cache: build with an invalid key") // callers validate keys first
 	}
-	if q := c.queries[hash]; q != nil {
+	if q != nil {
 		q.setOptions(cfg)
 		return q
 	}
-	return c.buildHashed(cfg, hash, ends)
+	return c.create(cfg, cfg.key, nil, time.Time{})
 }
 
-// buildHashed creates the query of cfg.key (or, for a shared plain config,
-// of key) whose hash and segment ends are given.
-func (c *Client) buildHashed(cfg *config, hash string, ends []int, key ...Key) *query {
-	k := cfg.key
-	if len(key) > 0 {
-		k = key[0]
+// create adds the query of key with the options cfg (for a shared plain
+// config, key is not cfg.key), holding data, when not nil, as set at at.
+// It must follow the lookup of key that found no query: it reuses the
+// encoding that lookup left in c.enc.
+func (c *Client) create(cfg *config, key Key, data any, at time.Time) *query {
+	if data != nil && cfg.initial != nil {
+		q := c.create(cfg, key, nil, at) // InitialData first, then data as SetQueryData
+		q.setData(data, nil, at, true)
+		return q
 	}
-	q := c.newQuery(cfg, k, hash)
-	c.queries[hash] = q
-	c.index.insert(q, ends)
+	st := queryState{status: StatusPending, fetchStatus: FetchIdle}
+	var initial *queryState
+	if data != nil {
+		// the state setData would make from the pending one
+		st = queryState{data: data, hasData: true, dataID: c.nextID(), dataUpdateCount: 1, dataUpdatedAt: at, status: StatusSuccess, fetchStatus: FetchIdle}
+	} else if cfg.initial != nil {
+		if v, ok := cfg.initial(); ok && v != nil {
+			at := cfg.initialAt
+			if at.IsZero() {
+				at = c.now()
+			}
+			st = queryState{data: v, hasData: true, dataID: c.nextID(), dataUpdatedAt: at, status: StatusSuccess, fetchStatus: FetchIdle}
+			initial = new(queryState)
+			*initial = st
+		}
+	}
+	var q *query
+	if own := c.enc.node; own != nil || len(key) == 0 {
+		if own == nil {
+			own = &c.index.root
+		}
+		q = &query{c: c, key: key, cfg: cfg, ver: 1, node: own, state: st, initial: initial}
+		own.q = q
+	} else {
+		// the query and its index node in one allocation: a removed query
+		// whose node lives on (it has children) keeps the pair alive, which
+		// costs memory only in that case
+		ends := c.enc.ends[:c.enc.n]
+		size := ends[len(ends)-1]
+		enc := append(c.enc.buf[:size], ']')
+		hash := string(enc)
+		enc = enc[:size]
+		parent := c.index.parentFor(key, hash, enc, ends)
+		qn := &queryNode{
+			q:    query{c: c, key: key, cfg: cfg, ver: 1, state: st, initial: initial},
+			node: indexNode{parent: parent, hash: hash, seg: key[len(key)-1], next: parent.first},
+		}
+		q = &qn.q
+		q.node, qn.node.q = &qn.node, q
+		c.index.link(parent, &qn.node, c.enc.h)
+	}
+	q.updateGCTime(cfg.gcTime)
+	c.count++
 	c.emit(EventAdded, q)
 	q.scheduleGC()
+	if data != nil {
+		c.emit(EventUpdated, q) // what setData's dispatch tells
+	}
 	return q
 }
 
+// queryNode is a query allocated with its index node.
+type queryNode struct {
+	q    query
+	node indexNode
+}
+
+// queries returns every query, in no particular order.
+func (c *Client) queries() []*query {
+	return collect(make([]*query, 0, c.count), &c.index.root)
+}
+
+// lookup returns the query of key, nil if there is none. It leaves key's
+// encoding and its hash in c.enc for create.
 func (c *Client) lookup(key Key) (*query, error) {
-	var stack [128]byte
-	b, err := appendKey(stack[:0], key)
+	enc, err := c.enc.encode(key)
 	if err != nil {
 		return nil, err
 	}
-	return c.queries[string(b)], nil // no allocation for the lookup
+	if len(enc) == 1 {
+		c.enc.node = &c.index.root
+		return c.index.root.q, nil
+	}
+	h := c.index.hashPrefix(enc)
+	n := c.index.lookup(enc, h)
+	if n != nil && n.q != nil {
+		return n.q, nil // a hit: create will not need the node
+	}
+	c.enc.h, c.enc.node = h, n
+	return nil, nil
 }
 
 // plainConfig returns the options of a query created by a write (SetQueryData,
@@ -364,8 +458,10 @@ func (c *Client) removeQuery(q *query) {
 	}
 	q.removed = true
 	q.clearGC()
-	q.cancel(&CancelledError{Silent: true})
-	delete(c.queries, q.hash)
+	if q.retryer != nil {
+		q.cancel(&CancelledError{Silent: true})
+	}
+	c.count--
 	c.index.remove(q)
 	c.emit(EventRemoved, q)
 }
@@ -376,8 +472,10 @@ func (c *Client) onFocusChange() {
 	}
 	c.lock()
 	if !c.closed {
-		for _, q := range c.queries {
-			q.onTrigger(TriggerWindowFocus)
+		for _, q := range c.queries() {
+			if !q.removed {
+				q.onTrigger(TriggerWindowFocus)
+			}
 		}
 	}
 	c.unlock()
@@ -414,7 +512,9 @@ func (c *Client) onOnlineChange() {
 }
 
 func (c *Client) queriesOnline() {
-	for _, q := range c.queries {
-		q.onTrigger(TriggerReconnect)
+	for _, q := range c.queries() {
+		if !q.removed {
+			q.onTrigger(TriggerReconnect)
+		}
 	}
 }

@@ -27,7 +27,8 @@ func (systemClock) AfterFunc(d time.Duration, f func()) func() bool {
 }
 
 // A Scheduler runs a function that delivers notifications. The cache calls it
-// once per flush, never while holding its lock. In go-app it is
+// once per flush, never while holding its lock; it must call each function
+// it is given exactly once. In go-app it is
 // ctx.Dispatch, so listeners run on the UI goroutine; the default runs the
 // function at once on the goroutine that ended the batch.
 type Scheduler func(deliver func())

@@ -1,7 +1,5 @@
 package cache
 
-import "sync/atomic"
-
 // EventType names a cache event.
 type EventType uint8
 
@@ -56,7 +54,7 @@ type Event struct {
 
 type cacheListener struct {
 	f       func(Event)
-	removed atomic.Bool
+	removed flag
 }
 
 // Subscribe registers f for cache events, delivered in order, in batches,
@@ -86,7 +84,7 @@ func (c *Client) emit(t EventType, q *query) {
 	if len(c.cacheListeners) == 0 {
 		return
 	}
-	c.events = append(c.events, Event{Type: t, Key: q.key, Hash: q.hash})
+	c.events = append(c.events, Event{Type: t, Key: q.key, Hash: q.hash()})
 }
 
 func (c *Client) emitMutation(t EventType, m *mutation) {

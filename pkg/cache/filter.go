@@ -74,29 +74,54 @@ func (f *Filter) matches(q *query) bool {
 
 // find returns the queries matching f; an invalid filter key matches none.
 func (c *Client) find(f Filter) []*query {
-	var out []*query
+	return c.findInto(nil, &f)
+}
+
+// findInto appends the queries matching f to out.
+func (c *Client) findInto(out []*query, f *Filter) []*query {
+	start := len(out)
 	switch {
 	case f.Exact:
-		if q, _ := c.lookup(f.Key); q != nil && f.matches(q) {
+		if q, _ := c.lookup(f.Key); q != nil {
 			out = append(out, q)
 		}
 	case len(f.Key) > 0:
-		if _, err := f.Key.Hash(); err != nil {
-			return nil
+		enc, err := c.enc.encode(f.Key)
+		if err != nil {
+			return out
 		}
-		c.index.match(f.Key, func(q *query) {
-			if f.matches(q) {
-				out = append(out, q)
-			}
-		})
+		out = c.index.match(out, f.Key, enc, c.enc.ends[:c.enc.n])
 	default:
-		for _, q := range c.queries {
-			if f.matches(q) {
-				out = append(out, q)
-			}
+		out = collect(out, &c.index.root)
+	}
+	if f.Type == QueryAll && f.Stale == StaleAny && f.FetchStatus == 0 && f.Predicate == nil {
+		return out
+	}
+	kept := out[:start]
+	for _, q := range out[start:] {
+		if f.matches(q) {
+			kept = append(kept, q)
 		}
 	}
-	return out
+	clear(out[len(kept):])
+	return kept
+}
+
+// takeScratch returns an empty slice to find into, reusing the client's;
+// giveScratch returns it. A nested use (a callback of the first) gets a new
+// one.
+func (c *Client) takeScratch() []*query {
+	s := c.scratch
+	c.scratch = nil
+	return s[:0]
+}
+
+func (c *Client) giveScratch(s []*query) {
+	clear(s)
+	if cap(s) > 4096 && len(s) < cap(s)/8 {
+		return // do not keep a large buffer for small finds
+	}
+	c.scratch = s[:0]
 }
 
 // Find returns snapshots of the queries matching f, in no particular order.
@@ -126,7 +151,7 @@ func (c *Client) QueryState(key Key) (QueryInfo, bool) {
 func (c *Client) Len() int {
 	c.lock()
 	defer c.unlock()
-	return len(c.queries)
+	return c.count
 }
 
 // IsFetching counts the matching queries whose function is running.
@@ -168,12 +193,13 @@ func (c *Client) InvalidateQueries(f Filter, opts InvalidateOptions) *Waiter {
 }
 
 func (c *Client) invalidateLocked(f Filter, opts InvalidateOptions) *Waiter {
-	qs := c.find(f)
+	qs := c.findInto(c.takeScratch(), &f)
+	defer c.giveScratch(qs)
 	for _, q := range qs {
 		q.invalidate()
 	}
 	if opts.RefetchType == RefetchNone {
-		return &Waiter{c: c}
+		return c.noWait
 	}
 	switch opts.RefetchType {
 	case RefetchActive:
@@ -183,23 +209,32 @@ func (c *Client) invalidateLocked(f Filter, opts InvalidateOptions) *Waiter {
 	case RefetchAllQueries:
 		f.Type = QueryAll
 	}
-	w := &Waiter{c: c}
+	var w *Waiter
 	for _, q := range qs {
 		if f.matches(q) {
-			c.refetchOne(q, !opts.NoCancelRefetch, w)
+			w = c.refetchOne(q, !opts.NoCancelRefetch, w)
 		}
+	}
+	if w == nil {
+		return c.noWait
 	}
 	return w
 }
 
-func (c *Client) refetchOne(q *query, cancelRefetch bool, w *Waiter) {
+// refetchOne refetches q unless it is disabled or static, adding the fetch
+// to w, which it creates when nil, and returns w.
+func (c *Client) refetchOne(q *query, cancelRefetch bool, w *Waiter) *Waiter {
 	if q.isDisabled() || q.isStatic() {
-		return
+		return w
 	}
 	r := q.fetch(nil, fetchOptions{cancelRefetch: cancelRefetch})
 	if q.state.fetchStatus != FetchPaused {
+		if w == nil {
+			w = &Waiter{c: c}
+		}
 		w.rs = append(w.rs, r)
 	}
+	return w
 }
 
 // RefetchOptions tune RefetchQueries.
@@ -213,9 +248,12 @@ type RefetchOptions struct {
 func (c *Client) RefetchQueries(f Filter, opts RefetchOptions) *Waiter {
 	c.lock()
 	defer c.unlock()
-	w := &Waiter{c: c}
+	var w *Waiter
 	for _, q := range c.find(f) {
-		c.refetchOne(q, !opts.NoCancelRefetch, w)
+		w = c.refetchOne(q, !opts.NoCancelRefetch, w)
+	}
+	if w == nil {
+		return c.noWait
 	}
 	return w
 }
@@ -247,11 +285,14 @@ func (c *Client) ResetQueries(f Filter) *Waiter {
 	for _, q := range qs {
 		q.reset()
 	}
-	w := &Waiter{c: c}
+	var w *Waiter
 	for _, q := range qs {
 		if q.isActive() {
-			c.refetchOne(q, true, w)
+			w = c.refetchOne(q, true, w)
 		}
+	}
+	if w == nil {
+		return c.noWait
 	}
 	return w
 }
@@ -271,7 +312,7 @@ func (c *Client) RemoveQueries(f Filter) {
 func (c *Client) Clear() {
 	c.lock()
 	defer c.unlock()
-	for _, q := range c.queries {
+	for _, q := range c.queries() {
 		c.removeQuery(q)
 	}
 	for _, m := range append([]*mutation(nil), c.mutations...) {

@@ -2,6 +2,7 @@ package cache_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -138,5 +139,93 @@ func TestQB51_setQueriesDataUpdatesMatchesOnly(t *testing.T) {
 		u, _ := cache.GetQueryData[int](e.c, key("u"))
 		assert.Equal(t, []int{10, 20, 3}, []int{a, b, u})
 		assert.Equal(t, 3, e.c.Len(), "creates none")
+	})
+}
+
+// manualClock is a Clock whose time is set by hand, backwards too, and
+// whose due timers fire on Fire: cachetest.Clock refuses to go back.
+type manualClock struct {
+	now    time.Time
+	timers []*manualTimer
+}
+
+type manualTimer struct {
+	due  time.Time
+	f    func()
+	done bool
+}
+
+func (c *manualClock) Now() time.Time { return c.now }
+
+func (c *manualClock) AfterFunc(d time.Duration, f func()) func() bool {
+	t := &manualTimer{due: c.now.Add(d), f: f}
+	c.timers = append(c.timers, t)
+	return func() bool {
+		was := !t.done
+		t.done = true
+		return was
+	}
+}
+
+// Fire runs the timers due at the clock's time.
+func (c *manualClock) Fire() {
+	for _, t := range slices.Clone(c.timers) {
+		if !t.done && !t.due.After(c.now) {
+			t.done = true
+			t.f()
+		}
+	}
+}
+
+func TestQB45_collectionFollowsDeadlinesEvenWhenTheClockGoesBack(t *testing.T) {
+	clock := &manualClock{now: epoch}
+	c := cache.NewClient(cache.ClientOptions{Clock: clock, DefaultQueryOptions: cache.Defaults{GCTime: cache.Dur(time.Minute)}})
+	defer c.Close()
+	require.NoError(t, cache.SetQueryData(c, key("a"), 1)) // due at epoch+1m
+	clock.now = epoch.Add(-10 * time.Minute)
+	require.NoError(t, cache.SetQueryData(c, key("b"), 1)) // due at epoch-9m, before a
+	clock.now = epoch.Add(-9 * time.Minute)
+	clock.Fire()
+	_, okA := c.QueryState(key("a"))
+	_, okB := c.QueryState(key("b"))
+	assert.True(t, okA, "a is not due")
+	assert.False(t, okB, "b was due")
+	clock.now = epoch.Add(time.Minute)
+	clock.Fire()
+	assert.Zero(t, c.Len())
+}
+
+func TestQB45_queriesWithSeveralGCTimesAreEachCollectedOnTime(t *testing.T) {
+	bubble(t, func(t *testing.T, e *env) {
+		durations := []time.Duration{3 * time.Second, time.Second, 2 * time.Second, time.Second, 0}
+		for i, d := range durations {
+			_, err := cache.Fetch(e.ctx(), e.c, cache.QueryOptions[int]{Key: key("q", i), Fn: (&counter{}).fn, GCTime: cache.Dur(d)})
+			require.NoError(t, err)
+		}
+		want := []int{4, 2, 1, 0} // left after 0, 1s, 2s and 3s
+		for i, n := range want {
+			if i > 0 {
+				e.advance(time.Second - time.Millisecond)
+				require.Equal(t, want[i-1], e.c.Len(), "not yet at %ds", i)
+				e.advance(time.Millisecond)
+			} else {
+				e.advance(0)
+			}
+			assert.Equal(t, n, e.c.Len(), "at %ds", i)
+		}
+	})
+}
+
+func TestQB45_manyResubscriptionsCollectOnlyAfterTheLast(t *testing.T) {
+	bubble(t, func(t *testing.T, e *env) {
+		o := cache.NewObserver(e.c, cache.QueryOptions[int]{Key: key("q"), Fn: (&counter{}).fn, StaleTime: cache.Never, GCTime: cache.Dur(time.Minute)})
+		for range 500 { // enough stale entries to compact the sweeper's queues
+			o.Subscribe(func() {})()
+			e.advance(time.Second)
+		}
+		e.advance(time.Minute - time.Second - time.Millisecond)
+		assert.Equal(t, 1, e.c.Len())
+		e.advance(time.Millisecond)
+		assert.Zero(t, e.c.Len())
 	})
 }

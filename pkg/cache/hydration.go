@@ -52,7 +52,7 @@ func Dehydrate(c *Client, opts DehydrateOptions) (DehydratedState, error) {
 		raw  []byte
 	}
 	var qs []qsnap
-	for _, q := range c.queries {
+	for _, q := range c.queries() {
 		info := q.info()
 		keep := info.Status == StatusSuccess
 		if opts.ShouldDehydrateQuery != nil {
@@ -131,26 +131,26 @@ func Hydrate(c *Client, s DehydratedState) error {
 		if len(dq.Data) == 0 {
 			continue
 		}
-		hash, ends, err := hashKeySegments(dq.Key, nil)
+		q, err := c.lookup(dq.Key)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("cache: hydrate: %w", err))
 			continue
 		}
 		raw := rawJSON(append([]byte(nil), dq.Data...))
 		st := queryState{data: raw, hasData: true, raw: raw, dataUpdatedAt: dq.DataUpdatedAt, status: StatusSuccess, fetchStatus: FetchIdle}
-		if q := c.queries[hash]; q != nil {
+		if q != nil {
 			if q.state.dataUpdatedAt.Before(dq.DataUpdatedAt) {
 				st.dataID = c.nextID()
 				st.fetchStatus = q.state.fetchStatus
 				st.dataUpdateCount = q.state.dataUpdateCount
-				q.setState(st)
+				q.setState(&st)
 			}
 			continue
 		}
 		st.dataID = c.nextID()
-		q := c.buildHashed(c.plainConfig(dq.Key), hash, ends, dq.Key)
+		q = c.create(c.plainConfig(dq.Key), dq.Key, nil, time.Time{})
 		q.state = st
-		q.dispatch(&action{kind: actSetState, state: st})
+		q.dispatch(&action{kind: actSetState, state: &st})
 	}
 	for _, dm := range s.Mutations {
 		cfg := c.resolveMutation(&mutationConfig{key: dm.Key, scope: dm.Scope})

@@ -81,11 +81,19 @@ func EnsureData[T any](ctx context.Context, c *Client, opts QueryOptions[T], rev
 func GetQueryData[T any](c *Client, key Key) (T, bool) {
 	var zero T
 	c.lock()
-	defer c.unlock()
+	// A read queues no notification, so release, not unlock: unlock would
+	// only flush what a Batch holds back. No defer on the common path: the
+	// lookup and a type assertion do not panic.
 	q, _ := c.lookup(key)
 	if q == nil || !q.state.hasData {
+		c.release()
 		return zero, false
 	}
+	if v, ok := q.state.data.(T); ok && !isRaw(q.state.data) {
+		c.release()
+		return v, true
+	}
+	defer c.release()
 	v, err := as[T](q.state.data)
 	if err != nil {
 		return zero, false
@@ -100,7 +108,28 @@ func GetQueryData[T any](c *Client, key Key) (T, bool) {
 // change (QB-37). A fetch in flight keeps running and its result will
 // replace v (QB-50).
 func SetQueryData[T any](c *Client, key Key, v T) error {
-	return UpdateQueryData(c, key, func(T, bool) (T, bool) { return v, true })
+	// UpdateQueryData with func(T, bool) (T, bool) { return v, true },
+	// without allocating that closure
+	c.lock()
+	defer c.unlock()
+	q, err := c.lookup(key)
+	if err != nil {
+		return err
+	}
+	if q != nil && q.state.hasData {
+		if _, err := as[T](q.state.data); err != nil {
+			return err
+		}
+	}
+	if any(v) == nil {
+		return nil
+	}
+	if q == nil {
+		c.create(c.plainConfig(key), key, v, c.now())
+		return nil
+	}
+	q.setData(v, nil, c.now(), true)
+	return nil
 }
 
 // UpdateQueryData sets the data of key to update(old, ok), where ok says
@@ -108,14 +137,12 @@ func SetQueryData[T any](c *Client, key Key, v T) error {
 // query is created (QB-49). update runs with the client locked and must not
 // call the Client.
 func UpdateQueryData[T any](c *Client, key Key, update func(old T, ok bool) (T, bool)) error {
-	var stack [8]int
-	hash, ends, err := hashKeySegments(key, stack[:0])
+	c.lock()
+	defer c.unlock()
+	q, err := c.lookup(key)
 	if err != nil {
 		return err
 	}
-	c.lock()
-	defer c.unlock()
-	q := c.queries[hash]
 	var old T
 	var ok bool
 	if q != nil && q.state.hasData {
@@ -129,9 +156,11 @@ func UpdateQueryData[T any](c *Client, key Key, update func(old T, ok bool) (T, 
 		return nil
 	}
 	if q == nil {
-		q = c.buildHashed(c.plainConfig(key), hash, ends, key)
+		// update must not call the Client, so c.enc still holds key
+		c.create(c.plainConfig(key), key, next, c.now())
+		return nil
 	}
-	q.setData(next, nil, c.clock.Now(), true)
+	q.setData(next, nil, c.now(), true)
 	return nil
 }
 
@@ -140,7 +169,7 @@ func UpdateQueryData[T any](c *Client, key Key, update func(old T, ok bool) (T, 
 func SetQueriesData[T any](c *Client, f Filter, update func(old T, ok bool) (T, bool)) {
 	c.lock()
 	defer c.unlock()
-	now := c.clock.Now()
+	now := c.now()
 	for _, q := range c.find(f) {
 		var old T
 		var ok bool

@@ -32,11 +32,11 @@ const maxKeyDepth = 64
 // ErrInvalidKey when a segment is not supported.
 func (k Key) Hash() (string, error) {
 	var stack [128]byte
-	b, err := appendKey(stack[:0], k)
+	b, err := (*keyEncoder)(nil).appendKey(stack[:0], k)
 	if err != nil {
 		return "", err
 	}
-	return string(b), nil
+	return string(append(b, ']')), nil
 }
 
 // String returns the hash of k, or a description of why k is invalid.
@@ -48,94 +48,221 @@ func (k Key) String() string {
 	return h
 }
 
-// hashKeySegments returns the hash of k and the end offset in it of each
-// segment's encoding: segment i is h[ends[i-1]+1 : ends[i]] with ends[-1]=0.
-func hashKeySegments(k Key, ends []int) (string, []int, error) {
-	var stack [128]byte
-	b := append(stack[:0], '[')
+// keyEncoder writes keys in their canonical form (the text of Key.Hash). A
+// Client keeps one, guarded by Client.mu, with a buffer it reuses and the
+// name sets of recently seen map segments: ranging over a Go map is slow
+// (each range draws random numbers, which in WASM costs about a
+// microsecond), so a map whose entries are exactly a remembered set of
+// names is encoded by looking those names up instead. A nil *keyEncoder
+// encodes without either.
+type keyEncoder struct {
+	buf  []byte
+	ends []int
+	n    int        // the number of ends of the last encode
+	h    uint64     // the index hash of buf, set by Client.lookup
+	node *indexNode // the index node of buf, set by Client.lookup
+	sets []nameSet  // most recently used first
+}
+
+// nameSet is the sorted names of a map segment, each pre-encoded as
+// `"name":`, with a leading comma after the first.
+type nameSet struct {
+	names []string
+	enc   []string
+}
+
+const (
+	maxNameSets  = 8
+	maxSetLength = 8
+)
+
+// encode writes k's canonical form without its closing bracket into the
+// encoder's buffer and records the end offset of each segment in
+// e.ends[:e.n]. The result is valid until the next call.
+func (e *keyEncoder) encode(k Key) ([]byte, error) {
+	b, ends := append(e.buf[:0], '['), e.ends[:0]
 	for i, seg := range k {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		var err error
-		b, err = appendValue(b, seg, 1)
-		if err != nil {
-			return "", nil, fmt.Errorf("%w: segment %d: %w", ErrInvalidKey, i, err)
+		// the common segments without a detour through appendValue
+		if s, ok := seg.(string); ok {
+			b = appendString(b, s)
+		} else if n, ok := seg.(int); ok {
+			b = appendInt(b, int64(n))
+		} else {
+			var ok bool
+			var err error
+			if m, isMap := seg.(map[string]any); isMap {
+				b, ok, err = e.appendKnownMap(b, m, 1)
+			}
+			if !ok && err == nil {
+				b, err = e.appendValue(b, seg, 1)
+			}
+			if err != nil {
+				return nil, segmentError(i, err)
+			}
 		}
 		ends = append(ends, len(b))
 	}
-	b = append(b, ']')
-	return string(b), ends, nil
+	// store the slices only when they moved: each store of a pointer costs
+	// a write barrier while the collector marks
+	if cap(b) != cap(e.buf) {
+		e.buf = b[:0]
+	}
+	if cap(ends) != cap(e.ends) {
+		e.ends = ends[:0]
+	}
+	e.n = len(ends)
+	return b, nil
 }
 
-func appendKey(b []byte, k Key) ([]byte, error) {
+// appendKey appends k's canonical form without its closing bracket to b.
+func (e *keyEncoder) appendKey(b []byte, k Key) ([]byte, error) {
 	b = append(b, '[')
 	for i, seg := range k {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		var err error
-		b, err = appendValue(b, seg, 1)
-		if err != nil {
-			return nil, fmt.Errorf("%w: segment %d: %w", ErrInvalidKey, i, err)
+		if b, err = e.appendValue(b, seg, 1); err != nil {
+			return nil, segmentError(i, err)
 		}
 	}
-	return append(b, ']'), nil
+	return b, nil
 }
 
-func appendValue(b []byte, v any, depth int) ([]byte, error) {
+func segmentError(i int, err error) error {
+	return fmt.Errorf("%w: segment %d: %w", ErrInvalidKey, i, err)
+}
+
+func (e *keyEncoder) appendValue(b []byte, v any, depth int) ([]byte, error) {
 	if depth > maxKeyDepth {
 		return nil, fmt.Errorf("nested deeper than %d", maxKeyDepth)
+	}
+	// the common segment types first: a type switch is a chain of branches
+	if s, ok := v.(string); ok {
+		return appendString(b, s), nil
+	}
+	if i, ok := v.(int); ok {
+		return appendInt(b, int64(i)), nil
 	}
 	switch v := v.(type) {
 	case nil:
 		return append(b, "null"...), nil
-	case string:
-		return strconv.AppendQuote(b, v), nil
+	case map[string]any:
+		return e.appendMap(b, v, depth)
 	case bool:
 		return strconv.AppendBool(b, v), nil
-	case int:
-		return strconv.AppendInt(b, int64(v), 10), nil
 	case int8:
-		return strconv.AppendInt(b, int64(v), 10), nil
+		return appendInt(b, int64(v)), nil
 	case int16:
-		return strconv.AppendInt(b, int64(v), 10), nil
+		return appendInt(b, int64(v)), nil
 	case int32:
-		return strconv.AppendInt(b, int64(v), 10), nil
+		return appendInt(b, int64(v)), nil
 	case int64:
-		return strconv.AppendInt(b, v, 10), nil
+		return appendInt(b, v), nil
 	case uint:
 		return strconv.AppendUint(b, uint64(v), 10), nil
 	case uint8:
-		return strconv.AppendUint(b, uint64(v), 10), nil
+		return appendInt(b, int64(v)), nil
 	case uint16:
-		return strconv.AppendUint(b, uint64(v), 10), nil
+		return appendInt(b, int64(v)), nil
 	case uint32:
-		return strconv.AppendUint(b, uint64(v), 10), nil
+		return appendInt(b, int64(v)), nil
 	case uint64:
 		return strconv.AppendUint(b, v, 10), nil
 	case float32:
 		return appendFloat(b, float64(v))
 	case float64:
 		return appendFloat(b, v)
-	case map[string]any:
-		return appendMap(b, v, depth)
 	case []any:
-		return appendList(b, v, depth)
+		return e.appendList(b, v, depth)
 	case Key:
-		return appendList(b, v, depth)
+		return e.appendList(b, v, depth)
 	case []string:
 		b = append(b, '[')
 		for i, s := range v {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = strconv.AppendQuote(b, s)
+			b = appendString(b, s)
 		}
 		return append(b, ']'), nil
 	default:
 		return nil, fmt.Errorf("unsupported type %T", v)
 	}
+}
+
+// appendString writes s as strconv.AppendQuote does, without its per-rune
+// work for the usual printable ASCII.
+func appendString(b []byte, s string) []byte {
+	// one test per byte and no early exit: branches are dear in WASM
+	var bad byte
+	for i := 0; i < len(s); i++ {
+		bad |= plain[s[i]] ^ 1
+	}
+	if bad&1 != 0 {
+		return appendQuoted(b, s)
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendQuoted is strconv.AppendQuote, kept out of appendString.
+//
+//go:noinline
+func appendQuoted(b []byte, s string) []byte { return strconv.AppendQuote(b, s) }
+
+// appendInt writes i in decimal as strconv.AppendInt does, without its
+// support for other bases.
+// plain marks with 1 the bytes strconv.AppendQuote copies as they are:
+// printable ASCII except the quote and the backslash.
+const plain = "" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x01\x01\x00\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" + // '"' is 0x22
+	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x00\x01\x01\x01" + // '\\' is 0x5c
+	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x00" + // DEL is 0x7f
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+
+func appendInt(b []byte, i int64) []byte {
+	if uint64(i) < 10 {
+		return append(b, byte('0'+i))
+	}
+	const pairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+	var buf [20]byte
+	u := uint64(i)
+	if i < 0 {
+		b = append(b, '-')
+		u = -u
+	}
+	n := len(buf)
+	for u >= 100 {
+		r := u % 100 * 2
+		u /= 100
+		n -= 2
+		buf[n], buf[n+1] = pairs[r], pairs[r+1]
+	}
+	if u >= 10 {
+		n -= 2
+		buf[n], buf[n+1] = pairs[u*2], pairs[u*2+1]
+	} else {
+		n--
+		buf[n] = byte('0' + u)
+	}
+	return append(b, buf[n:]...)
 }
 
 // appendFloat writes integral floats as integers, so that a number decoded
@@ -148,13 +275,90 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 		if f == 0 {
 			return append(b, '0'), nil // also -0
 		}
-		return strconv.AppendInt(b, int64(f), 10), nil
+		return appendInt(b, int64(f)), nil
 	}
 	return strconv.AppendFloat(b, f, 'g', -1, 64), nil
 }
 
-func appendMap(b []byte, m map[string]any, depth int) ([]byte, error) {
-	var stack [8]string
+// appendKnownMap appends m, at depth, if its names are exactly a
+// remembered set, and reports whether it did; it moves the set to the
+// front.
+func (e *keyEncoder) appendKnownMap(b []byte, m map[string]any, depth int) ([]byte, bool, error) {
+	n := len(m)
+	if n == 0 || n > maxSetLength {
+		return b, false, nil
+	}
+	mark := len(b)
+	for i := range e.sets {
+		if len(e.sets[i].names) != n {
+			continue
+		}
+		// len(m) == n: if all n names are there, m is exactly this set
+		names := e.sets[i].names
+		b, ok, err := e.appendSet(b[:mark], m, i, depth)
+		if err != nil {
+			return nil, false, err
+		}
+		if ok {
+			if i > 0 {
+				e.toFront(names)
+			}
+			return b, true, nil
+		}
+	}
+	return b[:mark], false, nil
+}
+
+// appendSet appends m as a map with the names of e.sets[i], or reports
+// false when one of them is missing.
+func (e *keyEncoder) appendSet(b []byte, m map[string]any, i, depth int) ([]byte, bool, error) {
+	// locals: a nested map below may reorder e.sets
+	names, enc := e.sets[i].names, e.sets[i].enc
+	b = append(b, '{')
+	for j, name := range names {
+		b = append(b, enc[j]...)
+		v := m[name]
+		if s, ok := v.(string); ok {
+			b = appendString(b, s)
+		} else if n, ok := v.(int); ok {
+			b = appendInt(b, int64(n))
+		} else if v == nil { // absent, or nil and so absent for hashing
+			return b, false, nil
+		} else {
+			var err error
+			if b, err = e.appendValue(b, v, depth+1); err != nil {
+				return nil, false, err
+			}
+		}
+	}
+	return append(b, '}'), true, nil
+}
+
+// toFront moves the set with names to the front.
+//
+//go:noinline
+func (e *keyEncoder) toFront(names []string) {
+	for i, s := range e.sets {
+		if &s.names[0] == &names[0] {
+			copy(e.sets[1:i+1], e.sets[:i])
+			e.sets[0] = s
+			return
+		}
+	}
+}
+
+func (e *keyEncoder) appendMap(b []byte, m map[string]any, depth int) ([]byte, error) {
+	n := len(m)
+	if n == 0 {
+		return append(b, "{}"...), nil
+	}
+	if e != nil {
+		b, ok, err := e.appendKnownMap(b, m, depth)
+		if ok || err != nil {
+			return b, err
+		}
+	}
+	var stack [maxSetLength]string
 	names := stack[:0]
 	for k, v := range m {
 		if v != nil {
@@ -167,29 +371,51 @@ func appendMap(b []byte, m map[string]any, depth int) ([]byte, error) {
 			names[j], names[j-1] = names[j-1], names[j]
 		}
 	}
+	if e != nil && len(names) == n && n <= maxSetLength {
+		e.remember(names)
+	}
 	b = append(b, '{')
 	for i, k := range names {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendQuote(b, k)
+		b = appendString(b, k)
 		b = append(b, ':')
 		var err error
-		if b, err = appendValue(b, m[k], depth+1); err != nil {
+		if b, err = e.appendValue(b, m[k], depth+1); err != nil {
 			return nil, err
 		}
 	}
 	return append(b, '}'), nil
 }
 
-func appendList(b []byte, l []any, depth int) ([]byte, error) {
+// remember puts the sorted names of a map without nil entries at the front
+// of the name sets, dropping the least recently used beyond maxNameSets.
+func (e *keyEncoder) remember(names []string) {
+	s := nameSet{names: append([]string(nil), names...), enc: make([]string, len(names))}
+	for i, name := range names {
+		var enc []byte
+		if i > 0 {
+			enc = append(enc, ',')
+		}
+		enc = appendString(enc, name)
+		s.enc[i] = string(append(enc, ':'))
+	}
+	if len(e.sets) < maxNameSets {
+		e.sets = append(e.sets, nameSet{})
+	}
+	copy(e.sets[1:], e.sets[:len(e.sets)-1])
+	e.sets[0] = s
+}
+
+func (e *keyEncoder) appendList(b []byte, l []any, depth int) ([]byte, error) {
 	b = append(b, '[')
 	for i, v := range l {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		var err error
-		if b, err = appendValue(b, v, depth+1); err != nil {
+		if b, err = e.appendValue(b, v, depth+1); err != nil {
 			return nil, err
 		}
 	}
@@ -280,11 +506,11 @@ func scalarEqual(a, b any) bool {
 		return a == nil && b == nil
 	}
 	var sa, sb [40]byte
-	ea, err := appendValue(sa[:0], a, maxKeyDepth)
+	ea, err := (*keyEncoder)(nil).appendValue(sa[:0], a, maxKeyDepth)
 	if err != nil {
 		return false
 	}
-	eb, err := appendValue(sb[:0], b, maxKeyDepth)
+	eb, err := (*keyEncoder)(nil).appendValue(sb[:0], b, maxKeyDepth)
 	if err != nil {
 		return false
 	}

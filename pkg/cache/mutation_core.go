@@ -137,8 +137,7 @@ func (m *mutation) newRetryer(vars any) *retryer {
 		onContinue: func() { m.update(func(s *mutationState) { s.isPaused = false }) },
 	}
 	r.init(c)
-	shared := &fetchShared{}
-	r.newCtx = func() *fetchContext { return newFetchContext(shared, cfg.key) }
+	r.newCtx = func() *fetchContext { return newFetchContext(&r.shared, cfg.key) }
 	fn := cfg.fn
 	r.run = func(fc *fetchContext) (any, error) {
 		if fn == nil {

@@ -19,6 +19,15 @@ type observer struct {
 	staleStop    func() bool
 	intervalStop func() bool
 	timerGen     uint64
+	// syncVer is the version of q whose state res shows as refreshPlain
+	// made it, or 0; see query.ver.
+	syncVer uint64
+	// lazy says that the parts of res that come from the query state are
+	// out of date: they are q's current state. updateSynced leaves them so
+	// rather than copying the state into every observer on every change;
+	// materialize copies it before res is read or q's updates stop
+	// reaching the observer. Only an observer in sync is lazy.
+	lazy bool
 }
 
 type selectMemo struct {
@@ -50,16 +59,18 @@ func (c *Client) newObserver(cfg *config) *observer {
 // result returns the current result: the live one while subscribed,
 // otherwise what subscribing now would show (TanStack's optimistic result).
 func (o *observer) result() *result {
+	o.materialize()
 	if !o.mounted {
 		o.refreshQuery()
-		o.res = o.createResult(true)
+		o.res, o.syncVer = o.createResult(true), 0
 	}
 	return &o.res
 }
 
 func (o *observer) refreshQuery() {
 	if o.q.removed {
-		o.q = o.c.build(o.cfg)
+		o.materialize()
+		o.q, o.syncVer = o.c.build(o.cfg), 0
 		o.sel, o.ph = selectMemo{}, placeholderMemo{}
 	}
 }
@@ -86,7 +97,7 @@ func (o *observer) mount() {
 	q := o.q
 	q.addObserver(o)
 	o.mounted = true
-	o.mountData, o.mountErr = q.state.dataUpdateCount, q.state.errorUpdateCount
+	o.mountData, o.mountErr = q.state.dataUpdateCount, q.state.errorUpdateCount()
 	if o.shouldFetchOnMount() {
 		o.fetch(fetchOptions{})
 	}
@@ -95,6 +106,7 @@ func (o *observer) mount() {
 }
 
 func (o *observer) unmount() {
+	o.materialize()
 	o.clearTimers()
 	o.mounted = false
 	o.q.removeObserver(o)
@@ -109,7 +121,7 @@ func (o *observer) fetch(fo fetchOptions) *retryer {
 	}
 	r := o.q.fetch(o.cfg, fo)
 	if !o.mounted {
-		o.res = o.createResult(false)
+		o.res, o.syncVer, o.lazy = o.createResult(false), 0, false
 	}
 	return r
 }
@@ -117,7 +129,8 @@ func (o *observer) fetch(fo fetchOptions) *retryer {
 func (o *observer) setConfig(cfg *config) {
 	prevCfg, prevQ := o.cfg, o.q
 	o.cfg = cfg
-	o.q = o.c.build(cfg)
+	o.materialize()
+	o.q, o.syncVer = o.c.build(cfg), 0
 	if o.q != prevQ {
 		o.sel, o.ph = selectMemo{}, placeholderMemo{}
 		if o.mounted {
@@ -163,9 +176,80 @@ func (o *observer) shouldFetchOn(t Trigger) bool {
 	return o.isStale()
 }
 
-func (o *observer) onQueryUpdate() {
-	o.updateResult()
-	if o.mounted {
+// materialize copies the query state into a lazy result.
+func (o *observer) materialize() {
+	if !o.lazy {
+		return
+	}
+	o.lazy = false
+	s, r := &o.q.state, &o.res
+	if s.hasData {
+		r.data, r.dataID = s.data, s.dataID
+	} else {
+		r.data, r.dataID = nil, 0
+	}
+	r.status, r.fetchStatus, r.hasData = s.status, s.fetchStatus, s.hasData
+	r.dataUpdatedAt, r.dataUpdateCount = s.dataUpdatedAt, s.dataUpdateCount
+	r.err, r.errorUpdatedAt, r.errorUpdateCount = s.err(), s.errorUpdatedAt(), s.errorUpdateCount()
+	r.failureCount, r.failureReason = s.failureCount(), s.failureReason()
+}
+
+// afterUpdate restarts the timers of a subscribed observer after its query
+// changed.
+func (o *observer) afterUpdate() {
+	if o.mounted && (o.staleStop != nil || o.intervalStop != nil || o.wantsTimers()) {
+		o.updateTimers()
+	}
+}
+
+// updateSynced is updateResult, then the timers, for a plain observer whose
+// result showed q's previous state (o.syncVer == q.ver-1): it skips the
+// comparisons of the state that q.pdiff made once for all observers. It
+// runs for every observer of a query on every change, so it calls nothing
+// in the common case.
+func (o *observer) updateSynced(q *query) {
+	s := &q.state
+	r := &o.res
+	if s.hasData && o.lastWithData != q {
+		o.lastWithData = q
+	}
+	var stale bool
+	switch st := o.cfg.staleTime; {
+	case o.cfg.disabled, st == StaleStatic && s.hasData:
+	case !s.hasData, s.isInvalidated:
+		stale = true
+	case st != Never:
+		stale = q.staleAfter(st)
+	}
+	fetchedAfterMount := o.mounted && (s.dataUpdateCount > o.mountData || s.errorUpdateCount() > o.mountErr)
+	d := q.pdiff
+	if r.isStale != stale {
+		d |= PropIsStale
+	}
+	if r.isFetchedAfterMount != fetchedAfterMount {
+		d |= PropIsFetchedAfterMount
+	}
+	o.syncVer = q.ver
+	if d != 0 {
+		// r is a plain result: the parts from the state, when they
+		// changed, are now q.state's, left for materialize to copy
+		if d&^(PropIsStale|PropIsFetchedAfterMount) != 0 {
+			o.lazy = true
+		}
+		r.isStale, r.isFetchedAfterMount = stale, fetchedAfterMount
+		mask := o.cfg.notify
+		if mask == 0 {
+			mask = PropAll
+		}
+		if o.mounted && d&mask != 0 {
+			if ls := &o.ls; ls.queued != o.c.flushes && ls.len() > 0 {
+				ls.queued = o.c.flushes
+				o.c.pending = append(o.c.pending, ls)
+			}
+		}
+		o.c.emit(EventObserverResultsUpdated, q)
+	}
+	if o.mounted && (o.staleStop != nil || o.intervalStop != nil || o.wantsTimers()) {
 		o.updateTimers()
 	}
 }
@@ -173,12 +257,25 @@ func (o *observer) onQueryUpdate() {
 // updateResult recomputes the result and queues a notification when a part
 // the observer's listeners care about changed (QB-43).
 func (o *observer) updateResult() {
-	next := o.createResult(false)
-	d := diff(&o.res, &next)
+	o.materialize()
+	var d Prop
+	if cfg := o.cfg; cfg.selectFn == nil && cfg.placeholder == nil && cfg.infinite == nil {
+		d = o.refreshPlain()
+	} else {
+		next := o.createResult(false)
+		if d = diff(&o.res, &next); d != 0 {
+			o.res, o.syncVer = next, 0
+		}
+	}
 	if d == 0 {
 		return
 	}
-	o.res = next
+	o.notify(d)
+}
+
+// notify queues a notification when the changes d concern the listeners,
+// and tells the cache listeners the result changed.
+func (o *observer) notify(d Prop) {
 	mask := o.cfg.notify
 	if mask == 0 {
 		mask = PropAll
@@ -189,6 +286,90 @@ func (o *observer) updateResult() {
 	o.c.emit(EventObserverResultsUpdated, o.q)
 }
 
+// refreshPlain is createResult(false) followed by diff for an observer
+// without select, placeholder or pages, in one pass and in place: it
+// replaces the result only when something differs, and returns what. One
+// query update runs it for every observer, so it avoids building a result
+// and calling helpers.
+func (o *observer) refreshPlain() Prop {
+	q := o.q
+	s := &q.state
+	r := &o.res
+	if s.hasData && o.lastWithData != q {
+		o.lastWithData = q
+	}
+	var dataID uint64
+	if s.hasData {
+		dataID = s.dataID
+	}
+	stale := !o.cfg.disabled && q.isStaleByTime(o.cfg.staleTime)
+	fetchedAfterMount := o.mounted && (s.dataUpdateCount > o.mountData || s.errorUpdateCount() > o.mountErr)
+	var d Prop
+	if r.status != s.status {
+		d |= PropStatus
+	}
+	if r.fetchStatus != s.fetchStatus {
+		d |= PropFetchStatus
+	}
+	if r.dataID != dataID || r.hasData != s.hasData {
+		d |= PropData
+	}
+	if !sameErr(r.err, s.err()) || r.errorUpdateCount != s.errorUpdateCount() {
+		d |= PropError
+	}
+	if !sameTime(r.dataUpdatedAt, s.dataUpdatedAt) || r.dataUpdateCount != s.dataUpdateCount {
+		d |= PropDataUpdatedAt
+	}
+	if !sameTime(r.errorUpdatedAt, s.errorUpdatedAt()) {
+		d |= PropErrorUpdatedAt
+	}
+	if r.failureCount != s.failureCount() || !sameErr(r.failureReason, s.failureReason()) {
+		d |= PropFailure
+	}
+	if r.isStale != stale {
+		d |= PropIsStale
+	}
+	if r.isPlaceholder {
+		d |= PropIsPlaceholderData
+	}
+	if r.isFetchedAfterMount != fetchedAfterMount {
+		d |= PropIsFetchedAfterMount
+	}
+	if r.pages != (pageInfo{}) {
+		d |= PropPages
+	}
+	o.syncVer = q.ver
+	if d != 0 {
+		o.setPlain(s, stale, fetchedAfterMount)
+	}
+	return d
+}
+
+// setPlain sets the result of a plain observer from the query state s.
+func (o *observer) setPlain(s *queryState, stale, fetchedAfterMount bool) {
+	var data any
+	var dataID uint64
+	if s.hasData {
+		data, dataID = s.data, s.dataID
+	}
+	o.res = result{
+		status:              s.status,
+		fetchStatus:         s.fetchStatus,
+		data:                data,
+		hasData:             s.hasData,
+		dataID:              dataID,
+		dataUpdatedAt:       s.dataUpdatedAt,
+		dataUpdateCount:     s.dataUpdateCount,
+		err:                 s.err(),
+		errorUpdatedAt:      s.errorUpdatedAt(),
+		errorUpdateCount:    s.errorUpdateCount(),
+		failureCount:        s.failureCount(),
+		failureReason:       s.failureReason(),
+		isStale:             stale,
+		isFetchedAfterMount: fetchedAfterMount,
+	}
+}
+
 func (o *observer) createResult(optimistic bool) result {
 	q, cfg := o.q, o.cfg
 	s := &q.state
@@ -197,11 +378,11 @@ func (o *observer) createResult(optimistic bool) result {
 		fetchStatus:      s.fetchStatus,
 		dataUpdatedAt:    s.dataUpdatedAt,
 		dataUpdateCount:  s.dataUpdateCount,
-		err:              s.err,
-		errorUpdatedAt:   s.errorUpdatedAt,
-		errorUpdateCount: s.errorUpdateCount,
-		failureCount:     s.failureCount,
-		failureReason:    s.failureReason,
+		err:              s.err(),
+		errorUpdatedAt:   s.errorUpdatedAt(),
+		errorUpdateCount: s.errorUpdateCount(),
+		failureCount:     s.failureCount(),
+		failureReason:    s.failureReason(),
 	}
 	if optimistic && o.shouldFetchOnMount() {
 		r.fetchStatus = FetchPaused
@@ -222,7 +403,7 @@ func (o *observer) createResult(optimistic bool) result {
 		o.runPlaceholder(&r)
 	}
 	r.isStale = o.isStale()
-	r.isFetchedAfterMount = o.mounted && (s.dataUpdateCount > o.mountData || s.errorUpdateCount > o.mountErr)
+	r.isFetchedAfterMount = o.mounted && (s.dataUpdateCount > o.mountData || s.errorUpdateCount() > o.mountErr)
 	if cfg.infinite != nil && s.hasData {
 		inf := cfg.infinite
 		r.pages.hasNext = inf.hasNext(s.data)
@@ -298,6 +479,9 @@ func (o *observer) runPlaceholder(r *result) {
 }
 
 func (o *observer) updateTimers() {
+	if o.staleStop == nil && o.intervalStop == nil && !o.wantsTimers() {
+		return // nothing to stop, nothing to start
+	}
 	o.clearTimers()
 	if o.c.closed || !o.mounted {
 		return
@@ -308,7 +492,7 @@ func (o *observer) updateTimers() {
 	s := &o.q.state
 	st := o.cfg.staleTime
 	if !o.cfg.disabled && s.hasData && !o.res.isStale && st != Never && st != StaleStatic {
-		wait := s.dataUpdatedAt.Add(st).Sub(c.clock.Now())
+		wait := s.dataUpdatedAt.Add(st).Sub(c.now())
 		o.staleStop = c.clock.AfterFunc(max(wait, 0), func() {
 			c.lock()
 			if o.timerGen == gen {
@@ -333,6 +517,19 @@ func (o *observer) updateTimers() {
 			c.unlock()
 		})
 	}
+}
+
+// wantsTimers reports whether updateTimers would start a timer.
+func (o *observer) wantsTimers() bool {
+	cfg := o.cfg
+	st := cfg.staleTime
+	if cfg.interval <= 0 && (st == Never || st == StaleStatic) {
+		return false // the common case first: nothing times out
+	}
+	if cfg.disabled || !o.mounted || o.c.closed {
+		return false
+	}
+	return cfg.interval > 0 || (o.q.state.hasData && !o.res.isStale)
 }
 
 func (o *observer) clearTimers() {

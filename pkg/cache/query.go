@@ -10,43 +10,28 @@ import (
 // goes through dispatch, which reduces an action into the state and then
 // tells the query's observers and the cache listeners, all under Client.mu.
 type query struct {
-	c        *Client
-	key      Key
-	hash     string
-	node     *indexNode
-	cfg      *config
-	state    queryState
-	initial  queryState
-	revert   queryState
-	retryer  *retryer
-	shared   *fetchShared
-	obs      []*observer
-	gcTime   time.Duration // the longest seen; -1 never
-	gcStop   func() bool
-	gcGen    uint64
+	c       *Client
+	key     Key
+	node    *indexNode
+	cfg     *config
+	state   queryState
+	initial *queryState // nil: pending, no data
+	retryer *retryer
+	obs     []*observer
+	gcTime  time.Duration // the longest seen; -1 never
+	gcAt    int64         // its deadline in the gcSweeper, while gcOn
+	// ver counts the state's changes; pdiff is what the last one changed
+	// in the result of a plain observer (no select, placeholder or pages),
+	// computed once for all observers in sync, see observer.syncVer.
+	ver      uint64
+	pdiff    Prop
 	removed  bool
 	hasGCSet bool
+	gcOn     bool // scheduled for collection
 }
 
-// queryState is the state of a query; Status and FetchStatus are
-// independent, as in TanStack.
-type queryState struct {
-	data             any
-	hasData          bool
-	dataID           uint64 // changes whenever data is replaced by a non-equal value
-	raw              []byte // fingerprint of data, see Fingerprint
-	dataUpdateCount  int
-	dataUpdatedAt    time.Time
-	err              error
-	errorUpdateCount int
-	errorUpdatedAt   time.Time
-	failureCount     int
-	failureReason    error
-	fetchMeta        fetchMeta
-	isInvalidated    bool
-	status           Status
-	fetchStatus      FetchStatus
-}
+// hash returns the hash text of the query's key (see Key.Hash).
+func (q *query) hash() string { return q.node.hash }
 
 // fetchMeta tells an infinite query which way to fetch.
 type fetchMeta uint8
@@ -80,24 +65,7 @@ type action struct {
 	raw      []byte
 	at       time.Time
 	manual   bool
-	state    queryState
-}
-
-func (c *Client) newQuery(cfg *config, key Key, hash string) *query {
-	q := &query{c: c, key: key, hash: hash, cfg: cfg}
-	q.state = queryState{status: StatusPending, fetchStatus: FetchIdle}
-	if cfg.initial != nil {
-		if v, ok := cfg.initial(); ok && v != nil {
-			at := cfg.initialAt
-			if at.IsZero() {
-				at = c.clock.Now()
-			}
-			q.state = queryState{data: v, hasData: true, dataID: c.nextID(), dataUpdatedAt: at, status: StatusSuccess, fetchStatus: FetchIdle}
-		}
-	}
-	q.initial = q.state
-	q.updateGCTime(cfg.gcTime)
-	return q
+	state    *queryState
 }
 
 func (q *query) updateGCTime(d *time.Duration) {
@@ -126,33 +94,42 @@ func (q *query) setOptions(cfg *config) {
 		if v, ok := cfg.initial(); ok && v != nil {
 			at := cfg.initialAt
 			if at.IsZero() {
-				at = q.c.clock.Now()
+				at = q.c.now()
 			}
 			s := q.state
 			s.data, s.hasData, s.dataID, s.dataUpdatedAt = v, true, q.c.nextID(), at
-			s.status, s.err = StatusSuccess, nil
-			q.initial = s
-			q.initial.fetchStatus = FetchIdle
-			q.setState(s)
+			s.status = StatusSuccess
+			s.clearErr()
+			initial := s
+			initial.fetchStatus = FetchIdle
+			q.initial = &initial
+			q.setState(&s)
 		}
 	}
 }
 
 func (q *query) dispatch(a *action) {
 	s := &q.state
+	var prev queryState
+	if len(q.obs) > 0 {
+		prev = *s
+	}
 	switch a.kind {
 	case actFetch:
-		s.failureCount, s.failureReason = 0, nil
+		s.clearFailure()
 		s.fetchMeta = a.meta
 		s.fetchStatus = FetchPaused
 		if q.c.canFetch(q.cfg.networkMode) {
 			s.fetchStatus = Fetching
 		}
 		if !s.hasData {
-			s.err, s.status = nil, StatusPending
+			s.status = StatusPending
+			s.clearErr()
 		}
 	case actFailed:
-		s.failureCount, s.failureReason = a.failures, a.err
+		f := s.editFail()
+		f.failureCount, f.failureReason = a.failures, a.err
+		s.setFail(f)
 	case actPause:
 		s.fetchStatus = FetchPaused
 	case actContinue:
@@ -161,34 +138,53 @@ func (q *query) dispatch(a *action) {
 		s.data, s.hasData, s.dataID, s.raw = a.data, true, a.dataID, a.raw
 		s.dataUpdateCount++
 		s.dataUpdatedAt = a.at
-		s.err = nil
+		s.clearErr()
 		s.isInvalidated = false
 		s.status = StatusSuccess
 		if !a.manual {
 			s.fetchStatus = FetchIdle
-			s.failureCount, s.failureReason = 0, nil
+			s.clearFailure()
 		}
 	case actError:
-		s.err = a.err
-		s.errorUpdateCount++
-		s.errorUpdatedAt = q.c.clock.Now()
-		s.failureCount++
-		s.failureReason = a.err
+		f := s.editFail()
+		f.err = a.err
+		f.errorUpdateCount++
+		f.errorUpdatedAt = q.c.now()
+		f.failureCount++
+		f.failureReason = a.err
+		s.setFail(f)
 		s.fetchStatus = FetchIdle
 		s.status = StatusError
 		s.isInvalidated = true
 	case actInvalidate:
 		s.isInvalidated = true
 	case actSetState:
-		*s = a.state
+		*s = *a.state
 	}
-	for _, o := range q.obs {
-		o.onQueryUpdate()
+	if len(q.obs) > 0 {
+		q.pdiff = plainDiff(&prev, s)
+	}
+	q.updated()
+}
+
+// updated tells the observers and the cache listeners that the state
+// changed, with q.pdiff set.
+func (q *query) updated() {
+	if len(q.obs) > 0 {
+		q.ver++
+		for _, o := range q.obs {
+			if o.syncVer == q.ver-1 && o.syncVer != 0 {
+				o.updateSynced(q)
+			} else {
+				o.updateResult()
+				o.afterUpdate()
+			}
+		}
 	}
 	q.c.emit(EventUpdated, q)
 }
 
-func (q *query) setState(s queryState) {
+func (q *query) setState(s *queryState) {
 	q.dispatch(&action{kind: actSetState, state: s})
 }
 
@@ -222,7 +218,9 @@ func (q *query) sameData(v any, raw []byte) bool {
 
 func (q *query) invalidate() {
 	if !q.state.isInvalidated {
-		q.dispatch(&action{kind: actInvalidate})
+		q.state.isInvalidated = true // the reducer's actInvalidate, without building an action
+		q.pdiff = 0
+		q.updated()
 	}
 }
 
@@ -241,7 +239,11 @@ func (q *query) isStaleByTime(staleTime time.Duration) bool {
 	if staleTime == Never {
 		return false
 	}
-	return !q.c.clock.Now().Before(q.state.dataUpdatedAt.Add(staleTime))
+	return q.staleAfter(staleTime)
+}
+
+func (q *query) staleAfter(staleTime time.Duration) bool {
+	return !q.c.now().Before(q.state.dataUpdatedAt.Add(staleTime))
 }
 
 // isStale is the staleness filters see: invalidated, stale for any
@@ -276,7 +278,7 @@ func (q *query) isDisabled() bool {
 	if len(q.obs) > 0 {
 		return !q.isActive()
 	}
-	return q.cfg == nil || q.cfg.fn == nil || q.state.dataUpdateCount+q.state.errorUpdateCount == 0
+	return q.cfg == nil || q.cfg.fn == nil || q.state.dataUpdateCount+q.state.errorUpdateCount() == 0
 }
 
 func (q *query) isStatic() bool {
@@ -310,9 +312,7 @@ func (q *query) fetch(cfg *config, fo fetchOptions) *retryer {
 		q.setOptions(cfg)
 	}
 	use := q.cfg
-	q.revert = q.state
-	shared := &fetchShared{}
-	q.shared = shared
+	revert := q.state
 	if q.state.fetchStatus == FetchIdle || q.state.fetchMeta != fo.meta {
 		q.dispatch(&action{kind: actFetch, meta: fo.meta})
 	}
@@ -328,10 +328,11 @@ func (q *query) fetch(cfg *config, fo fetchOptions) *retryer {
 		onFail:     func(n int, err error) { q.dispatch(&action{kind: actFailed, failures: n, err: err}) },
 		onPause:    func() { q.dispatch(&action{kind: actPause}) },
 		onContinue: func() { q.dispatch(&action{kind: actContinue}) },
+		revert:     revert,
 	}
 	r.init(c)
 	r.newCtx = func() *fetchContext {
-		fc := newFetchContext(shared, key)
+		fc := newFetchContext(&r.shared, key)
 		fc.meta, fc.old, fc.hasOld, fc.prevRaw = meta, old, hasOld, oldRaw
 		return fc
 	}
@@ -374,7 +375,7 @@ func (q *query) fetchSucceeded(r *retryer, v any, fc *fetchContext) {
 		return
 	}
 	if q.retryer == r {
-		q.setData(v, fc.newRaw, q.c.clock.Now(), false)
+		q.setData(v, fc.newRaw, q.c.now(), false)
 	}
 	r.finish(q.state.data, nil)
 	q.scheduleGC()
@@ -382,9 +383,9 @@ func (q *query) fetchSucceeded(r *retryer, v any, fc *fetchContext) {
 
 func (q *query) fetchCancelled(r *retryer, ce *CancelledError) {
 	if ce.Revert {
-		s := q.revert
+		s := r.revert
 		s.fetchStatus = FetchIdle
-		q.setState(s)
+		q.setState(&s)
 	}
 	switch {
 	case ce.Silent:
@@ -412,7 +413,12 @@ func (q *query) cancel(ce *CancelledError) {
 // reset returns the query to its initial state (TanStack's reset).
 func (q *query) reset() {
 	q.clearGC()
-	q.setState(q.initial)
+	if q.initial != nil {
+		q.setState(q.initial)
+	} else {
+		s := pendingState()
+		q.setState(&s)
+	}
 }
 
 func (q *query) addObserver(o *observer) {
@@ -435,7 +441,7 @@ func (q *query) removeObserver(o *observer) {
 	}
 	if len(q.obs) == 0 {
 		if r := q.retryer; r != nil && r.st != rsDone {
-			if q.shared != nil && q.shared.consumed.Load() {
+			if r.shared.consumed.Load() {
 				r.cancel(&CancelledError{Revert: true})
 			} else {
 				r.retryCancelled = true
@@ -463,14 +469,14 @@ func (q *query) info() QueryInfo {
 	s := &q.state
 	qi := QueryInfo{
 		Key:            q.key,
-		Hash:           q.hash,
+		Hash:           q.hash(),
 		Status:         s.status,
 		FetchStatus:    s.fetchStatus,
 		HasData:        s.hasData,
 		DataUpdatedAt:  s.dataUpdatedAt,
-		Error:          s.err,
-		ErrorUpdatedAt: s.errorUpdatedAt,
-		FailureCount:   s.failureCount,
+		Error:          s.err(),
+		ErrorUpdatedAt: s.errorUpdatedAt(),
+		FailureCount:   s.failureCount(),
 		IsInvalidated:  s.isInvalidated,
 		IsStale:        q.isStale(),
 		Observers:      len(q.obs),

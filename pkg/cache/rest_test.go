@@ -50,6 +50,7 @@ func TestJSONHelperUnchangedRefetchKeepsDataAndNotifiesNobody(t *testing.T) {
 		require.Equal(t, []todo{{ID: 1, Title: "a"}}, o.Result().Data)
 		n, v := rec.count(), o.Result().DataVersion
 		require.NoError(t, o.Refetch().Wait(e.ctx()))
+		e.settle() // Wait returns when the fetch settles; delivery follows on its goroutine
 		assert.Equal(t, n, rec.count(), "unchanged body: no notification")
 		assert.Equal(t, v, o.Result().DataVersion)
 		assert.EqualValues(t, 2, srv.calls.Load())
@@ -58,6 +59,7 @@ func TestJSONHelperUnchangedRefetchKeepsDataAndNotifiesNobody(t *testing.T) {
 		b := `[{"ID":1,"Title":"b"}]`
 		srv.body.Store(&b)
 		require.NoError(t, o.Refetch().Wait(e.ctx()))
+		e.settle()
 		assert.Equal(t, "b", o.Result().Data[0].Title)
 		assert.Equal(t, n+1, rec.count())
 	})

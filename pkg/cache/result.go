@@ -149,16 +149,16 @@ func diff(a, b *result) Prop {
 	if a.dataID != b.dataID || a.hasData != b.hasData {
 		p |= PropData
 	}
-	if !sameError(a.err, b.err) || a.errorUpdateCount != b.errorUpdateCount {
+	if !sameErr(a.err, b.err) || a.errorUpdateCount != b.errorUpdateCount {
 		p |= PropError
 	}
-	if !a.dataUpdatedAt.Equal(b.dataUpdatedAt) || a.dataUpdateCount != b.dataUpdateCount {
+	if !sameTime(a.dataUpdatedAt, b.dataUpdatedAt) || a.dataUpdateCount != b.dataUpdateCount {
 		p |= PropDataUpdatedAt
 	}
-	if !a.errorUpdatedAt.Equal(b.errorUpdatedAt) {
+	if !sameTime(a.errorUpdatedAt, b.errorUpdatedAt) {
 		p |= PropErrorUpdatedAt
 	}
-	if a.failureCount != b.failureCount || !sameError(a.failureReason, b.failureReason) {
+	if a.failureCount != b.failureCount || !sameErr(a.failureReason, b.failureReason) {
 		p |= PropFailure
 	}
 	if a.isStale != b.isStale {
@@ -174,6 +174,20 @@ func diff(a, b *result) Prop {
 		p |= PropPages
 	}
 	return p
+}
+
+// sameErr is sameError with the common case, a nil error, inlined.
+func sameErr(a, b error) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return sameError(a, b)
+}
+
+// sameTime is time.Time.Equal with the common case, the same value,
+// inlined.
+func sameTime(a, b time.Time) bool {
+	return a == b || a.Equal(b)
 }
 
 // sameError compares errors by identity without panicking on error values

@@ -26,6 +26,8 @@ type retryer struct {
 	onSuccess  func(v any, fc *fetchContext)
 	onError    func(err error)
 	onCancel   func(ce *CancelledError)
+	revert     queryState // a query's state before the fetch, restored on a reverting cancel
+	shared     fetchShared
 
 	st             retryState
 	failureCount   int

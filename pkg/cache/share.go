@@ -32,6 +32,12 @@ func as[T any](v any) (T, error) {
 	return zero, fmt.Errorf("%w: have %T, want %s", ErrTypeMismatch, v, reflect.TypeFor[T]())
 }
 
+// isRaw reports whether v is hydrated JSON, not yet decoded.
+func isRaw(v any) bool {
+	_, ok := v.(rawJSON)
+	return ok
+}
+
 // settle replaces hydrated JSON in q by its decoded value (same version), so
 // that later typed reads do not decode again.
 func settle[T any](q *query, v T) {
