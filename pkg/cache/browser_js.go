@@ -50,31 +50,41 @@ func BrowserOnline() (*OnlineManager, func(), error) {
 	}, nil
 }
 
-// LocalStorage is a Storage over window.localStorage. Values are stored as
-// strings (the JSON snapshot).
-type LocalStorage struct {
-	ls js.Value
+// WebStorage is a Storage over one of the browser's Web Storage areas:
+// localStorage (NewLocalStorage) or sessionStorage (NewSessionStorage).
+// Values are stored as strings (the JSON snapshot).
+type WebStorage struct {
+	name string
+	ls   js.Value
 }
 
 // NewLocalStorage returns the browser's localStorage as a Storage, or an
 // error wrapping ErrUnavailable when the host has none (Node, private
-// modes that throw).
-func NewLocalStorage() (*LocalStorage, error) {
+// modes that throw). Every tab of the site shares it, and it survives closing
+// them.
+func NewLocalStorage() (*WebStorage, error) { return newWebStorage("localStorage") }
+
+// NewSessionStorage returns the browser's sessionStorage as a Storage: it
+// survives a reload but belongs to one tab, which suits what belongs to one
+// runtime, such as a store's queue of pending mutations.
+func NewSessionStorage() (*WebStorage, error) { return newWebStorage("sessionStorage") }
+
+func newWebStorage(name string) (*WebStorage, error) {
 	var ls js.Value
-	if err := jsTry(func() { ls = js.Global().Get("localStorage") }); err != nil {
-		return nil, fmt.Errorf("%w: localStorage: %w", ErrUnavailable, err)
+	if err := jsTry(func() { ls = js.Global().Get(name) }); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrUnavailable, name, err)
 	}
 	if ls.Type() != js.TypeObject || ls.Get("getItem").Type() != js.TypeFunction {
-		return nil, fmt.Errorf("%w: localStorage", ErrUnavailable)
+		return nil, fmt.Errorf("%w: %s", ErrUnavailable, name)
 	}
-	return &LocalStorage{ls: ls}, nil
+	return &WebStorage{name: name, ls: ls}, nil
 }
 
 // Get implements Storage.
-func (s *LocalStorage) Get(key string) ([]byte, error) {
+func (s *WebStorage) Get(key string) ([]byte, error) {
 	var v js.Value
 	if err := jsTry(func() { v = s.ls.Call("getItem", key) }); err != nil {
-		return nil, fmt.Errorf("cache: localStorage get: %w", err)
+		return nil, fmt.Errorf("cache: %s get: %w", s.name, err)
 	}
 	if v.Type() != js.TypeString {
 		return nil, fmt.Errorf("%w: %q", ErrNotFound, key)
@@ -83,17 +93,17 @@ func (s *LocalStorage) Get(key string) ([]byte, error) {
 }
 
 // Set implements Storage; a full quota is an error.
-func (s *LocalStorage) Set(key string, value []byte) error {
+func (s *WebStorage) Set(key string, value []byte) error {
 	if err := jsTry(func() { s.ls.Call("setItem", key, string(value)) }); err != nil {
-		return fmt.Errorf("cache: localStorage set: %w", err)
+		return fmt.Errorf("cache: %s set: %w", s.name, err)
 	}
 	return nil
 }
 
 // Remove implements Storage.
-func (s *LocalStorage) Remove(key string) error {
+func (s *WebStorage) Remove(key string) error {
 	if err := jsTry(func() { s.ls.Call("removeItem", key) }); err != nil {
-		return fmt.Errorf("cache: localStorage remove: %w", err)
+		return fmt.Errorf("cache: %s remove: %w", s.name, err)
 	}
 	return nil
 }

@@ -31,6 +31,8 @@ func shim(t *testing.T, name string, v js.Value) {
 func TestBrowserAPIsMissingInNodeAreClearErrors(t *testing.T) {
 	_, err := NewLocalStorage()
 	assert.ErrorIs(t, err, ErrUnavailable)
+	_, err = NewSessionStorage()
+	assert.ErrorIs(t, err, ErrUnavailable)
 	_, _, err = BrowserFocus()
 	assert.ErrorIs(t, err, ErrUnavailable)
 	_, _, err = BrowserOnline()
@@ -42,24 +44,34 @@ func TestBrowserAPIsMissingInNodeAreClearErrors(t *testing.T) {
 // unwind cleanly).
 func jsEval(src string) js.Value { return js.Global().Get("Function").New(src).Invoke() }
 
-func TestLocalStorageThroughAShim(t *testing.T) {
-	shim(t, "localStorage", jsEval(`const d = new Map(); return {
-		getItem: k => d.has(k) ? d.get(k) : null,
-		setItem: (k, v) => { if (k === "full") throw new Error("QuotaExceededError"); d.set(k, String(v)) },
-		removeItem: k => { d.delete(k) },
-	}`))
-	s, err := NewLocalStorage()
-	require.NoError(t, err)
-	_, err = s.Get("k")
-	assert.ErrorIs(t, err, ErrNotFound)
-	require.NoError(t, s.Set("k", []byte(`{"a":1}`)))
-	got, err := s.Get("k")
-	require.NoError(t, err)
-	assert.Equal(t, `{"a":1}`, string(got))
-	require.NoError(t, s.Remove("k"))
-	_, err = s.Get("k")
-	assert.ErrorIs(t, err, ErrNotFound)
-	assert.Error(t, s.Set("full", []byte("x")), "a throwing setItem is an error, not a panic")
+func TestWebStorageThroughAShim(t *testing.T) {
+	for name, open := range map[string]func() (*WebStorage, error){
+		"localStorage":   NewLocalStorage,
+		"sessionStorage": NewSessionStorage,
+	} {
+		t.Run(name, func(t *testing.T) {
+			shim(t, name, jsEval(`const d = new Map(); return {
+				getItem: k => d.has(k) ? d.get(k) : null,
+				setItem: (k, v) => { if (k === "full") throw new Error("QuotaExceededError"); d.set(k, String(v)) },
+				removeItem: k => { d.delete(k) },
+			}`))
+			s, err := open()
+			require.NoError(t, err)
+			_, err = s.Get("k")
+			assert.ErrorIs(t, err, ErrNotFound)
+			require.NoError(t, s.Set("k", []byte(`{"a":1}`)))
+			got, err := s.Get("k")
+			require.NoError(t, err)
+			assert.Equal(t, `{"a":1}`, string(got))
+			assert.Equal(t, "{\"a\":1}", js.Global().Get(name).Call("getItem", "k").String(),
+				"the value lives in %s", name)
+			require.NoError(t, s.Remove("k"))
+			_, err = s.Get("k")
+			assert.ErrorIs(t, err, ErrNotFound)
+			err = s.Set("full", []byte("x"))
+			assert.ErrorContains(t, err, name, "a throwing setItem is an error, not a panic")
+		})
+	}
 }
 
 func TestBrowserFocusFollowsVisibility(t *testing.T) {

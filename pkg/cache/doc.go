@@ -44,8 +44,8 @@
 // only when the last mutation touching them settles.
 //
 // Dehydrate and Hydrate move successful queries and paused mutations
-// through JSON; Persist keeps them in a Storage (MemoryStorage, or
-// LocalStorage in the browser) so that a reload shows cached data at once.
+// through JSON; Persist keeps them in a Storage (MemoryStorage, or a
+// WebStorage in the browser) so that a reload shows cached data at once.
 //
 // # Structural sharing, Go style
 //
@@ -94,8 +94,8 @@
 // The _js.go files hold the browser side: FetchTransport (fetch with
 // AbortController; DefaultTransport under GOOS=js, so browser builds do not
 // link net/http), BrowserFocus (visibilitychange), BrowserOnline
-// (online/offline) and LocalStorage. Each returns an error wrapping
-// ErrUnavailable where the host lacks the API.
+// (online/offline) and WebStorage (NewLocalStorage, NewSessionStorage).
+// Each returns an error wrapping ErrUnavailable where the host lacks the API.
 //
 // # Deliberate differences from TanStack
 //

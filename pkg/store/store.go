@@ -57,9 +57,9 @@ type Options struct {
 	// Clock times retries; cache.SystemClock() by default.
 	Clock cache.Clock
 	// Storage keeps the pending mutations across reloads; nil keeps
-	// nothing. In the browser, SessionStorage survives a reload and belongs
-	// to one tab; cache.LocalStorage also survives closing the tab, but tabs
-	// share it and the last one to save wins.
+	// nothing. In the browser, cache.NewSessionStorage survives a reload and
+	// belongs to one tab; cache.NewLocalStorage also survives closing the tab,
+	// but tabs share it and the last one to save wins.
 	Storage cache.Storage
 	// StorageKey names the store's record in Storage; "tandem.outbox" by
 	// default. Two stores sharing a Storage need different keys.
