@@ -91,7 +91,7 @@ func initEq[T comparable](c *Computed[T]) {
 			return false
 		}
 		c.value, c.err = v, nil
-		n.flags |= fHasValue
+		n.flags = n.flags&^fFailed | fHasValue
 		return true
 	}
 }
@@ -125,7 +125,7 @@ func (c *Computed[T]) initFunc() {
 			return false
 		}
 		c.value, c.err = v, nil
-		n.flags |= fHasValue
+		n.flags = n.flags&^fFailed | fHasValue
 		return true
 	}
 }
@@ -136,13 +136,21 @@ func (c *Computed[T]) initFunc() {
 // it); a computed or effect reading it takes on that failure. Use Read to
 // receive the error as a value.
 func (c *Computed[T]) Get() T {
-	g := c.g
-	n := &c.n
+	// Small enough to inline: a watched, valid, successful computed already
+	// read in this run (or read outside any run) costs no call.
+	if c.n.flags&(fDirty|fPending|fRunning|fWatched|fFailed) == fWatched && c.n.trackRun == c.g.curRun {
+		return c.value
+	}
+	return c.get()
+}
+
+func (c *Computed[T]) get() T {
+	g, n := c.g, &c.n
 	if !g.fresh(n) {
 		g.validateRead(n)
 	}
-	if n.trackRun != g.curRun {
-		g.read(n)
+	if sub := g.activeSub; sub != nil && n.trackRun != sub.run && !reuse(n, sub) {
+		g.track(n, sub)
 	}
 	if c.err != nil {
 		panic(readError{c.err})
@@ -188,7 +196,7 @@ func (c *Computed[T]) Peek() T {
 // news to dependents.
 func (c *Computed[T]) fail(err error) {
 	c.err = err
-	c.n.flags |= fHasValue
+	c.n.flags |= fHasValue | fFailed
 }
 
 // recovered turns a recovered panic value into the error a node holds.

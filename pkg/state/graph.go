@@ -215,6 +215,9 @@ func (g *Graph) runQueue() (done bool) {
 // runs and meets the failure itself.
 func (g *Graph) leaveQueue(gd guard, done *bool) {
 	g.guards--
+	if *done {
+		return // returned normally: no recover call on the hot path
+	}
 	r := recover()
 	if r == nil {
 		return

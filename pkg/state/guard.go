@@ -49,17 +49,32 @@ func (g *Graph) unwind(gd guard, err error) {
 	g.dropFrames(gd.frames)
 }
 
-// validateRead is validate for a tracked read: a panic on the way still
-// leaves the reader depending on n, so the reader reruns once n is fixed.
+// validateRead brings computed n up to date for a tracked read. A panic on
+// the way still leaves the reader depending on n, so the reader reruns once n
+// is fixed. It is refresh and validate written out: in the WASM build a call
+// costs more than the rest of a cached read.
 func (g *Graph) validateRead(n *node) {
 	sub := g.activeSub
-	if sub == nil {
-		g.validate(n)
-		return
+	if sub != nil {
+		sub.reading = n
 	}
-	sub.reading = n
-	g.validate(n)
-	sub.reading = nil
+	if g.guards == 0 {
+		g.validateGuarded(n)
+		g.settle()
+	} else if f := n.flags; f&fRunning != 0 {
+		panic(readError{ErrCycle})
+	} else if f&fDirty != 0 || g.stale(n) {
+		if n.update() {
+			n.version++
+		}
+		n.gver = g.gver
+	} else {
+		n.flags = f &^ (fDirty | fPending)
+		n.gver = g.gver
+	}
+	if sub != nil {
+		sub.reading = nil
+	}
 }
 
 // recordReading links n to the node it was reading when a panic

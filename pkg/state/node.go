@@ -32,6 +32,7 @@ const (
 	fNoFrame                    // stale descended into it without a frame
 	fWatched                    // has subscribers (subs != nil)
 	fUnwound                    // failed by the unwind in progress
+	fFailed                     // computed holds an error
 )
 
 // failer is implemented by computeds: fail ends a run that a panic
