@@ -15,14 +15,12 @@ type Clock interface {
 }
 
 // SystemClock returns the Clock of the time package: time.Now and
-// time.AfterFunc.
-func SystemClock() Clock { return systemClock{} }
+// time.AfterFunc. (In the browser, Now reads the wall clock at most once a
+// second and derives it from the monotonic clock in between; see
+// clock_js.go.)
+func SystemClock() Clock { return new(systemClock) }
 
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
-func (systemClock) AfterFunc(d time.Duration, f func()) func() bool {
+func (*systemClock) AfterFunc(d time.Duration, f func()) func() bool {
 	return time.AfterFunc(d, f).Stop
 }
 
