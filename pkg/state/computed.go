@@ -137,23 +137,10 @@ func (c *Computed[T]) initFunc() {
 // receive the error as a value.
 func (c *Computed[T]) Get() T {
 	// Small enough to inline: a watched, valid, successful computed already
-	// read in this run (or read outside any run) costs no call.
-	if c.n.flags&(fDirty|fPending|fRunning|fWatched|fFailed) == fWatched && c.n.trackRun == c.g.curRun {
-		return c.value
-	}
-	return c.get()
-}
-
-func (c *Computed[T]) get() T {
-	g, n := c.g, &c.n
-	if !g.fresh(n) {
-		g.validateRead(n)
-	}
-	if sub := g.activeSub; sub != nil && n.trackRun != sub.run && !reuse(n, sub) {
-		g.track(n, sub)
-	}
-	if c.err != nil {
-		panic(readError{c.err})
+	// read in this run (or read outside any run) costs no call, and any
+	// other read one call that needs no generic dictionary.
+	if c.n.flags&(fDirty|fPending|fRunning|fWatched|fFailed) != fWatched || c.n.trackRun != c.g.curRun {
+		c.g.readComputed(&c.n)
 	}
 	return c.value
 }
@@ -191,6 +178,8 @@ func (c *Computed[T]) Peek() T {
 	}
 	return c.value
 }
+
+func (c *Computed[T]) failure() error { return c.err }
 
 // fail records err as c's outcome. Errors are not compared: each failure is
 // news to dependents.

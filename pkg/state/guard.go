@@ -49,6 +49,20 @@ func (g *Graph) unwind(gd guard, err error) {
 	g.dropFrames(gd.frames)
 }
 
+// readComputed is Computed.Get past its inlined fast path: it brings n up to
+// date, records the read, and panics with n's failure, if any.
+func (g *Graph) readComputed(n *node) {
+	if !g.fresh(n) {
+		g.validateRead(n)
+	}
+	if sub := g.activeSub; sub != nil && n.trackRun != sub.run && !reuse(n, sub) {
+		g.track(n, sub)
+	}
+	if n.flags&fFailed != 0 {
+		panic(readError{n.impl.(failer).failure()})
+	}
+}
+
 // validateRead brings computed n up to date for a tracked read. A panic on
 // the way still leaves the reader depending on n, so the reader reruns once n
 // is fixed. It is refresh and validate written out: in the WASM build a call

@@ -36,9 +36,11 @@ const (
 )
 
 // failer is implemented by computeds: fail ends a run that a panic
-// interrupted, with err as its outcome.
+// interrupted, with err as its outcome; failure returns the error a failed
+// computed holds.
 type failer interface {
 	fail(err error)
+	failure() error
 }
 
 // watcher is implemented by nodes that react to gaining their first or losing

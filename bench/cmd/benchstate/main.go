@@ -1,7 +1,9 @@
 // Command benchstate runs the SIGNALS.md benchmark shapes of pkg/state
 // natively and in the WASM build under Node, in one sitting, and prints them
 // side by side. With -js it also runs the JavaScript reference harness
-// (alien-signals and MobX) in the same sitting and adds ratio columns.
+// (alien-signals and MobX) in the same sitting and adds ratio columns. The
+// sides take turns, round by round, and each value is the median over the
+// rounds.
 //
 //	go run ./bench/cmd/benchstate -out bench/state.json
 //	go run ./bench/cmd/benchstate -js ../shared/bench/js-signals -out bench/state.json
@@ -60,41 +62,120 @@ var order = []string{"deep", "broad", "diamond", "triangle", "mux", "repeated", 
 
 func main() {
 	out := flag.String("out", "bench/state.json", "where to write the JSON results")
-	count := flag.Int("count", 5, "runs of each Go benchmark; the median is reported")
+	rounds := flag.Int("rounds", 5, "rounds; each runs every side once, and the median over rounds is reported")
 	jsDir := flag.String("js", "", "path of the js-signals harness to run in the same sitting (copied to a temp dir)")
 	flag.Parse()
 
-	native, err := goBench(*count, nil)
+	tmp, err := os.MkdirTemp("", "benchstate-")
 	check(err)
-	wasmExec := filepath.Join(runtime.GOROOT(), "lib", "wasm")
-	wasm, err := goBench(*count, []string{"GOOS=js", "GOARCH=wasm", "PATH=" + wasmExec + string(os.PathListSeparator) + os.Getenv("PATH")})
+	defer os.RemoveAll(tmp)
+	sides, err := prepare(tmp, *jsDir)
 	check(err)
 
-	var js map[string]map[string]float64
-	if *jsDir != "" {
-		js, err = jsBench(*jsDir)
-		check(err)
+	// This machine is shared: its speed drifts by tens of percent over
+	// minutes. Interleaving the sides round by round, in a rotating order,
+	// exposes each side to the same drift, and the median over rounds drops
+	// the rounds that caught a slow spell.
+	res := map[string]map[string]samples{} // side → case → samples
+	for r := range *rounds {
+		for i := range sides {
+			sd := sides[(r+i)%len(sides)]
+			fmt.Fprintf(os.Stderr, "round %d/%d: %s\n", r+1, *rounds, sd.name)
+			got, err := sd.run()
+			check(err)
+			for who, cases := range got {
+				if res[who] == nil {
+					res[who] = map[string]samples{}
+				}
+				for name, v := range cases {
+					s := res[who][name]
+					s.unit, s.allocs = v.unit, v.allocs
+					s.values = append(s.values, v.values...)
+					res[who][name] = s
+				}
+			}
+		}
 	}
 
+	withJS := *jsDir != ""
 	var rows []row
 	for _, name := range order {
-		n, w := native[name], wasm[name]
+		n, w := res["native"][name], res["wasm"][name]
 		r := row{Case: name, Unit: n.unit, Native: zeroNaN(n.median()), WASM: zeroNaN(w.median()), Allocs: n.allocs,
 			Samples: map[string]int{"native": len(n.values), "wasm": len(w.values)}}
-		if js != nil {
-			r.JS = js[name]
+		if withJS {
+			r.JS = map[string]float64{}
+			for _, lib := range jsLibs {
+				j := res[lib][name]
+				if v := j.median(); !math.IsNaN(v) && len(j.values) == *rounds {
+					r.JS[lib] = v // a library that failed the case in any round has no value
+				}
+				r.Samples[lib] = len(j.values)
+			}
 		}
 		rows = append(rows, r)
 	}
-	printTable(rows, js != nil)
+	printTable(rows, withJS)
 
 	data, err := json.MarshalIndent(map[string]any{
 		"date": time.Now().UTC().Format(time.RFC3339), "go": runtime.Version(),
-		"goarch": runtime.GOARCH, "cpus": runtime.NumCPU(), "rows": rows,
+		"goarch": runtime.GOARCH, "cpus": runtime.NumCPU(), "rounds": *rounds, "rows": rows,
 	}, "", "  ")
 	check(err)
 	check(os.WriteFile(*out, append(data, '\n'), 0o644))
 	fmt.Println("\nwrote", *out)
+}
+
+var jsLibs = []string{"alien-signals", "mobx"}
+
+// A side is one program to run: Go native, Go WASM, or the JavaScript
+// harness. A run returns contestant → case → samples; the harness yields one
+// contestant per library.
+type side struct {
+	name string
+	run  func() (map[string]map[string]samples, error)
+}
+
+// prepare builds the Go test binaries and installs the JavaScript harness
+// once, in tmp, and returns the sides to run.
+func prepare(tmp, jsDir string) ([]side, error) {
+	native := filepath.Join(tmp, "state.test")
+	wasm := filepath.Join(tmp, "state.wasm")
+	for _, b := range []struct {
+		out string
+		env []string
+	}{{native, nil}, {wasm, []string{"GOOS=js", "GOARCH=wasm"}}} {
+		if err := command("", b.env, "go", "test", "-c", "-o", b.out, "./pkg/state/").Run(); err != nil {
+			return nil, fmt.Errorf("building %s: %w", b.out, err)
+		}
+	}
+	benchArgs := []string{"-test.run", "^$", "-test.bench", ".", "-test.benchmem"}
+	wasmExec := filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec_node.js")
+	sides := []side{
+		{"native", func() (map[string]map[string]samples, error) { return goBench("native", native, benchArgs...) }},
+		{"wasm", func() (map[string]map[string]samples, error) {
+			return goBench("wasm", "node", append([]string{wasmExec, wasm}, benchArgs...)...)
+		}},
+	}
+	if jsDir == "" {
+		return sides, nil
+	}
+	dir := filepath.Join(tmp, "js-signals")
+	if err := os.CopyFS(dir, os.DirFS(jsDir)); err != nil {
+		return nil, err
+	}
+	if err := command(dir, nil, "npm", "ci", "--no-audit", "--no-fund").Run(); err != nil {
+		return nil, fmt.Errorf("npm ci: %w", err)
+	}
+	sides = append(sides, side{"js", func() (map[string]map[string]samples, error) { return jsBench(dir) }})
+	return sides, nil
+}
+
+func command(dir string, env []string, name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, os.Stderr, os.Stderr
+	cmd.Env = append(os.Environ(), env...)
+	return cmd
 }
 
 type samples struct {
@@ -117,14 +198,12 @@ func (s samples) median() float64 {
 
 var line = regexp.MustCompile(`^Benchmark(\S+?)(-\d+)?\s+\d+\s+(\d+(?:\.\d+)?) ns/op(.*)$`)
 
-// goBench runs the pkg/state benchmarks with env added and returns samples by case.
-func goBench(count int, env []string) (map[string]samples, error) {
-	cmd := exec.Command("go", "test", "-run", "^$", "-bench", ".", "-benchmem",
-		"-count", strconv.Itoa(count), "./pkg/state/")
-	cmd.Env = append(os.Environ(), env...)
+// goBench runs a pkg/state test binary once and returns its samples by case
+// as contestant who.
+func goBench(who, name string, args ...string) (map[string]map[string]samples, error) {
+	cmd := command("", nil, name, args...)
 	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, os.Stderr
-	fmt.Fprintln(os.Stderr, "running:", strings.Join(env[:min(len(env), 2)], " "), strings.Join(cmd.Args, " "))
+	cmd.Stdout = &buf
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, buf.String())
 	}
@@ -149,7 +228,7 @@ func goBench(count int, env []string) (map[string]samples, error) {
 		s.values = append(s.values, v)
 		res[name] = s
 	}
-	return res, sc.Err()
+	return map[string]map[string]samples{who: res}, sc.Err()
 }
 
 // metric returns the value printed before unit in a benchmark line's tail.
@@ -166,29 +245,13 @@ func metric(tail, unit string) float64 {
 	return math.NaN()
 }
 
-// jsBench copies the harness to a temp dir, installs it, runs alien-signals
-// and MobX, and returns case → library → value in the Go units.
-func jsBench(dir string) (map[string]map[string]float64, error) {
-	tmp, err := os.MkdirTemp("", "js-signals-")
-	if err != nil {
-		return nil, err
+// jsBench runs one pass of the installed harness in dir over alien-signals
+// and MobX and returns library → case → value in the Go units.
+func jsBench(dir string) (map[string]map[string]samples, error) {
+	if err := command(dir, nil, "node", "--expose-gc", "bench.mjs", "--libs="+strings.Join(jsLibs, ","), "--passes=1", "--samples=5").Run(); err != nil {
+		return nil, fmt.Errorf("bench.mjs: %w", err)
 	}
-	defer os.RemoveAll(tmp)
-	if err := os.CopyFS(tmp, os.DirFS(dir)); err != nil {
-		return nil, err
-	}
-	for _, args := range [][]string{
-		{"npm", "ci", "--no-audit", "--no-fund"},
-		{"node", "--expose-gc", "bench.mjs", "--libs=alien-signals,mobx", "--passes=3", "--samples=5"},
-	} {
-		cmd := exec.Command(args[0], args[1:]...)
-		cmd.Dir, cmd.Stdout, cmd.Stderr = tmp, os.Stderr, os.Stderr
-		fmt.Fprintln(os.Stderr, "running:", strings.Join(args, " "))
-		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("%s: %w", strings.Join(args, " "), err)
-		}
-	}
-	data, err := os.ReadFile(filepath.Join(tmp, "results-partial.json"))
+	data, err := os.ReadFile(filepath.Join(dir, "results-partial.json"))
 	if err != nil {
 		return nil, err
 	}
@@ -204,17 +267,23 @@ func jsBench(dir string) (map[string]map[string]float64, error) {
 	if err := json.Unmarshal(data, &res); err != nil {
 		return nil, err
 	}
-	out := map[string]map[string]float64{}
+	out := map[string]map[string]samples{}
 	for name, c := range res.Cases {
-		out[name] = map[string]float64{}
 		for lib, r := range c.ByLib {
+			var v *float64
 			switch {
 			case c.Kind == "update" && r.USPerWrite != nil:
-				out[name][lib] = *r.USPerWrite
+				v = r.USPerWrite
 			case r.MedianMs != nil:
-				out[name][lib] = *r.MedianMs
-			} // a library that failed the case has no value
-
+				v = r.MedianMs
+			}
+			if v == nil {
+				continue // the library failed the case
+			}
+			if out[lib] == nil {
+				out[lib] = map[string]samples{}
+			}
+			out[lib][name] = samples{values: []float64{*v}}
 		}
 	}
 	return out, nil
