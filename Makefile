@@ -14,12 +14,13 @@ BROWSER_PKGS := $(foreach d,state cache wire form store sync,$(if $(wildcard pkg
 
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: all test deps vet test-native test-wasm bench bench-state bench-server fuzz soak precompress run clean
+.PHONY: all test deps vet test-native test-wasm bench-smoke bench bench-state bench-server fuzz soak precompress run clean
 
 all: test
 
-## test: everything CI runs — vet (native and js/wasm), race tests, WASM tests under Node.
-test: deps vet test-native test-wasm
+## test: everything CI runs — vet (native and js/wasm), race tests, WASM tests under Node,
+## and every benchmark once (each checks its results), so none rots unnoticed.
+test: deps vet test-native test-wasm bench-smoke
 
 ## deps: install what the tests need on a fresh machine (Node for the WASM tests).
 deps:
@@ -35,6 +36,10 @@ test-native:
 
 test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 $(BROWSER_PKGS)
+
+bench-smoke:
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x $(BROWSER_PKGS)
 
 ## bench: every Go benchmark, natively, once.
 bench:
