@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 
 	"github.com/tandemkit/tandem/pkg/form"
@@ -48,7 +49,7 @@ func ExampleRegister() {
 		}
 		defer res.Body.Close()
 		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(b)
+		return res.StatusCode, maskEpoch(b)
 	}
 	fmt.Println(send("POST", "/api/notes", `{"id":"n1","text":"hello"}`))
 	fmt.Println(send("POST", "/api/notes", `{"id":"n1","text":"hello"}`)) // a retry
@@ -59,8 +60,8 @@ func ExampleRegister() {
 	res.Body.Close()
 	fmt.Println(res.StatusCode, string(b))
 	// Output:
-	// 201 {"id":"n1","version":1,"data":{"id":"n1","text":"hello"},"topic":"notes","seq":1,"mutationID":1,"duplicate":false}
-	// 201 {"id":"n1","version":1,"data":{"id":"n1","text":"hello"},"topic":"notes","seq":1,"mutationID":1,"duplicate":true}
+	// 201 {"id":"n1","version":1,"data":{"id":"n1","text":"hello"},"topic":"notes","seq":1,"epoch":"…","mutationID":1,"duplicate":false}
+	// 201 {"id":"n1","version":1,"data":{"id":"n1","text":"hello"},"topic":"notes","seq":1,"epoch":"…","mutationID":1,"duplicate":true}
 	// 422 {"error":{"code":"invalid","message":"invalid input","fields":{"text":"is required"}}}
 }
 
@@ -99,13 +100,19 @@ func ExampleWithPrincipal() {
 		}
 		defer res.Body.Close()
 		b, _ := io.ReadAll(res.Body)
-		fmt.Println(user, res.StatusCode, string(b))
+		fmt.Println(user, res.StatusCode, maskEpoch(b))
 	}
 	post("alice", "1", `{"id":"n1","text":"alice's note"}`)
 	post("bob", "1", `{"id":"n2","text":"bob replays alice's mutation"}`)
 	post("alice", "2", `{"id":"n2","text":"alice goes on"}`)
 	// Output:
-	// alice 201 {"id":"n1","version":1,"data":{"id":"n1","text":"alice's note"},"topic":"notes","seq":1,"mutationID":1,"duplicate":false}
+	// alice 201 {"id":"n1","version":1,"data":{"id":"n1","text":"alice's note"},"topic":"notes","seq":1,"epoch":"…","mutationID":1,"duplicate":false}
 	// bob 403 {"error":{"code":"forbidden","message":"X-Client-ID belongs to another principal: use a clientID of your own"}}
-	// alice 201 {"id":"n2","version":2,"data":{"id":"n2","text":"alice goes on"},"topic":"notes","seq":2,"mutationID":2,"duplicate":false}
+	// alice 201 {"id":"n2","version":2,"data":{"id":"n2","text":"alice goes on"},"topic":"notes","seq":2,"epoch":"…","mutationID":2,"duplicate":false}
+}
+
+// maskEpoch hides the topic's epoch, random per store, from the examples'
+// output.
+func maskEpoch(b []byte) string {
+	return regexp.MustCompile(`"epoch":"[^"]*"`).ReplaceAllString(string(b), `"epoch":"…"`)
 }

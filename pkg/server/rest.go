@@ -405,6 +405,7 @@ func (s *Server) prepare(ctx context.Context, w http.ResponseWriter, r *http.Req
 		}
 	}
 	coll := e.collection()
+	epoch := s.epoch(coll)
 	switch op {
 	case OpCreate:
 		newID, v, err := e.parseCreate(body)
@@ -419,7 +420,7 @@ func (s *Server) prepare(ctx context.Context, w http.ResponseWriter, r *http.Req
 			if err != nil {
 				return 0, nil, err
 			}
-			return mutationBody(http.StatusCreated, newID, coll, seq, data, j.mutationID)
+			return mutationBody(http.StatusCreated, newID, coll, epoch, seq, data, j.mutationID)
 		}
 	case OpUpdate:
 		if err := e.authorize(ctx, Request{Op: op, Collection: coll, ID: id}); err != nil {
@@ -438,7 +439,7 @@ func (s *Server) prepare(ctx context.Context, w http.ResponseWriter, r *http.Req
 			if err != nil {
 				return 0, nil, err
 			}
-			return mutationBody(http.StatusOK, id, coll, seq, data, j.mutationID)
+			return mutationBody(http.StatusOK, id, coll, epoch, seq, data, j.mutationID)
 		}
 	case OpDelete:
 		if err := e.authorize(ctx, Request{Op: op, Collection: coll, ID: id}); err != nil {
@@ -453,14 +454,14 @@ func (s *Server) prepare(ctx context.Context, w http.ResponseWriter, r *http.Req
 			if err != nil {
 				return 0, nil, err
 			}
-			b, err := json.Marshal(wire.DeleteResponse{ID: id, Version: seq, Deleted: true, Topic: coll, Seq: seq, MutationID: j.mutationID})
+			b, err := json.Marshal(wire.DeleteResponse{ID: id, Version: seq, Deleted: true, Topic: coll, Seq: seq, Epoch: epoch, MutationID: j.mutationID})
 			return http.StatusOK, b, err
 		}
 	}
 	return nil
 }
 
-func mutationBody(status int, id, topic string, seq uint64, data []byte, mutationID uint64) (int, []byte, error) {
-	b, err := json.Marshal(wire.MutationResponse{ID: id, Version: seq, Data: data, Topic: topic, Seq: seq, MutationID: mutationID})
+func mutationBody(status int, id, topic, epoch string, seq uint64, data []byte, mutationID uint64) (int, []byte, error) {
+	b, err := json.Marshal(wire.MutationResponse{ID: id, Version: seq, Data: data, Topic: topic, Seq: seq, Epoch: epoch, MutationID: mutationID})
 	return status, b, err
 }

@@ -134,7 +134,8 @@ func mustField(t *testing.T, data json.RawMessage, name string) json.RawMessage 
 func TestREST_happyPaths(t *testing.T) {
 	env := newEnv(t, openSQLite(t), Options{})
 	r := env.mustCreate("lists", map[string]any{"id": "l1", "name": "Groceries", "position": 1}, mut(client1, 1)...)
-	assert.Equal(t, wire.MutationResponse{ID: "l1", Version: 1, Data: r.Data, Topic: "lists", Seq: 1, MutationID: 1}, r)
+	assert.Equal(t, wire.MutationResponse{ID: "l1", Version: 1, Data: r.Data, Topic: "lists", Seq: 1, Epoch: r.Epoch, MutationID: 1}, r)
+	assert.NotEmpty(t, r.Epoch)
 	assert.NotEqual(t, `"0001-01-01T00:00:00Z"`, string(mustField(t, r.Data, "updatedAt")), "BeforeWrite sets updatedAt")
 
 	t.Run("get with ETag", func(t *testing.T) {
@@ -206,4 +207,29 @@ func TestREST_happyPaths(t *testing.T) {
 		}
 		assert.Equal(t, []string{"a", "b", "c", "d", "e", "z"}, all, "tombstone l1 is not listed")
 	})
+}
+
+// Mutation answers carry the topic's epoch (a protocol decision, see
+// pkg/wire): the epoch the snapshot of the same topic reports.
+func TestREST_mutationAnswersCarryTheEpoch(t *testing.T) {
+	env := newEnv(t, openSQLite(t), Options{})
+	created := env.mustCreate("lists", map[string]any{"id": "l1", "name": "Groceries"})
+	list := env.do("GET", "/api/lists", nil)
+	require.Equal(t, http.StatusOK, list.status)
+	page, err := wire.DecodeSnapshotPage(list.body)
+	require.NoError(t, err)
+	require.NotEmpty(t, page.Epoch)
+	assert.Equal(t, page.Epoch, created.Epoch, "create")
+
+	patched := env.do("PATCH", "/api/lists/l1", map[string]any{"name": "Food"})
+	require.Equal(t, http.StatusOK, patched.status)
+	mr, err := wire.DecodeMutationResponse(patched.body)
+	require.NoError(t, err)
+	assert.Equal(t, page.Epoch, mr.Epoch, "patch")
+
+	deleted := env.do("DELETE", "/api/lists/l1", nil)
+	require.Equal(t, http.StatusOK, deleted.status)
+	dr, err := wire.DecodeDeleteResponse(deleted.body)
+	require.NoError(t, err)
+	assert.Equal(t, page.Epoch, dr.Epoch, "delete")
 }

@@ -42,6 +42,7 @@ type Collection[ID ~string, UI any] struct {
 // value.
 type entity[UI any] struct {
 	version uint64          // version of the confirmed layer; 0: never confirmed
+	epoch   string          // the topic epoch version belongs to; "": unknown
 	exists  bool            // the confirmed layer holds an object (not absent, not a tombstone)
 	data    json.RawMessage // the confirmed object as the server sent it
 	value   UI              // the confirmed object, decoded
@@ -188,7 +189,7 @@ func (c *Collection[ID, UI]) ApplyItems(items ...wire.Item) {
 		for _, it := range items {
 			id := ID(it.ID)
 			e := c.entity(id)
-			if c.applyServer(id, e, it) {
+			if c.applyServer(id, e, it, c.cursor.Epoch) {
 				c.recompute(id, e)
 			}
 		}
@@ -198,9 +199,15 @@ func (c *Collection[ID, UI]) ApplyItems(items ...wire.Item) {
 // Replace makes items the whole confirmed layer, as of watermark seq of
 // epoch (a snapshot, PROTOCOL.md §4): entities missing from items are
 // deleted unless the confirmed layer already holds a version newer than the
-// watermark (a write committed after the snapshot was read). With reset, as
-// after an epoch change, versions may move backwards and nothing newer is
-// kept. Pending mutations stay and are replayed on top.
+// watermark (a write committed after the snapshot was read).
+//
+// With reset, after an epoch change, versions of the old log may move
+// backwards and nothing of it newer than the snapshot is kept. A version the
+// layer holds from this very epoch (a mutation answer that arrived while the
+// snapshot was on its way) is still newer than the snapshot if it is above
+// the watermark, and stays, as without reset: otherwise a write this client
+// has just seen confirmed would vanish until its event came. Pending
+// mutations stay and are replayed on top.
 func (c *Collection[ID, UI]) Replace(items []wire.Item, epoch string, seq uint64, reset bool) {
 	seen := make(map[ID]struct{}, len(items))
 	c.s.Batch(func() {
@@ -208,10 +215,10 @@ func (c *Collection[ID, UI]) Replace(items []wire.Item, epoch string, seq uint64
 			id := ID(it.ID)
 			seen[id] = struct{}{}
 			e := c.entity(id)
-			if reset && it.Version <= e.version {
+			if reset && it.Version <= e.version && e.epoch != epoch {
 				e.version = 0 // a new log: its versions are the truth
 			}
-			if c.applyServer(id, e, it) {
+			if c.applyServer(id, e, it, epoch) {
 				c.recompute(id, e)
 			}
 		}
@@ -220,19 +227,19 @@ func (c *Collection[ID, UI]) Replace(items []wire.Item, epoch string, seq uint64
 			if _, ok := seen[id]; ok {
 				continue
 			}
-			if reset {
-				existed := e.exists
-				e.exists, e.data, e.value, e.version = false, nil, zero, seq
-				if existed {
-					c.recompute(id, e)
-				}
-				continue
+			if e.version > seq && (!reset || e.epoch == epoch) {
+				continue // written after the snapshot was read
 			}
-			if !e.exists || e.version > seq {
-				continue // absent already, or written after the snapshot was read
+			if !e.exists && !reset {
+				continue // absent already
 			}
-			e.exists, e.data, e.value, e.version = false, nil, zero, seq
-			c.recompute(id, e)
+			// absent as of the snapshot; after a reset also a tombstone of
+			// the old log, whose version must not outrank the new log's
+			existed := e.exists
+			e.exists, e.data, e.value, e.version, e.epoch = false, nil, zero, seq, epoch
+			if existed {
+				c.recompute(id, e)
+			}
 		}
 	})
 	if reset || epoch != c.cursor.Epoch || seq > c.cursor.Seq {
@@ -244,15 +251,15 @@ func (c *Collection[ID, UI]) Replace(items []wire.Item, epoch string, seq uint64
 // calls it as events apply).
 func (c *Collection[ID, UI]) SetCursor(cur wire.Cursor) { c.cursor = cur }
 
-// applyServer applies one server item to e's confirmed layer and reports
-// whether it changed it.
-func (c *Collection[ID, UI]) applyServer(id ID, e *entity[UI], it wire.Item) bool {
+// applyServer applies one server item of topic epoch epoch ("" if unknown)
+// to e's confirmed layer and reports whether it changed it.
+func (c *Collection[ID, UI]) applyServer(id ID, e *entity[UI], it wire.Item, epoch string) bool {
 	if it.Version <= e.version {
 		return false // never move backwards (B5, B12, B21)
 	}
 	if it.Deleted {
 		var zero UI
-		e.version, e.exists, e.data, e.value = it.Version, false, nil, zero
+		e.version, e.epoch, e.exists, e.data, e.value = it.Version, epoch, false, nil, zero
 		return true
 	}
 	if it.Stale() {
@@ -263,7 +270,7 @@ func (c *Collection[ID, UI]) applyServer(id ID, e *entity[UI], it wire.Item) boo
 		c.s.report(fmt.Errorf("store: %s/%s version %d: %w", c.name, string(id), it.Version, err))
 		return false
 	}
-	e.version, e.exists, e.data, e.value = it.Version, true, it.Data, v
+	e.version, e.epoch, e.exists, e.data, e.value = it.Version, epoch, true, it.Data, v
 	return true
 }
 
@@ -422,12 +429,12 @@ func (c *Collection[ID, UI]) remove(it *outItem) *entity[UI] {
 	return e
 }
 
-func (c *Collection[ID, UI]) confirm(it *outItem, item wire.Item) {
+func (c *Collection[ID, UI]) confirm(it *outItem, item wire.Item, epoch string) {
 	c.s.Batch(func() {
 		id := ID(it.ID)
 		c.remove(it)
 		e := c.entity(id)
-		c.applyServer(id, e, item)
+		c.applyServer(id, e, item, epoch)
 		c.recompute(id, e)
 	})
 }
@@ -440,7 +447,7 @@ func (c *Collection[ID, UI]) reject(it *outItem, current *wire.Item) {
 			return
 		}
 		if current != nil && current.ID == it.ID {
-			c.applyServer(id, e, *current)
+			c.applyServer(id, e, *current, "") // an error answer does not say its epoch
 		}
 		c.recompute(id, e)
 	})

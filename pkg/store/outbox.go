@@ -55,7 +55,7 @@ func (it *outItem) body() (json.RawMessage, error) {
 type collection interface {
 	// confirm applies the server's answer to a mutation (an object or a
 	// tombstone) and drops the mutation from pending.
-	confirm(it *outItem, item wire.Item)
+	confirm(it *outItem, item wire.Item, epoch string)
 	// reject drops a mutation the server refused; current, if any, is the
 	// server's object.
 	reject(it *outItem, current *wire.Item)
@@ -182,7 +182,7 @@ func (o *outbox) answered(it *outItem, gen uint64, resp *cache.Response, err err
 	}
 	c := s.colls[it.Collection]
 	if resp.Status >= 200 && resp.Status < 300 {
-		item, mid, derr := decodeAnswer(it.Kind, resp.Body)
+		item, epoch, mid, derr := decodeAnswer(it.Kind, resp.Body)
 		if derr == nil && (item.ID != it.ID || mid != 0 && mid != it.MutationID) {
 			derr = fmt.Errorf("the answer is about %s (mutation %d)", item.ID, mid)
 		}
@@ -198,7 +198,7 @@ func (o *outbox) answered(it *outItem, gen uint64, resp *cache.Response, err err
 			return
 		}
 		if c != nil {
-			c.confirm(it, item)
+			c.confirm(it, item, epoch)
 		}
 		o.settled(it, nil)
 		return
@@ -216,21 +216,21 @@ func (o *outbox) answered(it *outItem, gen uint64, resp *cache.Response, err err
 	o.settled(it, merr)
 }
 
-// decodeAnswer reads a 2xx mutation answer as an Item and the mutationID it
-// answers.
-func decodeAnswer(kind opKind, body []byte) (wire.Item, uint64, error) {
+// decodeAnswer reads a 2xx mutation answer as an Item, the epoch of its
+// topic ("" if the server did not say) and the mutationID it answers.
+func decodeAnswer(kind opKind, body []byte) (wire.Item, string, uint64, error) {
 	if kind == opDelete {
 		r, err := wire.DecodeDeleteResponse(body)
 		if err != nil {
-			return wire.Item{}, 0, err
+			return wire.Item{}, "", 0, err
 		}
-		return r.Item(), r.MutationID, nil
+		return r.Item(), r.Epoch, r.MutationID, nil
 	}
 	r, err := wire.DecodeMutationResponse(body)
 	if err != nil {
-		return wire.Item{}, 0, err
+		return wire.Item{}, "", 0, err
 	}
-	return r.Item(), r.MutationID, nil
+	return r.Item(), r.Epoch, r.MutationID, nil
 }
 
 func codeForStatus(status int) string {

@@ -68,6 +68,12 @@
 //   - Successful mutation answers carry "duplicate" always (false or true);
 //     DeleteResponse has it too. A replayed error answer is the original
 //     ErrorResponse plus "duplicate":true at the top level.
+//   - Successful mutation answers also carry "epoch", the topic's epoch at
+//     the commit (optional on decode). A client resynchronising after an
+//     epoch change needs it: the reset snapshot may have been read before a
+//     write the client already holds from its answer, and only a write of
+//     the same epoch with a version above the snapshot's watermark is known
+//     to be newer than the snapshot (kept); one of the old log is not.
 //   - Dedup: the server keeps the last 32 answers per client (configurable).
 //     A mutationID at or below the client's lastMutationID whose answer is no
 //     longer kept (or that never came, from a client breaking the

@@ -98,11 +98,13 @@ func FuzzDecodeSnapshotPage(f *testing.F) {
 }
 
 func FuzzDecodeMutationResponse(f *testing.F) {
-	fuzzREST(f, []string{`{"id":"a","version":42,"data":{"t":1},"topic":"todos","seq":42,"mutationID":17,"duplicate":false}`}, wire.DecodeMutationResponse)
+	fuzzREST(f, []string{`{"id":"a","version":42,"data":{"t":1},"topic":"todos","seq":42,"mutationID":17,"duplicate":false}`,
+		`{"id":"a","version":42,"data":{"t":1},"topic":"todos","seq":42,"epoch":"e1","mutationID":17,"duplicate":false}`}, wire.DecodeMutationResponse)
 }
 
 func FuzzDecodeDeleteResponse(f *testing.F) {
-	fuzzREST(f, []string{`{"id":"a","version":43,"deleted":true,"topic":"todos","seq":43,"mutationID":18,"duplicate":true}`}, wire.DecodeDeleteResponse)
+	fuzzREST(f, []string{`{"id":"a","version":43,"deleted":true,"topic":"todos","seq":43,"mutationID":18,"duplicate":true}`,
+		`{"id":"a","version":43,"deleted":true,"topic":"todos","seq":43,"epoch":"e1","mutationID":18,"duplicate":true}`}, wire.DecodeDeleteResponse)
 }
 
 func FuzzDecodeErrorResponse(f *testing.F) {

@@ -25,13 +25,18 @@ type SnapshotPage struct {
 // Duplicate is true when the server answered a repeated (clientID,
 // mutationID) with the stored original response and applied nothing.
 type MutationResponse struct {
-	ID         string          `json:"id"`
-	Version    uint64          `json:"version"`
-	Data       json.RawMessage `json:"data"`
-	Topic      string          `json:"topic"`
-	Seq        uint64          `json:"seq"`
-	MutationID uint64          `json:"mutationID"`
-	Duplicate  bool            `json:"duplicate"`
+	ID      string          `json:"id"`
+	Version uint64          `json:"version"`
+	Data    json.RawMessage `json:"data"`
+	Topic   string          `json:"topic"`
+	Seq     uint64          `json:"seq"`
+	// Epoch is the topic's epoch at the commit (a Tandem extension;
+	// optional on decode, "" when the server did not say): with it a client
+	// resynchronising after an epoch change knows whether this write belongs
+	// to the new log.
+	Epoch      string `json:"epoch,omitempty"`
+	MutationID uint64 `json:"mutationID"`
+	Duplicate  bool   `json:"duplicate"`
 }
 
 // Item returns the response's entity as an Item.
@@ -45,6 +50,7 @@ type DeleteResponse struct {
 	Deleted    bool   `json:"deleted"`
 	Topic      string `json:"topic"`
 	Seq        uint64 `json:"seq"`
+	Epoch      string `json:"epoch,omitempty"` // as MutationResponse.Epoch
 	MutationID uint64 `json:"mutationID"`
 	Duplicate  bool   `json:"duplicate"`
 }
@@ -160,6 +166,7 @@ type rawMutationResponse struct {
 	Deleted    *bool           `json:"deleted"`
 	Topic      *string         `json:"topic"`
 	Seq        *uint64         `json:"seq"`
+	Epoch      *string         `json:"epoch"`
 	MutationID *uint64         `json:"mutationID"`
 	Duplicate  *bool           `json:"duplicate"`
 }
@@ -176,6 +183,9 @@ func (r *rawMutationResponse) check(what string) error {
 	}
 	if err := checkSeq(what, "seq", r.Seq, 1); err != nil {
 		return err
+	}
+	if r.Epoch != nil && !ValidEpoch(*r.Epoch) {
+		return malformed(what, "epoch", "must be a valid epoch when present")
 	}
 	if r.MutationID != nil && *r.MutationID > MaxSafeInteger {
 		return malformed(what, "mutationID", "must be at most 2^53-1")
@@ -200,7 +210,7 @@ func DecodeMutationResponse(b []byte) (MutationResponse, error) {
 		return MutationResponse{}, malformed(what, "data", "is required and must be a JSON object")
 	}
 	return MutationResponse{
-		ID: *r.ID, Version: *r.Version, Data: r.Data, Topic: *r.Topic, Seq: *r.Seq,
+		ID: *r.ID, Version: *r.Version, Data: r.Data, Topic: *r.Topic, Seq: *r.Seq, Epoch: deref(r.Epoch),
 		MutationID: deref(r.MutationID), Duplicate: r.Duplicate != nil && *r.Duplicate,
 	}, nil
 }
@@ -222,7 +232,7 @@ func DecodeDeleteResponse(b []byte) (DeleteResponse, error) {
 		return DeleteResponse{}, malformed(what, "data", "must be absent")
 	}
 	return DeleteResponse{
-		ID: *r.ID, Version: *r.Version, Deleted: true, Topic: *r.Topic, Seq: *r.Seq,
+		ID: *r.ID, Version: *r.Version, Deleted: true, Topic: *r.Topic, Seq: *r.Seq, Epoch: deref(r.Epoch),
 		MutationID: deref(r.MutationID), Duplicate: r.Duplicate != nil && *r.Duplicate,
 	}, nil
 }

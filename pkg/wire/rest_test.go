@@ -34,7 +34,12 @@ func TestDecodeRESTBodies(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, wire.MutationResponse{ID: "a", Version: 42, Data: json.RawMessage(`{"t":1}`), Topic: "todos", Seq: 42, MutationID: 17, Duplicate: true}, r)
 		assert.Equal(t, wire.Item{ID: "a", Version: 42, Data: json.RawMessage(`{"t":1}`)}, r.Item())
+		r, err = wire.DecodeMutationResponse([]byte(`{"id":"a","version":42,"data":{},"topic":"todos","seq":42,"epoch":"e2","mutationID":17,"duplicate":false}`))
+		require.NoError(t, err)
+		assert.Equal(t, "e2", r.Epoch)
 		for _, bad := range []string{
+			`{"id":"a","version":42,"data":{},"topic":"todos","seq":42,"epoch":""}`,
+			`{"id":"a","version":42,"data":{},"topic":"todos","seq":42,"epoch":"a b"}`,
 			`{"id":"a","version":42,"topic":"todos","seq":42}`,
 			`{"id":"a","version":42,"data":{},"seq":42}`,
 			`{"id":"a","version":42,"data":{},"topic":"todos","seq":0}`,
@@ -49,6 +54,11 @@ func TestDecodeRESTBodies(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, wire.DeleteResponse{ID: "a", Version: 43, Deleted: true, Topic: "todos", Seq: 43, MutationID: 18}, r)
 		assert.Equal(t, wire.Item{ID: "a", Version: 43, Deleted: true}, r.Item())
+		r, err = wire.DecodeDeleteResponse([]byte(`{"id":"a","version":43,"deleted":true,"topic":"todos","seq":43,"epoch":"e2"}`))
+		require.NoError(t, err)
+		assert.Equal(t, "e2", r.Epoch)
+		_, err = wire.DecodeDeleteResponse([]byte(`{"id":"a","version":43,"deleted":true,"topic":"todos","seq":43,"epoch":7}`))
+		assert.ErrorIs(t, err, wire.ErrMalformed)
 		_, err = wire.DecodeDeleteResponse([]byte(`{"id":"a","version":43,"topic":"todos","seq":43}`))
 		assert.ErrorIs(t, err, wire.ErrMalformed)
 		_, err = wire.DecodeDeleteResponse([]byte(`{"id":"a","version":43,"deleted":true,"data":{},"topic":"todos","seq":43}`))
