@@ -7,20 +7,39 @@ type Signal[T any] struct {
 	n     node
 	g     *Graph
 	value T
-	eq    func(a, b T) bool
+	eq    equaler[T] // nil: every write is a change
 }
+
+// An equaler decides whether a write changes a signal. An interface rather
+// than a func: a func literal inside generic NewSignal would capture its
+// type dictionary and cost every signal an allocation, while both
+// implementations below fit in the interface word.
+type equaler[T any] interface{ equal(a, b T) bool }
+
+type cmpEq[T comparable] struct{}
+
+func (cmpEq[T]) equal(a, b T) bool { return a == b }
+
+type funcEq[T any] func(a, b T) bool
+
+func (f funcEq[T]) equal(a, b T) bool { return f(a, b) }
 
 // NewSignal returns a signal holding v in g. Writes of a value == to the
 // current one are ignored.
 func NewSignal[T comparable](g *Graph, v T) *Signal[T] {
-	return NewSignalFunc(g, v, func(a, b T) bool { return a == b })
+	s := &Signal[T]{g: g, value: v, eq: cmpEq[T]{}}
+	s.n.flags = fSignal
+	return s
 }
 
 // NewSignalFunc is NewSignal for values that are not comparable with ==, or
 // that need another notion of equality: writes for which eq(current, new)
 // reports true are ignored. A nil eq treats every write as a change.
 func NewSignalFunc[T any](g *Graph, v T, eq func(a, b T) bool) *Signal[T] {
-	s := &Signal[T]{g: g, value: v, eq: eq}
+	s := &Signal[T]{g: g, value: v}
+	if eq != nil {
+		s.eq = funcEq[T](eq)
+	}
 	s.n.flags = fSignal
 	return s
 }
@@ -41,7 +60,7 @@ func (s *Signal[T]) Peek() T { return s.value }
 // Set stores v. When v differs from the current value, dependents are marked
 // and, outside a Batch, the effects that depend on it run before Set returns.
 func (s *Signal[T]) Set(v T) {
-	if s.eq != nil && s.eq(s.value, v) {
+	if s.eq != nil && s.eq.equal(s.value, v) {
 		return
 	}
 	s.value = v
