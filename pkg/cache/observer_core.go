@@ -188,7 +188,14 @@ func (o *observer) materialize() {
 	} else {
 		r.data, r.dataID = nil, 0
 	}
-	r.status, r.fetchStatus, r.hasData = s.status, s.fetchStatus, s.hasData
+	r.hasData = s.hasData
+	r.copyState(s)
+}
+
+// copyState sets the fields of r that every observer takes from the query
+// state as they are: statuses, update times and counts, errors.
+func (r *result) copyState(s *queryState) {
+	r.status, r.fetchStatus = s.status, s.fetchStatus
 	r.dataUpdatedAt, r.dataUpdateCount = s.dataUpdatedAt, s.dataUpdateCount
 	r.err, r.errorUpdatedAt, r.errorUpdateCount = s.err(), s.errorUpdatedAt(), s.errorUpdateCount()
 	r.failureCount, r.failureReason = s.failureCount(), s.failureReason()
@@ -353,37 +360,20 @@ func (o *observer) setPlain(s *queryState, stale, fetchedAfterMount bool) {
 		data, dataID = s.data, s.dataID
 	}
 	o.res = result{
-		status:              s.status,
-		fetchStatus:         s.fetchStatus,
 		data:                data,
 		hasData:             s.hasData,
 		dataID:              dataID,
-		dataUpdatedAt:       s.dataUpdatedAt,
-		dataUpdateCount:     s.dataUpdateCount,
-		err:                 s.err(),
-		errorUpdatedAt:      s.errorUpdatedAt(),
-		errorUpdateCount:    s.errorUpdateCount(),
-		failureCount:        s.failureCount(),
-		failureReason:       s.failureReason(),
 		isStale:             stale,
 		isFetchedAfterMount: fetchedAfterMount,
 	}
+	o.res.copyState(s)
 }
 
 func (o *observer) createResult(optimistic bool) result {
 	q, cfg := o.q, o.cfg
 	s := &q.state
-	r := result{
-		status:           s.status,
-		fetchStatus:      s.fetchStatus,
-		dataUpdatedAt:    s.dataUpdatedAt,
-		dataUpdateCount:  s.dataUpdateCount,
-		err:              s.err(),
-		errorUpdatedAt:   s.errorUpdatedAt(),
-		errorUpdateCount: s.errorUpdateCount(),
-		failureCount:     s.failureCount(),
-		failureReason:    s.failureReason(),
-	}
+	var r result
+	r.copyState(s)
 	if optimistic && o.shouldFetchOnMount() {
 		r.fetchStatus = FetchPaused
 		if o.c.canFetch(cfg.networkMode) {
