@@ -39,7 +39,8 @@ test-wasm:
 
 bench-smoke:
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
-	GOOS=js GOARCH=wasm $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x $(BROWSER_PKGS)
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x $(BROWSER_PKGS) ./bench/floor
+	node bench/floor/floor.mjs
 
 ## bench: every Go benchmark, natively, once.
 bench:

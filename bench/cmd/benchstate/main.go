@@ -5,6 +5,11 @@
 // sides take turns, round by round, and each value is the median over the
 // rounds.
 //
+// With -js it also runs the kernels of bench/floor (Go native, Go WASM and
+// the same code as JavaScript) and prints them as a second table: the
+// language floor that bounds what the graph's WASM build can reach against a
+// JavaScript graph.
+//
 //	go run ./bench/cmd/benchstate -out bench/state.json
 //	go run ./bench/cmd/benchstate -js ../shared/bench/js-signals -out bench/state.json
 package main
@@ -56,6 +61,15 @@ var goName = map[string]string{
 	"Update/unstable":  "unstable",
 	"Update/avoidable": "avoidable",
 }
+
+// floorName maps a bench/floor benchmark to its kernel name.
+var floorName = map[string]string{
+	"Walk50":         "walk50",
+	"ClosureChain50": "closureChain50",
+	"GuardedReads30": "guardedReads30",
+}
+
+var floorOrder = []string{"walk50", "closureChain50", "guardedReads30"}
 
 var order = []string{"deep", "broad", "diamond", "triangle", "mux", "repeated", "unstable", "avoidable",
 	"cellx1000", "cellx5000", "createSignals", "createComputeds", "createEffects", "disposeEffects"}
@@ -116,11 +130,15 @@ func main() {
 		rows = append(rows, r)
 	}
 	printTable(rows, withJS)
-
-	data, err := json.MarshalIndent(map[string]any{
+	report := map[string]any{
 		"date": time.Now().UTC().Format(time.RFC3339), "go": runtime.Version(),
 		"goarch": runtime.GOARCH, "cpus": runtime.NumCPU(), "rounds": *rounds, "rows": rows,
-	}, "", "  ")
+	}
+	if withJS {
+		report["floor"] = floorTable(res)
+	}
+
+	data, err := json.MarshalIndent(report, "", "  ")
 	check(err)
 	check(os.WriteFile(*out, append(data, '\n'), 0o644))
 	fmt.Println("\nwrote", *out)
@@ -139,27 +157,18 @@ type side struct {
 // prepare builds the Go test binaries and installs the JavaScript harness
 // once, in tmp, and returns the sides to run.
 func prepare(tmp, jsDir string) ([]side, error) {
-	native := filepath.Join(tmp, "state.test")
-	wasm := filepath.Join(tmp, "state.wasm")
-	for _, b := range []struct {
-		out string
-		env []string
-	}{{native, nil}, {wasm, []string{"GOOS=js", "GOARCH=wasm"}}} {
-		if err := command("", b.env, "go", "test", "-c", "-o", b.out, "./pkg/state/").Run(); err != nil {
-			return nil, fmt.Errorf("building %s: %w", b.out, err)
-		}
+	sides, err := goSides(tmp, "state", "./pkg/state/")
+	if err != nil || jsDir == "" {
+		return sides, err
 	}
-	benchArgs := []string{"-test.run", "^$", "-test.bench", ".", "-test.benchmem"}
-	wasmExec := filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec_node.js")
-	sides := []side{
-		{"native", func() (map[string]map[string]samples, error) { return goBench("native", native, benchArgs...) }},
-		{"wasm", func() (map[string]map[string]samples, error) {
-			return goBench("wasm", "node", append([]string{wasmExec, wasm}, benchArgs...)...)
-		}},
+	floor, err := goSides(tmp, "floor", "./bench/floor/")
+	if err != nil {
+		return nil, err
 	}
-	if jsDir == "" {
-		return sides, nil
-	}
+	sides = append(sides, floor...)
+	sides = append(sides, side{"floor-js", func() (map[string]map[string]samples, error) {
+		return goBench("v8", "node", filepath.Join("bench", "floor", "floor.mjs"))
+	}})
 	dir := filepath.Join(tmp, "js-signals")
 	if err := os.CopyFS(dir, os.DirFS(jsDir)); err != nil {
 		return nil, err
@@ -169,6 +178,29 @@ func prepare(tmp, jsDir string) ([]side, error) {
 	}
 	sides = append(sides, side{"js", func() (map[string]map[string]samples, error) { return jsBench(dir) }})
 	return sides, nil
+}
+
+// goSides builds the test binaries of pkg, natively and for WASM, and
+// returns the sides that run their benchmarks.
+func goSides(tmp, name, pkg string) ([]side, error) {
+	native := filepath.Join(tmp, name+".test")
+	wasm := filepath.Join(tmp, name+".wasm")
+	for _, b := range []struct {
+		out string
+		env []string
+	}{{native, nil}, {wasm, []string{"GOOS=js", "GOARCH=wasm"}}} {
+		if err := command("", b.env, "go", "test", "-c", "-o", b.out, pkg).Run(); err != nil {
+			return nil, fmt.Errorf("building %s: %w", b.out, err)
+		}
+	}
+	benchArgs := []string{"-test.run", "^$", "-test.bench", ".", "-test.benchmem"}
+	wasmExec := filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec_node.js")
+	return []side{
+		{name + "-native", func() (map[string]map[string]samples, error) { return goBench("native", native, benchArgs...) }},
+		{name + "-wasm", func() (map[string]map[string]samples, error) {
+			return goBench("wasm", "node", append([]string{wasmExec, wasm}, benchArgs...)...)
+		}},
+	}, nil
 }
 
 func command(dir string, env []string, name string, args ...string) *exec.Cmd {
@@ -198,8 +230,8 @@ func (s samples) median() float64 {
 
 var line = regexp.MustCompile(`^Benchmark(\S+?)(-\d+)?\s+\d+\s+(\d+(?:\.\d+)?) ns/op(.*)$`)
 
-// goBench runs a pkg/state test binary once and returns its samples by case
-// as contestant who.
+// goBench runs a Go test binary (or floor.mjs, which prints the same format)
+// once and returns its samples by case as contestant who.
 func goBench(who, name string, args ...string) (map[string]map[string]samples, error) {
 	cmd := command("", nil, name, args...)
 	var buf bytes.Buffer
@@ -214,11 +246,17 @@ func goBench(who, name string, args ...string) (map[string]map[string]samples, e
 		if m == nil {
 			continue
 		}
+		nsPerOp, _ := strconv.ParseFloat(m[3], 64)
+		if name, ok := floorName[m[1]]; ok {
+			s := res[name]
+			s.unit, s.values = "ns/op", append(s.values, nsPerOp)
+			res[name] = s
+			continue
+		}
 		name, ok := goName[m[1]]
 		if !ok {
 			continue
 		}
-		nsPerOp, _ := strconv.ParseFloat(m[3], 64)
 		s := res[name]
 		s.unit, s.allocs = "ms", metric(m[4], "allocs/op")
 		v := nsPerOp / 1e6
@@ -315,6 +353,33 @@ func printTable(rows []row, withJS bool) {
 	if withJS && logN > 0 {
 		fmt.Printf("\nGeometric mean of WASM / alien-signals over the update and cellx cases: %.2fx\n", math.Exp(logSum/float64(logN)))
 	}
+}
+
+// A floorRow is one bench/floor kernel, in ns/op.
+type floorRow struct {
+	Kernel string  `json:"kernel"`
+	Native float64 `json:"native"`
+	WASM   float64 `json:"wasm"`
+	V8     float64 `json:"v8"`
+}
+
+// floorTable prints the kernels of bench/floor side by side and returns them.
+func floorTable(res map[string]map[string]samples) []floorRow {
+	fmt.Println("\nThe language floor: bench/floor's kernels, the same code in Go and in JavaScript (ns/op)")
+	fmt.Println()
+	fmt.Println("| kernel | Go native | Go WASM | JavaScript (V8) | WASM / V8 | native / V8 |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|")
+	var rows []floorRow
+	var logSum float64
+	for _, k := range floorOrder {
+		r := floorRow{Kernel: k, Native: zeroNaN(res["native"][k].median()), WASM: zeroNaN(res["wasm"][k].median()),
+			V8: zeroNaN(res["v8"][k].median())}
+		fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", k, num(r.Native), num(r.WASM), num(r.V8), ratio(r.WASM, r.V8), ratio(r.Native, r.V8))
+		logSum += math.Log(r.WASM / r.V8)
+		rows = append(rows, r)
+	}
+	fmt.Printf("\nGeometric mean of Go WASM / V8 over the kernels: %.2fx\n", math.Exp(logSum/float64(len(floorOrder))))
+	return rows
 }
 
 // zeroNaN turns a missing value into 0, which JSON can carry.
