@@ -6,8 +6,8 @@
 // "already tracked in this run?" check (a computed re-reading a signal).
 //
 // They measure the language floor: how much slower Go compiled to
-// WebAssembly runs the same code than V8 runs it as JavaScript. A signal
-// graph in Go cannot be faster against a JavaScript graph, in WASM, than its
-// kernels are. `make bench-state JS=...` runs them in the same sitting as
+// WebAssembly runs the same code than V8 runs it as JavaScript. A Go graph
+// in WASM that does the same work per write as a JavaScript graph runs about
+// as much slower than it as these kernels do. `make bench-state JS=...` runs them in the same sitting as
 // the graph's shapes and prints both tables.
 package floor

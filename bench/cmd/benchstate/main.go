@@ -7,8 +7,7 @@
 //
 // With -js it also runs the kernels of bench/floor (Go native, Go WASM and
 // the same code as JavaScript) and prints them as a second table: the
-// language floor that bounds what the graph's WASM build can reach against a
-// JavaScript graph.
+// language floor, how much slower Go's WASM build runs the same code than V8.
 //
 //	go run ./bench/cmd/benchstate -out bench/state.json
 //	go run ./bench/cmd/benchstate -js ../shared/bench/js-signals -out bench/state.json
