@@ -121,15 +121,20 @@ func SetQueryData[T any](c *Client, key Key, v T) error {
 			return err
 		}
 	}
-	if any(v) == nil {
-		return nil
+	if any(v) != nil {
+		c.write(q, key, v)
 	}
+	return nil
+}
+
+// write stores v, set by hand, as the data of key, whose query is q or nil.
+// With the client locked; c.enc still holds key (see lookup).
+func (c *Client) write(q *query, key Key, v any) {
 	if q == nil {
 		c.create(c.plainConfig(key), key, v, c.now())
-		return nil
+		return
 	}
 	q.setData(v, nil, c.now(), true)
-	return nil
 }
 
 // UpdateQueryData sets the data of key to update(old, ok), where ok says
@@ -151,16 +156,10 @@ func UpdateQueryData[T any](c *Client, key Key, update func(old T, ok bool) (T, 
 		}
 		ok = true
 	}
-	next, keep := update(old, ok)
-	if !keep || any(next) == nil {
-		return nil
+	// update must not call the Client, so c.enc still holds key
+	if next, keep := update(old, ok); keep && any(next) != nil {
+		c.write(q, key, next)
 	}
-	if q == nil {
-		// update must not call the Client, so c.enc still holds key
-		c.create(c.plainConfig(key), key, next, c.now())
-		return nil
-	}
-	q.setData(next, nil, c.now(), true)
 	return nil
 }
 
