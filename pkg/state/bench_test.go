@@ -1,6 +1,7 @@
 package state
 
 import (
+	"fmt"
 	"strconv"
 	"testing"
 )
@@ -110,5 +111,49 @@ func BenchmarkDisposeEffects(b *testing.B) {
 			b.Fatalf("disposeEffects: a disposed effect ran (%d runs)", runs)
 		}
 		b.StartTimer()
+	}
+}
+
+// BenchmarkFailure is issue 11's case 3: a chain of n computeds over 100 / s,
+// observed by an effect that reads the tail with Read. One op is a write
+// that makes the head fail and every node above it fail in turn, then a
+// write that fixes it; "update" is the same two writes without a failure.
+// A failure must cost what an update costs: linear in the nodes it reaches.
+func BenchmarkFailure(b *testing.B) {
+	for _, n := range []int{1000, 8000} {
+		for _, fail := range []bool{false, true} {
+			name := fmt.Sprintf("chain=%d/update", n)
+			if fail {
+				name = fmt.Sprintf("chain=%d/failure", n)
+			}
+			b.Run(name, func(b *testing.B) {
+				g := NewGraph(WithErrorHandler(func(err error) { b.Fatal(err) }))
+				s := NewSignal(g, 1)
+				tail := NewComputed(g, func() int { return 100 / s.Get() })
+				for range n - 1 {
+					prev := tail
+					tail = NewComputed(g, func() int { return prev.Get() + 1 })
+				}
+				var err error
+				var v int
+				g.Effect(func() { v, err = tail.Read() })
+				bad := 2
+				if fail {
+					bad = 0
+				}
+				b.ResetTimer()
+				for range b.N {
+					s.Set(bad)
+					if fail != (err != nil) {
+						b.Fatalf("after the bad write: %v", err)
+					}
+					s.Set(1)
+					if err != nil || v != 100+n-1 {
+						b.Fatalf("after the fix: %d, %v", v, err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*2*n), "ns/node")
+			})
+		}
 	}
 }

@@ -150,6 +150,7 @@ func (c *Computed[T]) Get() T {
 func (c *Computed[T]) Read() (T, error) {
 	g := c.g
 	n := &c.n
+	g.beginRead()
 	if !g.fresh(n) {
 		sub := g.activeSub
 		if sub != nil {
@@ -170,6 +171,7 @@ func (c *Computed[T]) Read() (T, error) {
 // Peek is Get without recording the read.
 func (c *Computed[T]) Peek() T {
 	g := c.g
+	g.beginRead()
 	if !g.fresh(&c.n) {
 		g.validate(&c.n)
 	}

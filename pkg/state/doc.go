@@ -21,7 +21,7 @@
 // # The contract
 //
 // Goroutine. A Graph and its nodes belong to one goroutine; nothing in the
-// package locks. Other goroutines hand work to it with Graph.Schedule, which
+// package locks. The zero Graph is ready to use, with the defaults. Other goroutines hand work to it with Graph.Schedule, which
 // uses the scheduler given by WithScheduler: go-app's Dispatch in the
 // browser, a Loop natively, inline (the default) in single-goroutine code and
 // tests.
@@ -50,23 +50,32 @@
 //
 // Errors. A computed that panics, or returns an error (NewComputedErr),
 // holds the error: Read returns it, Get panics with it, and every computed
-// and effect reading it fails with the same error until the cause is fixed.
-// A computed that depends on itself fails with ErrCycle. A failing effect,
-// an effect that loops (ErrEffectLoop, bounded by WithMaxEffectRuns), and a
-// panicking cleanup are reported to the error handler (WithErrorHandler);
+// and effect reading it fails with the same error until the cause is fixed,
+// exactly as a fresh evaluation would: a computed reading it with Read may
+// handle it instead, and once the cause is fixed every dependent
+// recomputes. A failure costs what an update costs, one recompute per node
+// it reaches. A computed that depends on itself fails with ErrCycle. A
+// failing effect, an effect that loops (ErrEffectLoop, bounded by
+// WithMaxEffectRuns, reported once per flush and resumed in the next), and
+// a panicking cleanup are reported to the error handler (WithErrorHandler);
 // the graph stays usable and no panic escapes to the writer.
 //
 // External sources. FromSource turns anything with a read function and a
 // subscription (a query cache, a WebSocket client, a browser API) into a
 // read-only signal, subscribed only while something observes it. This is
 // how the query cache feeds the graph without either package importing the
-// other.
+// other. An unobserved source is read afresh by every read from outside the
+// graph that depends on it, once per read.
 //
 // # Performance
 //
 // Propagation and validation are loops over explicit stacks, never
 // recursion, so a chain of 100,000 computeds and a cellx graph of 50,000
-// layers update without growing the goroutine stack. Dependency edges are
+// layers update without growing the goroutine stack. Only a first read
+// nests, one function calling the next; under WebAssembly the graph then
+// yields to Go's scheduler every 256 levels, which empties the JavaScript
+// engine's stack, so the first read of a 100,000-deep chain works with a
+// browser's default stack instead of killing the program. Dependency edges are
 // links in two intrusive lists per node, re-tracked with a cursor: a write
 // that changes no graph shape allocates nothing. See the README for the
 // benchmark table against alien-signals and MobX.

@@ -30,6 +30,7 @@ func (g *Graph) Effect(fn func()) *Effect {
 	e.n.impl = e
 	e.own.effect = e
 	g.adopt(&e.own)
+	g.beginRead()
 	e.flushSeq = g.flushSeq
 	g.runFirst(e)
 	g.settle()
@@ -50,7 +51,9 @@ func (g *Graph) runFirst(e *Effect) {
 	gd := g.enter()
 	defer g.leaveEffect(gd, e)
 	e.runs++
+	g.nest()
 	g.execute(e)
+	g.depth--
 }
 
 // leaveEffect ends the protected region of effect e. A panic from e's own
@@ -157,7 +160,7 @@ func (g *Graph) dispose(o *owner) {
 	}
 	o.disposed = true
 	if e := o.effect; e != nil {
-		e.n.flags = (e.n.flags | fDisposed) &^ (fQueued | fDirty | fPending)
+		e.n.flags = (e.n.flags | fDisposed) &^ (fQueued | fDeferred | fDirty | fPending)
 	}
 	g.disposeChildren(o)
 	g.runCleanups(o)

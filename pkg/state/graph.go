@@ -3,6 +3,7 @@ package state
 import (
 	"fmt"
 	"os"
+	"runtime"
 )
 
 // A Graph owns a set of signals, computeds and effects and runs them.
@@ -21,7 +22,9 @@ type Graph struct {
 	batchDepth  int    // Batch nesting
 	untracked   int    // Untracked nesting
 	flushing    bool
-	gver        uint64 // bumped on every signal or source change
+	gver        uint64 // bumped on every signal or source change; see beginRead
+	polled      bool   // a source was read unwatched, or unwatched, since gver moved
+	depth       uint   // validations nested in one another; see nest
 	runSeq      uint64 // tracking run ids; see node.run
 	flushSeq    uint64 // flush ids; see Effect.flushSeq
 
@@ -29,6 +32,7 @@ type Graph struct {
 	qpos     int       // the next queue entry to run
 	current  *Effect   // the effect the flush is running or checking
 	deferred []*Effect // effects stopped by the loop limit, for the next flush
+	checking walk      // the walk of current's check; see Graph.check
 	frames   []frame   // stale's explicit stack
 	links    []*link   // markPending's explicit stack
 	nodes    []*node   // watch/unwatch's explicit stack
@@ -74,9 +78,14 @@ func WithMaxEffectRuns(n int) Option {
 	}
 }
 
-// NewGraph returns an empty graph configured by opts.
+// defaultMaxRuns is the loop limit of a graph not given WithMaxEffectRuns,
+// the zero Graph included.
+const defaultMaxRuns = 100
+
+// NewGraph returns an empty graph configured by opts. The zero Graph is an
+// empty graph with the defaults, ready to use.
 func NewGraph(opts ...Option) *Graph {
-	g := &Graph{maxRuns: 100}
+	g := &Graph{}
 	for _, o := range opts {
 		o(g)
 	}
@@ -139,6 +148,35 @@ func (g *Graph) endUntracked(sub *node) {
 	g.settle()
 }
 
+// beginRead starts a read from outside any run. An unwatched source is read
+// afresh each time, and nothing tells the graph when its value changes; so
+// once one has been read or unwatched, the next read from outside moves the
+// graph version, and unwatched nodes check their dependencies again, once,
+// before they are trusted until the next change. Graphs whose sources are
+// all watched never pay for this.
+func (g *Graph) beginRead() {
+	if g.polled && g.guards == 0 && g.activeSub == nil {
+		g.polled = false
+		g.gver++
+	}
+}
+
+// nest counts one more validation nested in the runs of others: the first
+// read of a 100,000-deep chain is 100,000 nested calls, one computed's
+// function reading the next. Go grows its own stack for that, but under
+// WebAssembly each Go call is also a call of the JavaScript engine, whose
+// stack is small and fixed, and overflowing it kills the program. So every
+// yieldDepth levels a validation yields to the Go scheduler, which, under
+// WebAssembly, empties the engine's stack while Go's keeps every frame (see
+// stack_js.go). The caller decrements depth when the validation returns; a
+// protected region restores it after a panic.
+func (g *Graph) nest() {
+	g.depth++
+	if yieldStack && g.depth%yieldDepth == 0 {
+		runtime.Gosched()
+	}
+}
+
 // idle reports whether effects may run now: no Batch, no computed or effect
 // running, no Untracked region (which may sit inside a run).
 func (g *Graph) idle() bool {
@@ -174,8 +212,14 @@ func (g *Graph) flush() {
 	}
 	g.flushing = true
 	g.flushSeq++
+	g.beginRead()
 	if len(g.deferred) > 0 {
-		g.queue = append(g.queue, g.deferred...)
+		for _, e := range g.deferred {
+			if f := e.n.flags; f&fDisposed == 0 {
+				e.n.flags = f&^fDeferred | fQueued
+				g.queue = append(g.queue, e)
+			}
+		}
 		clear(g.deferred)
 		g.deferred = g.deferred[:0]
 	}
@@ -191,7 +235,14 @@ func (g *Graph) flush() {
 // it again to go on with the next effect.
 func (g *Graph) runQueue() (done bool) {
 	gd := g.enter()
+	if g.checking.root != nil {
+		// The frames above the check's base are its own, and it pops them.
+		gd.frames = g.checking.base
+	}
 	defer g.leaveQueue(gd, &done)
+	if g.checking.root != nil {
+		g.resumeCheck()
+	}
 	for g.qpos < len(g.queue) {
 		e := g.queue[g.qpos]
 		g.queue[g.qpos] = nil
@@ -209,10 +260,10 @@ func (g *Graph) runQueue() (done bool) {
 	return true
 }
 
-// leaveQueue ends runQueue's protected region. A panic in the current
-// effect's run fails that run; a panic met while checking its dependencies
-// leaves the failing computed failed and the effect dirty and queued, so it
-// runs and meets the failure itself.
+// leaveQueue ends runQueue's protected region. A failure met while checking
+// the current effect's dependencies is resumed past (see resume), and the
+// next runQueue finishes the check; a panic in the effect's run fails that
+// run.
 func (g *Graph) leaveQueue(gd guard, done *bool) {
 	g.guards--
 	if *done {
@@ -222,41 +273,99 @@ func (g *Graph) leaveQueue(gd guard, done *bool) {
 	if r == nil {
 		return
 	}
+	if g.checking.root != nil && g.resume(&g.checking, gd, r) {
+		return
+	}
+	g.checking.root = nil
 	err := recovered(r)
 	g.unwind(gd, err)
 	e := g.current
 	g.current = nil
-	*done = false
 	if g.activeSub == &e.n {
 		e.fail(err)
 	} else if e.n.flags&fDisposed == 0 {
+		// Not a failure a walk meets (user code cannot cause one): run the
+		// effect, which meets it itself.
 		e.n.flags |= fDirty
 		g.enqueue(&e.n)
 	}
 }
 
-// runOwned runs queued effect e, after any queued effect that owns it.
-func (g *Graph) runOwned(e *Effect) {
-	for e.n.flags&fQueued != 0 {
-		top := e
-		for o := e.own.parent; o != nil; o = o.parent {
-			if o.effect != nil && o.effect.n.flags&fQueued != 0 {
-				top = o.effect
-			}
+// check reports whether a dependency of effect node n changed, as stale
+// does. Its walk runs in the flush's protected region: a failure on the way
+// ends runQueue, and the next runQueue resumes the walk (resumeCheck), so
+// that checking an effect costs no protected region of its own.
+func (g *Graph) check(n *node) bool {
+	for l := n.deps; l != nil; l = l.nextDep { // scan, written out
+		d := l.dep
+		if d.flags&(fComputed|fSource) != 0 && !g.fresh(d) {
+			w := &g.checking
+			w.root, w.n, w.l, w.changed, w.base, w.depth = n, n, l, false, len(g.frames), g.depth
+			changed := g.walkFrom(w)
+			w.root = nil
+			return changed
 		}
-		g.current = top
-		if !g.runEffect(top) {
-			if top != e {
-				g.deferred = append(g.deferred, e)
-			}
-			return
+		if d.version != l.version {
+			return true
 		}
+	}
+	return false
+}
+
+// resumeCheck finishes the check of the current effect that a failure
+// interrupted, and runs the effect if something it read changed.
+func (g *Graph) resumeCheck() {
+	e := g.current
+	changed := g.walkFrom(&g.checking)
+	g.checking.root = nil
+	if e.n.flags&fDisposed != 0 {
+		return
+	}
+	if changed {
+		e.runs++
+		g.execute(e)
+	} else {
+		e.n.flags &^= fPending
 	}
 }
 
+// runOwned runs queued effect e, or first the outermost queued effect that
+// owns it: e's turn then comes again, after its owner's run (which may
+// dispose it). An owner the loop limit stopped holds back what it owns
+// until the next flush too.
+func (g *Graph) runOwned(e *Effect) {
+	if e.n.flags&fQueued == 0 {
+		return
+	}
+	top := e
+	for o := e.own.parent; o != nil; o = o.parent {
+		if o.effect != nil && o.effect.n.flags&(fQueued|fDeferred) != 0 {
+			top = o.effect
+		}
+	}
+	if top.n.flags&fDeferred != 0 {
+		g.postpone(e)
+		return
+	}
+	if top != e {
+		g.qpos--
+		g.queue[g.qpos] = e
+	}
+	g.current = top
+	g.runEffect(top)
+}
+
+// postpone leaves queued effect e for the next flush. It leaves the queue
+// at once, so that the queue's other entries for it are skipped: each
+// postponed effect is reported and deferred once per flush.
+func (g *Graph) postpone(e *Effect) {
+	e.n.flags = e.n.flags&^fQueued | fDeferred
+	g.deferred = append(g.deferred, e)
+}
+
 // runEffect runs a dequeued effect if what it read changed. It returns false
-// when the loop limit stopped the effect: it then stays queued, with its
-// flags, for the next flush.
+// when the loop limit stopped the effect: it is then postponed, with its
+// flags, to the next flush.
 func (g *Graph) runEffect(e *Effect) bool {
 	n := &e.n
 	f := n.flags
@@ -267,13 +376,13 @@ func (g *Graph) runEffect(e *Effect) bool {
 	if e.flushSeq != g.flushSeq {
 		e.flushSeq, e.runs = g.flushSeq, 0
 	}
-	if e.runs >= g.maxRuns {
-		g.deferred = append(g.deferred, e)
+	if e.runs >= g.maxRuns && (g.maxRuns != 0 || e.runs >= defaultMaxRuns) {
+		g.postpone(e)
 		g.report(fmt.Errorf("%w: %d runs in one flush", ErrEffectLoop, e.runs))
 		return false
 	}
 	n.flags = f &^ fQueued
-	if f&fDirty != 0 || (f&fPending != 0 && g.stale(n)) {
+	if f&fDirty != 0 || (f&fPending != 0 && g.check(n)) {
 		e.runs++
 		g.execute(e)
 	} else {

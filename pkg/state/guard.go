@@ -14,11 +14,12 @@ type guard struct {
 	sub    *node
 	owner  *owner
 	frames int
+	depth  uint
 }
 
 func (g *Graph) enter() guard {
 	g.guards++
-	return guard{sub: g.activeSub, owner: g.activeOwner, frames: len(g.frames)}
+	return guard{sub: g.activeSub, owner: g.activeOwner, frames: len(g.frames), depth: g.depth}
 }
 
 // unwind ends, as failed with err, every computed run begun inside the
@@ -31,7 +32,6 @@ func (g *Graph) unwind(gd guard, err error) {
 	base := len(g.nodes)
 	for n := g.activeSub; n != nil && n != gd.sub && n.flags&fEffect == 0; n = g.activeSub {
 		n.impl.(failer).fail(err)
-		n.flags |= fUnwound
 		g.endTracking(n)
 		n.version++
 		n.gver = g.gver
@@ -40,18 +40,19 @@ func (g *Graph) unwind(gd guard, err error) {
 	for _, n := range g.nodes[base:] {
 		g.recordReading(n)
 	}
-	for i, n := range g.nodes[base:] {
-		n.flags &^= fUnwound
-		g.nodes[base+i] = nil
-	}
+	clear(g.nodes[base:])
 	g.nodes = g.nodes[:base]
 	g.activeOwner = gd.owner
+	g.depth = gd.depth
 	g.dropFrames(gd.frames)
 }
 
 // readComputed is Computed.Get past its inlined fast path: it brings n up to
 // date, records the read, and panics with n's failure, if any.
 func (g *Graph) readComputed(n *node) {
+	if g.polled {
+		g.beginRead()
+	}
 	if !g.fresh(n) {
 		g.validateRead(n)
 	}
@@ -77,14 +78,17 @@ func (g *Graph) validateRead(n *node) {
 		g.settle()
 	} else if f := n.flags; f&fRunning != 0 {
 		panic(readError{ErrCycle})
-	} else if f&fDirty != 0 || g.stale(n) {
-		if n.update() {
-			n.version++
+	} else {
+		g.nest()
+		if f&fDirty != 0 || g.stale(n) {
+			if n.update() {
+				n.version++
+			}
+		} else {
+			n.flags = f &^ (fDirty | fPending)
 		}
 		n.gver = g.gver
-	} else {
-		n.flags = f &^ (fDirty | fPending)
-		n.gver = g.gver
+		g.depth--
 	}
 	if sub != nil {
 		sub.reading = nil
@@ -92,17 +96,15 @@ func (g *Graph) validateRead(n *node) {
 }
 
 // recordReading links n to the node it was reading when a panic
-// interrupted it. Unless that node just failed too, it may be out of date:
-// a Pending flag makes its next read check it.
+// interrupted it, so that n reruns once that node changes. That node is up
+// to date: it failed too, or holds the failure n met, or a dependency walk
+// (which carries on past failures) validated it.
 func (g *Graph) recordReading(n *node) {
 	x := n.reading
 	if x == nil {
 		return
 	}
 	n.reading = nil
-	if x.flags&(fWatched|fUnwound) == 0 {
-		x.flags |= fPending
-	}
 	if x.trackRun != n.run && !reuse(x, n) {
 		g.track(x, n)
 	}
@@ -119,9 +121,10 @@ func (g *Graph) validate(n *node) {
 	g.settle()
 }
 
-// validateGuarded refreshes n, starting over after each panic that did not
-// fail n itself: each such panic leaves one more node below n holding its
-// error, with final versions, so this ends.
+// validateGuarded refreshes n in a protected region. Dependency walks carry
+// on past failures, so a panic that reaches this region failed n itself; one
+// that did not (user code cannot cause one) leaves a node below n failed,
+// and the refresh starts over, once per such node.
 func (g *Graph) validateGuarded(n *node) {
 	for !g.tryRefresh(n) {
 	}

@@ -27,11 +27,10 @@ const (
 	fRunning                    // computing or running now (cycle detection)
 	fQueued                     // effect waiting in the flush queue
 	fDisposed                   // effect disposed
-	fVolatile                   // once depended on a source: no version shortcut (sticky)
+	fDeferred                   // effect stopped by the loop limit, waiting for the next flush
 	fHasValue                   // computed holds a value (or error) from a run
 	fNoFrame                    // stale descended into it without a frame
 	fWatched                    // has subscribers (subs != nil)
-	fUnwound                    // failed by the unwind in progress
 	fFailed                     // computed holds an error
 )
 
@@ -101,16 +100,16 @@ func watchedSub(n *node) bool {
 // fresh reports whether a computed or source needs no validation before read.
 func (g *Graph) fresh(n *node) bool {
 	f := n.flags
-	// Watched nodes are told about every upstream change by propagate.
+	// Watched nodes are told about every upstream change by propagate;
+	// unwatched ones compare graph versions (see Graph.beginRead).
 	return f&(fDirty|fPending|fRunning|fWatched) == fWatched ||
-		f&(fDirty|fPending|fRunning|fWatched|fVolatile) == 0 && n.gver == g.gver
+		f&(fDirty|fPending|fRunning|fWatched) == 0 && n.gver == g.gver
 }
 
 // reuse records that sub, the running subscriber, read dep, when dep is the
 // next link under sub's re-tracking cursor (depsTail): a run that reads the
 // same things in the same order allocates nothing and touches no subs list.
-// It reports false when track must do the work. (A reused link needs no
-// volatility check: fVolatile is sticky, set when the link was made.)
+// It reports false when track must do the work.
 func reuse(dep, sub *node) bool {
 	dep.trackRun = sub.run
 	next := sub.deps
@@ -136,9 +135,6 @@ func (g *Graph) read(dep *node) {
 // track records that sub read dep where reuse could not.
 func (g *Graph) track(dep, sub *node) {
 	dep.trackRun = sub.run
-	if dep.flags&fVolatile != 0 {
-		sub.flags |= fVolatile
-	}
 	prev := sub.depsTail
 	var next *link
 	if prev == nil {

@@ -85,12 +85,14 @@ func (g *Graph) refresh(n *node) {
 	if n.flags&fRunning != 0 {
 		panic(readError{ErrCycle})
 	}
+	g.nest()
 	if n.flags&fDirty != 0 || g.stale(n) {
 		g.recompute(n)
-		return
+	} else {
+		n.flags &^= fDirty | fPending
+		n.gver = g.gver
 	}
-	n.flags &^= fDirty | fPending
-	n.gver = g.gver
+	g.depth--
 }
 
 // recompute runs n's update and bumps its version when the value changed.
@@ -109,16 +111,119 @@ func (g *Graph) recompute(n *node) {
 // The walk descends into Pending dependencies. When the link it descends
 // through is the dependency's only subscriber, the way back is that
 // dependency's subs list and no frame is pushed (most nodes in a chain).
+//
+// A computed that fails on the way is a change like any other: the walk
+// resumes above it (see resume), so every node on the way up recomputes once
+// and takes the failure, or handles it, exactly as a fresh evaluation would.
+// A failure therefore costs what an update costs, and no node is left marked
+// with nobody below it marked too.
 func (g *Graph) stale(root *node) bool {
-	n, l := root, root.deps
+	// The scan of root's dependencies that are up to date, changed or not,
+	// is all the work of most checks; only a walk that may recompute (and
+	// fail) needs a protected region.
+	for l := root.deps; l != nil; l = l.nextDep {
+		d := l.dep
+		if d.flags&(fComputed|fSource) != 0 && !g.fresh(d) {
+			w := walk{root: root, n: root, l: l, base: len(g.frames), depth: g.depth}
+			for {
+				if changed, done := g.walkOn(&w); done {
+					return changed
+				}
+			}
+		}
+		if d.version != l.version {
+			return true
+		}
+	}
+	return false
+}
+
+// A walk is where a dependency walk is, saved before each recompute so that
+// a failure can resume it: the node n being checked at link l, whether the
+// recompute was n's own (up) rather than l's dependency's, and the frames
+// the walk had pushed then. A resumed walk starts at n with changed set:
+// what n read has just failed. A nil n means the walk is over, with a
+// change.
+type walk struct {
+	root, n *node
+	l       *link
+	up      bool
+	changed bool
+	frames  int
+	base    int  // len(g.frames) when the walk began
+	depth   uint // g.depth when the walk began
+}
+
+// walkOn runs a walk nested in user code (a computed's function reading a
+// Pending computed) in a protected region of its own. It reports done when
+// the walk ended (changed is then its result), and not done when a failed
+// recompute interrupted it and w holds the position to resume from. The
+// walks of effect checks need no region of their own: the flush's region
+// resumes them (Graph.check).
+func (g *Graph) walkOn(w *walk) (changed, done bool) {
+	g.guards++
+	defer g.leaveWalk(g.activeSub, g.activeOwner, w, &done)
+	return g.walkFrom(w), true
+}
+
+// leaveWalk ends walkOn's protected region, resuming the walk after a
+// failure (see resume); any other panic goes on to the reader's region.
+func (g *Graph) leaveWalk(sub *node, own *owner, w *walk, done *bool) {
+	g.guards--
+	if *done {
+		return // no recover call on the hot path
+	}
+	r := recover()
+	if r == nil {
+		return
+	}
+	if !g.resume(w, guard{sub: sub, owner: own}, r) {
+		panic(r)
+	}
+}
+
+// resume handles panic r met by walk w inside region gd. When it came from
+// the walk's recompute, resume fails the computeds that were running (the
+// one recomputed and any it was reading), keeps the walk's own frames,
+// moves w to where the walk goes on — the node whose dependency now holds
+// the failure: n, or the node above n when n's own recompute failed — and
+// reports true. A panic that did not come from a recompute (user code
+// cannot cause one) is left to the caller.
+func (g *Graph) resume(w *walk, gd guard, r any) bool {
+	x := w.n
+	if !w.up {
+		x = w.l.dep
+	}
+	if x == nil || x.flags&fRunning == 0 {
+		return false
+	}
+	gd.frames, gd.depth = w.frames, w.depth
+	g.unwind(gd, recovered(r))
+	if w.up {
+		w.n = g.walkUp(w.n)
+	}
+	w.changed = true
+	return true
+}
+
+// walkFrom runs walk w from its position to its end and returns its result;
+// see stale. It is not protected: the caller's region resumes it.
+func (g *Graph) walkFrom(w *walk) (changed bool) {
+	root, n, l := w.root, w.n, w.l
+	if n == nil {
+		return true
+	}
+	changed = w.changed
 	for {
-		changed := false
-		for l != nil {
+		for !changed && l != nil {
 			d := l.dep
 			if d.flags&(fComputed|fSource) != 0 && !g.fresh(d) {
 				f := d.flags
 				if f&fRunning != 0 {
-					panic(readError{ErrCycle})
+					// A cycle: the node reading d is inside d's run. n
+					// recomputes and meets it (or root's reader does).
+					changed = true
+					break
 				}
 				if f&(fDirty|fSource) == 0 {
 					// Pending, or unwatched since an unknown write: check
@@ -132,6 +237,7 @@ func (g *Graph) stale(root *node) bool {
 					n, l = d, d.deps
 					continue
 				}
+				w.n, w.l, w.up, w.frames = n, l, false, len(g.frames)
 				g.recompute(d)
 				if root.flags&fDisposed != 0 {
 					return false // user code disposed root; its links are gone
@@ -147,6 +253,7 @@ func (g *Graph) stale(root *node) bool {
 			return changed
 		}
 		if changed {
+			w.n, w.up, w.frames = n, true, len(g.frames)
 			g.recompute(n)
 			if root.flags&fDisposed != 0 {
 				return false
@@ -155,19 +262,42 @@ func (g *Graph) stale(root *node) bool {
 			n.flags &^= fDirty | fPending
 			n.gver = g.gver
 		}
+		// Up to the node the walk came from (walkUp, written out), where
+		// the link it came through needs only its version compared: the
+		// dependency is up to date now.
 		if n.flags&fNoFrame != 0 {
 			n.flags &^= fNoFrame
 			if l = n.subs; l == nil {
 				return true // user code unsubscribed the walk's path
 			}
 			n = l.sub
-			continue
+		} else {
+			top := len(g.frames) - 1
+			n, l = g.frames[top].n, g.frames[top].l
+			g.frames[top] = frame{}
+			g.frames = g.frames[:top]
 		}
-		top := len(g.frames) - 1
-		n, l = g.frames[top].n, g.frames[top].l
-		g.frames[top] = frame{}
-		g.frames = g.frames[:top]
+		if changed = l.dep.version != l.version; !changed {
+			l = l.nextDep
+		}
 	}
+}
+
+// walkUp returns the node a walk descended from into n, or nil when user
+// code removed the link it descended through.
+func (g *Graph) walkUp(n *node) *node {
+	if n.flags&fNoFrame != 0 {
+		n.flags &^= fNoFrame
+		if l := n.subs; l != nil {
+			return l.sub
+		}
+		return nil
+	}
+	top := len(g.frames) - 1
+	p := g.frames[top].n
+	g.frames[top] = frame{}
+	g.frames = g.frames[:top]
+	return p
 }
 
 func (g *Graph) dropFrames(base int) {

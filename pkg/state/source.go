@@ -35,7 +35,7 @@ func FromSource[T comparable](g *Graph, read func() T, subscribe func(onChange f
 // notification as a change.
 func FromSourceFunc[T any](g *Graph, read func() T, subscribe func(onChange func()) (unsubscribe func()), eq func(a, b T) bool) *Source[T] {
 	s := &Source[T]{g: g, read: read, subscribe: subscribe, eq: eq}
-	s.n.flags = fSource | fVolatile
+	s.n.flags = fSource
 	s.n.impl = s
 	s.n.update = s.poll
 	return s
@@ -44,8 +44,8 @@ func FromSourceFunc[T any](g *Graph, read func() T, subscribe func(onChange func
 // Get returns the current value and, inside a computed or effect, records the
 // read.
 func (s *Source[T]) Get() T {
-	if s.n.subs == nil && s.poll() {
-		s.n.version++
+	if s.n.subs == nil {
+		s.pollUnwatched()
 	}
 	if sub := s.g.activeSub; sub != nil && s.n.trackRun != sub.run && !reuse(&s.n, sub) {
 		s.g.track(&s.n, sub)
@@ -55,14 +55,31 @@ func (s *Source[T]) Get() T {
 
 // Peek returns the current value without recording the read.
 func (s *Source[T]) Peek() T {
-	if s.n.subs == nil && s.poll() {
-		s.n.version++
+	if s.n.subs == nil {
+		s.pollUnwatched()
 	}
 	return s.value
 }
 
+// pollUnwatched reads an unwatched source's value, once per read from
+// outside the graph (see Graph.beginRead): within one, it cannot have been
+// told of a change anyway.
+func (s *Source[T]) pollUnwatched() {
+	g := s.g
+	g.beginRead()
+	if s.n.flags&fHasValue == 0 || !g.fresh(&s.n) {
+		if s.poll() {
+			s.n.version++
+		}
+		s.n.gver = g.gver
+	}
+}
+
 // poll reads the external value and reports whether it changed.
 func (s *Source[T]) poll() bool {
+	if s.n.subs == nil {
+		s.g.polled = true // see Graph.beginRead
+	}
 	v, err := s.call()
 	if err != nil {
 		s.g.report(err)
@@ -102,6 +119,7 @@ func (s *Source[T]) watched() {
 
 func (s *Source[T]) unwatched() {
 	s.gen++
+	s.g.polled = true // it may change unseen from now on; see Graph.beginRead
 	if u := s.unsubscribe; u != nil {
 		s.unsubscribe = nil
 		u()
