@@ -15,6 +15,14 @@ import (
 // precompressed X.br or X.gz next to X when the client accepts that encoding
 // and the variant is not older than X, and caching headers.
 //
+// It never serves a file or directory whose name starts with "." (.env,
+// .git/config) nor an editor's backup or swap file (index.html~, #x#, .swp,
+// .bak, .orig): a web directory is often a working directory too.
+//
+// Every answer says nosniff; HTML also carries a Content-Security-Policy
+// (scripts and styles of this origin only, WebAssembly allowed, no framing)
+// and X-Frame-Options: DENY for browsers without frame-ancestors.
+//
 // Caching: no file name is content-hashed yet, so every response says
 // Cache-Control: no-cache with a strong ETag (size and modification time, per
 // encoding): browsers revalidate on every load and get 304 when nothing
@@ -46,6 +54,10 @@ func (s *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if name == "" || strings.HasSuffix(r.URL.Path, "/") {
 		name = path.Join(name, "index.html")
 	}
+	if hidden(name) {
+		http.NotFound(w, r)
+		return
+	}
 	info, err := s.root.Stat(name)
 	if err == nil && info.IsDir() {
 		name = path.Join(name, "index.html")
@@ -57,9 +69,14 @@ func (s *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	h := w.Header()
-	h.Set("Content-Type", contentType(name))
+	ct := contentType(name)
+	h.Set("Content-Type", ct)
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Content-Type-Options", "nosniff")
+	if strings.HasPrefix(ct, "text/html") {
+		h.Set("Content-Security-Policy", htmlCSP)
+		h.Set("X-Frame-Options", "DENY")
+	}
 	h.Add("Vary", "Accept-Encoding")
 
 	serve, tag := name, ""
@@ -107,33 +124,87 @@ func contentType(name string) string {
 	return "application/octet-stream"
 }
 
-// acceptedEncodings parses Accept-Encoding; an encoding with q=0 is refused.
+// htmlCSP is the Content-Security-Policy of HTML pages: everything from this
+// origin only (connect-src 'self' covers its WebSocket), WebAssembly
+// compilation allowed (the app is Go compiled to WASM), inline styles
+// allowed (no script can be inlined), no plugins, no <base> rewriting, and
+// no framing by any site (clickjacking).
+const htmlCSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; " +
+	"img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// hidden reports whether a cleaned, root-relative path names something that
+// is never served: a segment starting with "." (dotfiles and dot
+// directories), or a final name that is an editor's backup or swap file.
+func hidden(name string) bool {
+	for seg := range strings.SplitSeq(name, "/") {
+		if strings.HasPrefix(seg, ".") {
+			return true
+		}
+	}
+	base := path.Base(name)
+	if strings.HasSuffix(base, "~") || strings.HasPrefix(base, "#") && strings.HasSuffix(base, "#") {
+		return true
+	}
+	for _, ext := range backupExts {
+		if strings.HasSuffix(base, ext) || strings.HasSuffix(base, ext+".br") || strings.HasSuffix(base, ext+".gz") {
+			return true
+		}
+	}
+	return false
+}
+
+// backupExts are the suffixes of editors' backup, swap and merge leftovers.
+var backupExts = [...]string{".swp", ".swo", ".swx", ".bak", ".orig", ".rej", ".tmp"}
+
+// acceptedEncodings parses Accept-Encoding for the encodings this server
+// has variants of (br, gzip); an encoding with q=0 is refused, and one named
+// explicitly wins over "*" whatever the order. It scans the header once and
+// allocates only the small result, however long the header.
 func acceptedEncodings(header string) map[string]bool {
-	out := map[string]bool{}
-	for _, part := range strings.Split(header, ",") {
-		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		name = strings.ToLower(strings.TrimSpace(name))
+	var explicit, star [len(encodings)]int8 // 0 unset, 1 accepted, -1 refused
+	starSet := false
+	for rest := header; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
+		name, params, _ := strings.Cut(part, ";")
+		name = strings.TrimSpace(name)
 		if name == "" {
 			continue
 		}
-		q := 1.0
-		for _, p := range strings.Split(params, ";") {
-			k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		v := int8(1)
+		for params != "" {
+			var p string
+			p, params, _ = strings.Cut(params, ";")
+			k, val, ok := strings.Cut(p, "=")
 			if ok && strings.TrimSpace(k) == "q" {
-				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
-					q = f
+				if f, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil && f <= 0 {
+					v = -1
+				} else if err == nil {
+					v = 1
 				}
 			}
 		}
 		if name == "*" {
-			for _, e := range encodings {
-				if _, set := out[e.name]; !set {
-					out[e.name] = q > 0
-				}
+			starSet = true
+			for i := range star {
+				star[i] = v
 			}
 			continue
 		}
-		out[name] = q > 0
+		for i, e := range encodings {
+			if strings.EqualFold(name, e.name) {
+				explicit[i] = v
+			}
+		}
+	}
+	out := make(map[string]bool, len(encodings))
+	for i, e := range encodings {
+		switch {
+		case explicit[i] != 0:
+			out[e.name] = explicit[i] > 0
+		case starSet:
+			out[e.name] = star[i] > 0
+		}
 	}
 	return out
 }
