@@ -82,11 +82,27 @@ type Entity[T any] struct {
 	// after authentication (for a create, after the body parsed). Return
 	// ErrForbidden (403), ErrUnauthorized (401), ErrNotFound (404) or an
 	// *Error to refuse: a refused mutation is recorded as processed, except
-	// 401. Any other error is taken as a transient failure of the check
-	// itself: 503, not recorded, and the client retries.
+	// 401. A sentinel answers with a fixed message ("forbidden"), an *Error
+	// with its own. Any other error is taken as a transient failure of the
+	// check itself: 503 with a fixed message, not recorded, and the client
+	// retries; the error is logged, never sent.
+	//
+	// It runs once more, as OpGet of the entity, when a mutation is
+	// refused with 409 (conflict, deleted): the answer carries the current
+	// entity only if the caller may read it.
+	//
+	// Set alone, it also decides subscriptions: a sub is allowed when
+	// Authorize allows OpList of the collection (AuthorizeTopic is derived).
 	Authorize func(ctx context.Context, r Request) error
 	// AuthorizeTopic, if set, runs on every sub of the topic; an error
-	// refuses the subscription with an error message.
+	// refuses the subscription with an error message: a sentinel or an
+	// *Error as for Authorize, anything else as code unavailable with a
+	// fixed message (the error is logged).
+	//
+	// Set alone, it also decides the REST reads of the collection: OpList
+	// and OpGet (and so the current entity of a 409) are allowed when
+	// AuthorizeTopic allows the topic; writes stay as open as they are
+	// without Authorize.
 	AuthorizeTopic func(ctx context.Context, topic string) error
 	// BeforeWrite, if set, runs inside the write transaction after the form
 	// validated a create or update and may change w.New. A *form.Errors
@@ -127,7 +143,29 @@ func Register[T any](s *Server, e Entity[T]) error {
 		}
 		names[ix.Name] = true
 	}
+	completeAuthorization(&e)
 	return s.addEntity(&entity[T]{Entity: e})
+}
+
+// completeAuthorization derives the missing half of an Authorize and
+// AuthorizeTopic pair from the half that is set, so that REST and the
+// stream never disagree on who may read a collection.
+func completeAuthorization[T any](e *Entity[T]) {
+	switch {
+	case e.Authorize != nil && e.AuthorizeTopic == nil:
+		authorize := e.Authorize
+		e.AuthorizeTopic = func(ctx context.Context, topic string) error {
+			return authorize(ctx, Request{Op: OpList, Collection: topic})
+		}
+	case e.AuthorizeTopic != nil && e.Authorize == nil:
+		authorizeTopic := e.AuthorizeTopic
+		e.Authorize = func(ctx context.Context, r Request) error {
+			if r.Op == OpList || r.Op == OpGet {
+				return authorizeTopic(ctx, r.Collection)
+			}
+			return nil
+		}
+	}
 }
 
 // entityOps is the untyped view of an entity the request path works with.
@@ -203,7 +241,7 @@ func (e *entity[T]) parseCreate(body []byte) (string, any, error) {
 	}
 	for k := range m {
 		if k != "id" && !e.Create.Has(k) {
-			return "", nil, errBadRequest("unknown field %q", k)
+			return "", nil, errBadRequest("unknown field %s", quoteField(k))
 		}
 	}
 	v, err := decodeStrict[T](body)
@@ -237,9 +275,9 @@ func (e *entity[T]) parsePatch(body []byte) (map[string]json.RawMessage, []strin
 		case k == "id":
 			return nil, nil, errBadRequest("field \"id\" cannot be changed")
 		case !e.Update.Has(k):
-			return nil, nil, errBadRequest("unknown field %q", k)
+			return nil, nil, errBadRequest("unknown field %s", quoteField(k))
 		case string(bytes.TrimSpace(raw)) == "null":
-			return nil, nil, errBadRequest("field %q is null: omit a field to leave it unchanged", k)
+			return nil, nil, errBadRequest("field %s is null: omit a field to leave it unchanged", quoteField(k))
 		}
 		keys = append(keys, k)
 	}
@@ -389,13 +427,14 @@ func (e *entity[T]) index(tx *Tx, id string, old, new *T) error {
 }
 
 // conflictWith answers a create on an existing id: 409 conflict with the
-// live object, or 409 deleted with the tombstone.
+// live object, or 409 deleted with the tombstone; Current only for a caller
+// that may read it.
 func conflictWith(cur Record) *Error {
 	it := itemOf(cur)
 	if cur.Deleted {
-		return &Error{Status: http.StatusConflict, Code: wire.CodeDeleted, Message: "id " + cur.ID + " was deleted; ids are never reused", Current: &it}
+		return &Error{Status: http.StatusConflict, Code: wire.CodeDeleted, Message: "id " + cur.ID + " was deleted; ids are never reused", Current: &it, readers: true}
 	}
-	return &Error{Status: http.StatusConflict, Code: wire.CodeConflict, Message: "id " + cur.ID + " already exists", Current: &it}
+	return &Error{Status: http.StatusConflict, Code: wire.CodeConflict, Message: "id " + cur.ID + " already exists", Current: &it, readers: true}
 }
 
 func itemOf(rec Record) wire.Item {

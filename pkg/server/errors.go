@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tandemkit/tandem/pkg/form"
 	"github.com/tandemkit/tandem/pkg/wire"
@@ -29,6 +31,12 @@ var (
 // it is recorded as the mutation's answer. A 5xx Error (503 with code
 // unavailable, say) is a transient failure: not recorded, the client
 // retries.
+//
+// The answer's text is bounded whatever a hook puts in it: Message and each
+// field message at most 256 bytes, at most 32 fields with names of at most
+// 64 bytes (longer text is cut and ends with "…"). Current goes only to the
+// answer of the request itself, never into the recorded answer a retry
+// gets back, so a recorded error answer stays small.
 type Error struct {
 	Status  int
 	Code    string
@@ -37,7 +45,34 @@ type Error struct {
 	Current *wire.Item
 
 	cause error // logged, never sent
+	// readers: Current is the request's own entity, sent only to a caller
+	// that Authorize allows to read it (OpGet).
+	readers bool
 }
+
+// Bounds of the text of an error answer.
+const (
+	maxMessageBytes = 256
+	maxFieldBytes   = 64
+	maxFields       = 32
+)
+
+// clip cuts s to at most n bytes on a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = "…"
+	cut := n - len(mark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
+}
+
+// quoteField quotes a field name from the input for a message, cut to
+// maxFieldBytes first.
+func quoteField(name string) string { return fmt.Sprintf("%q", clip(name, maxFieldBytes)) }
 
 // Error implements error.
 func (e *Error) Error() string { return fmt.Sprintf("server: %d %s: %s", e.Status, e.Code, e.Message) }
@@ -65,13 +100,22 @@ func httpError(err error) *Error {
 		return &Error{Status: http.StatusRequestEntityTooLarge, Code: wire.CodeTooLarge,
 			Message: fmt.Sprintf("request body is over the limit of %d bytes", mbe.Limit)}
 	case errors.Is(err, ErrUnauthorized):
-		return &Error{Status: http.StatusUnauthorized, Code: wire.CodeUnauthorized, Message: trimPrefix(err)}
+		return &Error{Status: http.StatusUnauthorized, Code: wire.CodeUnauthorized, Message: "unauthorized", cause: wrapped(err, ErrUnauthorized)}
 	case errors.Is(err, ErrForbidden):
-		return &Error{Status: http.StatusForbidden, Code: wire.CodeForbidden, Message: trimPrefix(err)}
+		return &Error{Status: http.StatusForbidden, Code: wire.CodeForbidden, Message: "forbidden", cause: wrapped(err, ErrForbidden)}
 	case errors.Is(err, ErrNotFound):
-		return &Error{Status: http.StatusNotFound, Code: wire.CodeNotFound, Message: trimPrefix(err)}
+		return &Error{Status: http.StatusNotFound, Code: wire.CodeNotFound, Message: "not found", cause: wrapped(err, ErrNotFound)}
 	}
 	return nil
+}
+
+// wrapped returns err when it wraps sentinel with text of its own (which
+// is logged, never sent), nil when it is the bare sentinel.
+func wrapped(err, sentinel error) error {
+	if err == sentinel {
+		return nil
+	}
+	return err
 }
 
 func trimPrefix(err error) string { return strings.TrimPrefix(err.Error(), "server: ") }
@@ -143,11 +187,29 @@ func (e *Error) recorded() bool {
 	return e.Status >= 400 && e.Status < 500 && e.Status != 401 && e.Status != 408 && e.Status != 429
 }
 
-func (e *Error) body() []byte {
-	b, err := json.Marshal(wire.ErrorResponse{Error: wire.ErrorBody{Code: e.Code, Message: e.Message, Fields: e.Fields, Current: e.Current}})
+// body encodes the answer with Current.
+func (e *Error) body() []byte { return e.encode(e.Current) }
+
+// recordedBody encodes the answer as it is recorded for retries: without
+// Current.
+func (e *Error) recordedBody() []byte { return e.encode(nil) }
+
+func (e *Error) encode(current *wire.Item) []byte {
+	var fields map[string]string
+	if len(e.Fields) > 0 {
+		fields = make(map[string]string, min(len(e.Fields), maxFields))
+		for k, v := range e.Fields {
+			if len(fields) == maxFields {
+				break
+			}
+			fields[clip(k, maxFieldBytes)] = clip(v, maxMessageBytes)
+		}
+	}
+	msg := clip(e.Message, maxMessageBytes)
+	b, err := json.Marshal(wire.ErrorResponse{Error: wire.ErrorBody{Code: e.Code, Message: msg, Fields: fields, Current: current}})
 	if err != nil {
 		// Only a hook's Current with invalid JSON data can fail; drop it.
-		b, _ = json.Marshal(wire.ErrorResponse{Error: wire.ErrorBody{Code: e.Code, Message: e.Message, Fields: e.Fields}})
+		b, _ = json.Marshal(wire.ErrorResponse{Error: wire.ErrorBody{Code: e.Code, Message: msg, Fields: fields}})
 	}
 	return b
 }
@@ -165,13 +227,17 @@ func jsonFieldError(err error) *Error {
 		if field == "" {
 			return errBadRequest("body must be a JSON object")
 		}
-		return errBadRequest("field %q must be %s, not %s", field, jsonKind(te), te.Value)
+		return errBadRequest("field %s must be %s, not %s", quoteField(field), jsonKind(te), clip(te.Value, 32))
 	case errors.As(err, &se):
 		return errBadRequest("malformed JSON at byte %d", se.Offset)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return errBadRequest("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		name, uerr := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		if uerr != nil {
+			return errBadRequest("unknown field")
+		}
+		return errBadRequest("unknown field %s", quoteField(name))
 	}
-	return errBadRequest("malformed JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+	return errBadRequest("malformed JSON: %s", clip(strings.TrimPrefix(err.Error(), "json: "), 128))
 }
 
 func jsonKind(te *json.UnmarshalTypeError) string {

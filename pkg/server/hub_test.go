@@ -91,9 +91,11 @@ func TestB32_slowConsumerIsClosedWith4002WithoutBlockingThePublisher(t *testing.
 
 func TestB35_eventsOnlyForAuthorisedTopicsAndNoneAfterUnsub(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := newBubble(t, Options{AuthenticateWS: func(r *http.Request, h wire.Hello) (context.Context, error) {
-			return context.WithValue(context.Background(), ctxKey{}, "no-todos"), nil
-		}})
+		b := newBubble(t, Options{
+			Authenticate: func(r *http.Request) (context.Context, error) { return r.Context(), nil },
+			AuthenticateWS: func(r *http.Request, h wire.Hello) (context.Context, error) {
+				return context.WithValue(context.Background(), ctxKey{}, "no-todos"), nil
+			}})
 		defer b.stop()
 		b.create("lists", `{"id":"l1","name":"one"}`)
 		c, _ := b.connect(client1)

@@ -29,10 +29,13 @@ type job struct {
 	out chan outcome
 }
 
-// An outcome is the HTTP answer to a job.
+// An outcome is the HTTP answer to a job. body is the answer as recorded;
+// answer, for an error, is the full answer (with Current), which the
+// request goroutine sends instead when the caller may see it.
 type outcome struct {
 	status int
 	body   []byte
+	answer *Error
 }
 
 // The mutator commits mutations in batches on one goroutine: each batch is
@@ -256,7 +259,7 @@ func (m *mutator) apply(ctx context.Context, st WriteTx, sp string, now time.Tim
 		} else if he.cause != nil {
 			s.log.Info("mutation rejected by a hook", "err", he.cause, "clientID", j.clientID, "mutationID", j.mutationID)
 		}
-		out = outcome{status: he.Status, body: he.body()}
+		out = outcome{status: he.Status, body: he.recordedBody(), answer: he}
 		if !he.recorded() {
 			return out, nil, nil
 		}

@@ -24,6 +24,12 @@ import (
 // Register fails.
 func (s *Server) Handler() http.Handler {
 	s.serving.Store(true)
+	if s.configErr != nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.log.Error("request refused: the server is misconfigured", "err", s.configErr)
+			writeJSON(w, http.StatusInternalServerError, internalBody)
+		})
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/ws", s.serveWS)
 	mux.HandleFunc("/api/{collection}", s.serveCollection)
@@ -53,6 +59,7 @@ func (s *Server) recoverer(h http.Handler) http.Handler {
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
@@ -90,8 +97,9 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (context.Context,
 		if err != nil {
 			he := httpError(err)
 			if he == nil || he.Status == http.StatusForbidden {
-				he = &Error{Status: http.StatusUnauthorized, Code: wire.CodeUnauthorized, Message: trimPrefix(err)}
+				he = &Error{Status: http.StatusUnauthorized, Code: wire.CodeUnauthorized, Message: "unauthorized"}
 			}
+			s.log.Info("request not authenticated", "method", r.Method, "path", r.URL.Path, "err", err)
 			writeError(w, he)
 			return nil, nil, false
 		}
@@ -379,7 +387,22 @@ func (s *Server) mutate(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		}
 	}
 	out := s.mut.submit(j)
-	writeJSON(w, out.status, out.body)
+	body := out.body
+	if a := out.answer; a != nil && a.Current != nil && (!a.readers || s.mayRead(ctx, e, a.Current.ID)) {
+		body = a.body()
+	}
+	writeJSON(w, out.status, body)
+}
+
+// mayRead reports whether the caller may read entity id of e: the check
+// that lets a 409 carry the current entity. It runs Authorize (OpGet) only
+// when the answer has an entity to show, outside the transaction.
+func (s *Server) mayRead(ctx context.Context, e entityOps, id string) bool {
+	err := e.authorize(ctx, Request{Op: OpGet, Collection: e.collection(), ID: id})
+	if he := httpError(err); he != nil && he.Status >= 500 {
+		s.log.Info("409 answered without current: the read check failed", "collection", e.collection(), "id", id, "err", he.cause)
+	}
+	return err == nil
 }
 
 // prepare checks everything that needs no transaction and sets j.run. The

@@ -89,14 +89,23 @@ type Options struct {
 	// Authenticate runs first on every REST request. It returns the context
 	// the request continues with, carrying the caller's identity for the
 	// Authorize hooks and its principal (WithPrincipal), to which the server
-	// binds the clientIDs it uses; or an error: ErrUnauthorized (or anything
-	// else) gives 401. Nil allows everyone, as the anonymous principal "":
-	// then every caller is trusted with every clientID (see WithPrincipal).
+	// binds the clientIDs it uses; or an error: 401 with the fixed message
+	// "unauthorized" (the error itself is logged, never sent), or the
+	// status and message of an *Error it returns. Nil allows everyone, as
+	// the anonymous principal "": then every caller is trusted with every
+	// clientID (see WithPrincipal).
+	//
+	// Authenticate alone also authenticates WebSocket handshakes: it is
+	// called with the upgrade request (which carries the same cookies and
+	// headers as a REST request) when a hello arrives, unless
+	// AuthenticateWS is set.
 	Authenticate func(r *http.Request) (context.Context, error)
 	// AuthenticateWS checks a WebSocket hello and returns the session's
 	// context, with the same principal Authenticate gives that caller; an
-	// error closes with 4001 before any data is sent. Nil allows everyone,
-	// as the anonymous principal.
+	// error closes with 4001 before any data is sent (the error is logged).
+	// It needs Authenticate: AuthenticateWS alone would leave REST open to
+	// everyone, so Register refuses such a server and its Handler answers
+	// every request 500.
 	AuthenticateWS func(r *http.Request, hello wire.Hello) (context.Context, error)
 }
 
@@ -164,6 +173,14 @@ type Server struct {
 	epochs   map[string]string    // by topic, fixed once the topic is created
 	serving  atomic.Bool          // set by Handler; Register fails afterwards
 
+	// configErr is a configuration New refuses to serve with (a
+	// half-configured authentication pair): Register returns it and
+	// Handler answers every request 500.
+	configErr error
+	// authenticateWS is Options.AuthenticateWS, or derived from
+	// Authenticate.
+	authenticateWS func(r *http.Request, hello wire.Hello) (context.Context, error)
+
 	reads     chan struct{} // SnapshotReads slots
 	mut       *mutator
 	hub       *hub
@@ -183,6 +200,19 @@ func New(store Store, opts Options) *Server {
 		entities: make(map[string]entityOps),
 		epochs:   make(map[string]string),
 		reads:    make(chan struct{}, opts.SnapshotReads),
+	}
+	s.authenticateWS = opts.AuthenticateWS
+	switch {
+	case opts.AuthenticateWS != nil && opts.Authenticate == nil:
+		s.configErr = errors.New("server: AuthenticateWS is set but Authenticate is not: REST would serve everyone; set Authenticate too")
+		s.log.Error("refusing to serve", "err", s.configErr)
+	case opts.Authenticate != nil && opts.AuthenticateWS == nil:
+		s.authenticateWS = func(r *http.Request, _ wire.Hello) (context.Context, error) {
+			if r == nil {
+				return nil, ErrUnauthorized
+			}
+			return opts.Authenticate(r)
+		}
 	}
 	s.hub = newHub(s)
 	s.unsubBus = opts.Bus.Subscribe(s.hub.publish)
@@ -223,6 +253,9 @@ func (s *Server) epoch(topic string) string {
 // transaction: a committing mutation may need s.mu (Tx.Delete) while it
 // holds the store.
 func (s *Server) addEntity(e entityOps) error {
+	if s.configErr != nil {
+		return s.configErr
+	}
 	coll := e.collection()
 	if !wire.ValidCollection(coll) || coll == "ws" {
 		return fmt.Errorf("server: %q is not a valid collection name", coll)

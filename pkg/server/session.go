@@ -154,9 +154,10 @@ func (s *session) handshake() bool {
 		s.close(wire.CloseProtocolError, "the first message must be hello")
 		return false
 	}
-	if opts.AuthenticateWS != nil {
-		ctx, err := opts.AuthenticateWS(s.req, hello)
+	if auth := s.h.s.authenticateWS; auth != nil {
+		ctx, err := auth(s.req, hello)
 		if err != nil {
+			s.h.s.log.Info("websocket hello refused", "clientID", hello.ClientID, "err", err)
 			s.close(wire.CloseUnauthorized, "unauthorized")
 			return false
 		}
@@ -342,7 +343,16 @@ func (s *session) subscribe(m wire.Sub) {
 		return
 	}
 	if err := e.authorizeTopic(s.auth, m.Topic); err != nil {
-		s.sendError(wire.CodeForbidden, trimPrefix(err), m.Topic)
+		he := httpError(err)
+		if he == nil || he.Status >= 500 {
+			s.h.s.log.Error("subscription refused: AuthorizeTopic failed", "topic", m.Topic, "err", err)
+			s.sendError(wire.CodeUnavailable, "authorization failed; try again later", m.Topic)
+			return
+		}
+		if he.cause != nil {
+			s.h.s.log.Info("subscription refused", "topic", m.Topic, "err", he.cause)
+		}
+		s.sendError(he.Code, clip(he.Message, maxMessageBytes), m.Topic)
 		return
 	}
 	if old := s.subs[m.Topic]; old != nil {

@@ -23,7 +23,9 @@ func TestSession_protocolErrors(t *testing.T) {
 	}{
 		{"first message not hello", Options{}, []string{`{"t":"sub","topic":"lists"}`}, wire.CloseProtocolError},
 		{"malformed hello", Options{}, []string{`{"t":"hello","v":1}`}, wire.CloseProtocolError},
-		{"authentication refused", Options{AuthenticateWS: func(*http.Request, wire.Hello) (context.Context, error) { return nil, ErrUnauthorized }},
+		{"authentication refused", Options{
+			Authenticate:   func(*http.Request) (context.Context, error) { return nil, ErrUnauthorized },
+			AuthenticateWS: func(*http.Request, wire.Hello) (context.Context, error) { return nil, ErrUnauthorized }},
 			[]string{`{"t":"hello","v":1,"clientID":"` + client1 + `"}`}, wire.CloseUnauthorized},
 		{"message over the limit", Options{}, []string{`{"t":"hello","v":1,"clientID":"` + client1 + `"}`, `{"t":"hb","pad":"` + strings.Repeat("x", wire.MaxClientMessage) + `"}`}, wire.CloseTooBig},
 		{"hello twice", Options{}, []string{`{"t":"hello","v":1,"clientID":"` + client1 + `"}`, `{"t":"hello","v":1,"clientID":"` + client1 + `"}`}, wire.CloseProtocolError},

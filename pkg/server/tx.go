@@ -133,12 +133,12 @@ func (tx *Tx) loadForChange(collection, id string, ifMatch uint64) (Record, erro
 	}
 	if cur.Deleted {
 		it := itemOf(cur)
-		return Record{}, &Error{Status: http.StatusConflict, Code: wire.CodeDeleted, Message: collection + "/" + id + " was deleted", Current: &it}
+		return Record{}, &Error{Status: http.StatusConflict, Code: wire.CodeDeleted, Message: collection + "/" + id + " was deleted", Current: &it, readers: true}
 	}
 	if ifMatch != 0 && cur.Version != ifMatch {
 		it := itemOf(cur)
 		return Record{}, &Error{Status: http.StatusConflict, Code: wire.CodeConflict,
-			Message: fmt.Sprintf("If-Match %d does not match version %d", ifMatch, cur.Version), Current: &it}
+			Message: fmt.Sprintf("If-Match %d does not match version %d", ifMatch, cur.Version), Current: &it, readers: true}
 	}
 	return cur, nil
 }

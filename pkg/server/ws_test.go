@@ -100,12 +100,19 @@ func TestB30_originChecking(t *testing.T) {
 }
 
 func TestB30_invalidAuthClosesWith4001BeforeAnyData(t *testing.T) {
-	env := newEnv(t, NewMemStore(), Options{AuthenticateWS: func(r *http.Request, h wire.Hello) (context.Context, error) {
-		if h.Token != "secret" {
-			return nil, ErrUnauthorized
-		}
-		return nil, nil
-	}})
+	env := newEnv(t, NewMemStore(), Options{
+		Authenticate: func(r *http.Request) (context.Context, error) {
+			if r.Header.Get("Authorization") != "Bearer secret" {
+				return nil, ErrUnauthorized
+			}
+			return nil, nil
+		},
+		AuthenticateWS: func(r *http.Request, h wire.Hello) (context.Context, error) {
+			if h.Token != "secret" {
+				return nil, ErrUnauthorized
+			}
+			return nil, nil
+		}})
 	c, _, err := dialWS(t, env, "")
 	require.NoError(t, err)
 	writeMsg(t, c, wire.Hello{V: 1, ClientID: client1, Token: "wrong"})
