@@ -132,7 +132,7 @@ func BenchmarkFanout(b *testing.B) {
 	var tl, bl []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		tl = tandem.measure(tl, func() { env.srv.opts.Bus.Publish([]wire.Event{event(epoch, i)}) })
+		tl = tandem.measure(tl, func() { env.srv.opts.Bus.Publish([]BusEvent{{Event: event(epoch, i)}}) })
 		msg, _ := wire.EncodeServerMessage(event(epoch, i))
 		bl = bare.measure(bl, func() {
 			mu.Lock()

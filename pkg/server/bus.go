@@ -11,11 +11,23 @@ import (
 // commit with that commit's events in seq order, never concurrently with
 // itself on one instance; a Bus delivers them to every subscriber in that
 // order. A Bus spanning instances (B31) may drop events: clients detect the
-// gap by prev and resynchronise, so a drop is never silent.
+// gap by prev and resynchronise, so a drop is never silent. A Bus spanning
+// instances carries Principal along with each event: it is server-side
+// data, never sent to clients.
 type Bus interface {
-	Publish(events []wire.Event)
+	Publish(events []BusEvent)
 	// Subscribe registers fn for every later Publish; cancel removes it.
-	Subscribe(fn func(events []wire.Event)) (cancel func())
+	Subscribe(fn func(events []BusEvent)) (cancel func())
+}
+
+// A BusEvent is one committed event as a Bus carries it: the wire event
+// with its origin, if any, and the principal that origin's clientID is
+// bound to. The hub sends the origin only to the sessions whose hello named
+// that clientID and whose principal is that principal; every other
+// subscriber gets the event without it.
+type BusEvent struct {
+	wire.Event
+	Principal string
 }
 
 // LocalBus is the in-process Bus: Publish calls every subscriber
@@ -23,11 +35,11 @@ type Bus interface {
 type LocalBus struct {
 	mu   sync.RWMutex
 	next int
-	subs map[int]func([]wire.Event)
+	subs map[int]func([]BusEvent)
 }
 
 // Publish implements Bus.
-func (b *LocalBus) Publish(events []wire.Event) {
+func (b *LocalBus) Publish(events []BusEvent) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	for _, fn := range b.subs {
@@ -36,11 +48,11 @@ func (b *LocalBus) Publish(events []wire.Event) {
 }
 
 // Subscribe implements Bus.
-func (b *LocalBus) Subscribe(fn func([]wire.Event)) func() {
+func (b *LocalBus) Subscribe(fn func([]BusEvent)) func() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.subs == nil {
-		b.subs = make(map[int]func([]wire.Event))
+		b.subs = make(map[int]func([]BusEvent))
 	}
 	id := b.next
 	b.next++

@@ -168,7 +168,7 @@ func (g *gateBus) hold() chan struct{} {
 	return g.gate
 }
 
-func (g *gateBus) Publish(evs []wire.Event) {
+func (g *gateBus) Publish(evs []BusEvent) {
 	g.mu.Lock()
 	ch := g.gate
 	g.gate = nil

@@ -119,20 +119,20 @@ type testEnv struct {
 type recordingBus struct {
 	LocalBus
 	mu     sync.Mutex
-	events []wire.Event
+	events []BusEvent
 }
 
-func (b *recordingBus) Publish(evs []wire.Event) {
+func (b *recordingBus) Publish(evs []BusEvent) {
 	b.mu.Lock()
 	b.events = append(b.events, evs...)
 	b.mu.Unlock()
 	b.LocalBus.Publish(evs)
 }
 
-func (b *recordingBus) all() []wire.Event {
+func (b *recordingBus) all() []BusEvent {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return append([]wire.Event(nil), b.events...)
+	return append([]BusEvent(nil), b.events...)
 }
 
 func openSQLite(t testing.TB) *SQLite {

@@ -146,11 +146,13 @@ func (h *hub) unregister(sub *subscription) {
 
 // publish fans committed events out; it is the Bus subscriber. An event's
 // origin goes only to the sessions of the client that made the mutation
-// (hello clientID = origin.clientID); every other subscriber gets the event
-// without origin, so clientIDs do not leak to other clients.
-func (h *hub) publish(events []wire.Event) {
+// (hello clientID = origin.clientID, and the session's principal is the one
+// the clientID is bound to); every other subscriber gets the event without
+// origin, so clientIDs and mutationIDs do not leak to other clients.
+func (h *hub) publish(events []BusEvent) {
 	maxMsg := h.s.opts.MaxMsg
-	for _, ev := range events {
+	for _, bev := range events {
+		ev := bev.Event
 		origin := ev.Origin
 		ev.Origin = nil
 		data, err := encodeEvent(ev, maxMsg)
@@ -163,7 +165,7 @@ func (h *hub) publish(events []wire.Event) {
 		h.mu.RLock()
 		for sub := range h.topics[ev.Topic] {
 			d := data
-			if origin != nil && sub.sess.clientID == origin.ClientID {
+			if origin != nil && sub.sess.clientID == origin.ClientID && sub.sess.principal == bev.Principal {
 				if own == nil {
 					ev.Origin = origin
 					if own, err = encodeEvent(ev, maxMsg); err != nil {

@@ -161,10 +161,11 @@ func (m *mutator) commit(batch []*job) {
 	s := m.s
 	outs := make([]outcome, len(batch))
 	var events []EventRecord
+	var principals []string // of each event's mutation
 	now := s.opts.Clock.Now()
 	ctx := context.Background()
 	err := s.store.Update(ctx, func(st WriteTx) error {
-		events = events[:0]
+		events, principals = events[:0], principals[:0]
 		for i, j := range batch {
 			sp := "m" + strconv.Itoa(i)
 			if err := st.Savepoint(ctx, sp); err != nil {
@@ -179,6 +180,9 @@ func (m *mutator) commit(batch []*job) {
 			}
 			outs[i] = out
 			events = append(events, evs...)
+			for range evs {
+				principals = append(principals, j.principal)
+			}
 		}
 		return nil
 	})
@@ -190,9 +194,10 @@ func (m *mutator) commit(batch []*job) {
 		events = nil
 	}
 	if len(events) > 0 {
-		wev := make([]wire.Event, len(events))
+		wev := make([]BusEvent, len(events))
 		for i, ev := range events {
-			wev[i] = toWireEvent(ev, s.epoch(ev.Topic), true) // the hub strips origin per session
+			// The hub strips origin per session.
+			wev[i] = BusEvent{Event: toWireEvent(ev, s.epoch(ev.Topic), true), Principal: principals[i]}
 		}
 		s.opts.Bus.Publish(wev)
 	}

@@ -143,3 +143,34 @@ func TestDedup_recordsOfInactiveClientsExpireAfterClientRetention(t *testing.T) 
 		assert.Equal(t, http.StatusConflict, rec.Code, "its answer is gone too: the re-sent create meets the live id")
 	})
 }
+
+// Finding 7: an event's origin was routed by clientID alone, so a session of
+// another principal that named the clientID in its hello received the
+// owner's mutationIDs.
+func TestB33_originIsRoutedByClientIDAndPrincipal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBubble(t, principalOptions())
+		defer b.stop()
+		// mallory says hello with alice's clientID before alice's first
+		// mutation binds it.
+		mallory := b.dial()
+		mallory.send(wire.Hello{V: 1, ClientID: client1, Token: "mallory"})
+		require.IsType(t, wire.Welcome{}, mallory.next())
+		alice := b.dial()
+		alice.send(wire.Hello{V: 1, ClientID: client1, Token: "alice"})
+		require.IsType(t, wire.Welcome{}, alice.next())
+		_, live := mallory.subscribe("lists", nil)
+		alice.subscribe("lists", nil)
+
+		b.create("lists", `{"id":"l1","name":"one"}`, as("alice", mut(client1, 1)...)...)
+		assert.Equal(t, &wire.Origin{ClientID: client1, MutationID: 1}, alice.next().(wire.Event).Origin)
+		assert.Nil(t, mallory.next().(wire.Event).Origin, "live: no origin for another principal")
+
+		msgs, _ := mallory.subscribe("lists", &wire.Cursor{Epoch: live.Epoch, Seq: live.Seq})
+		require.Len(t, msgs, 2)
+		assert.Nil(t, msgs[1].(wire.Event).Origin, "replayed: no origin either")
+		msgs, _ = alice.subscribe("lists", &wire.Cursor{Epoch: live.Epoch, Seq: live.Seq})
+		require.Len(t, msgs, 2)
+		assert.NotNil(t, msgs[1].(wire.Event).Origin, "the owner's replay keeps it")
+	})
+}

@@ -48,6 +48,7 @@ func (s *session) catchUp(sub *subscription, since *wire.Cursor) error {
 		st     TopicState
 		resync *wire.Resync
 		replay bool
+		owner  bool // the session's clientID is bound to its principal
 		recs   []Record
 		evs    []EventRecord
 	)
@@ -70,6 +71,13 @@ func (s *session) catchUp(sub *subscription, since *wire.Cursor) error {
 		case st.MinSeq != 0 && since.Seq+1 >= st.MinSeq:
 			resync = &wire.Resync{Topic: topic, Reason: wire.ReasonGap, Mode: wire.ModeReplay}
 			replay = true
+			// Replayed events carry origin only if the session's
+			// clientID is bound to its principal, as live ones do.
+			c, bound, err := rt.Client(s.ctx, s.clientID)
+			if err != nil {
+				return err
+			}
+			owner = bound && c.Principal == s.principal
 			evs, err = rt.Events(s.ctx, topic, since.Seq, int(min(st.Seq-since.Seq, catchUpFirstPage)))
 			return err
 		default:
@@ -99,7 +107,7 @@ func (s *session) catchUp(sub *subscription, since *wire.Cursor) error {
 		}
 		var ok bool
 		if replay {
-			ok, err = s.sendReplay(sub, st, since.Seq, evs)
+			ok, err = s.sendReplay(sub, st, since.Seq, evs, owner)
 		} else {
 			ok, err = s.sendSnapshot(sub, st, recs)
 		}
@@ -114,7 +122,7 @@ func (s *session) catchUp(sub *subscription, since *wire.Cursor) error {
 // sendReplay sends the events after from up to the watermark st.Seq, first
 // the page already read, then page by page. It returns false if the
 // session closed.
-func (s *session) sendReplay(sub *subscription, st TopicState, from uint64, evs []EventRecord) (bool, error) {
+func (s *session) sendReplay(sub *subscription, st TopicState, from uint64, evs []EventRecord, owner bool) (bool, error) {
 	srv := s.h.s
 	next := from
 	var pages pageSizer
@@ -124,7 +132,7 @@ func (s *session) sendReplay(sub *subscription, st TopicState, from uint64, evs 
 			if ev.Seq != next+1 {
 				return false, errOvertaken
 			}
-			b, err := encodeEvent(toWireEvent(ev, st.Epoch, ev.ClientID == s.clientID), srv.opts.MaxMsg)
+			b, err := encodeEvent(toWireEvent(ev, st.Epoch, owner && ev.ClientID == s.clientID), srv.opts.MaxMsg)
 			if err != nil {
 				return false, err
 			}
