@@ -27,6 +27,7 @@ func TestB10_aBodyCutOffByTheNetworkIs408AndNotRecorded(t *testing.T) {
 		defer b.stop()
 		body := `{"id":"l1","name":"groceries"}`
 		req := httptest.NewRequest("POST", "/api/lists", io.MultiReader(strings.NewReader(body[:10]), iotest.ErrReader(io.ErrUnexpectedEOF)))
+		req.Host = testHost
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set(wire.HeaderClientID, client1)
 		req.Header.Set(wire.HeaderMutationID, "1")
@@ -106,6 +107,7 @@ func TestREST_aRequestCancelledBeforeItsMutationIsQueuedGets503(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		req := httptest.NewRequestWithContext(ctx, "POST", "/api/nodes", strings.NewReader(`{"id":"c"}`))
+		req.Host = testHost
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		b.h.ServeHTTP(rec, req)

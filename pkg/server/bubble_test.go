@@ -138,9 +138,14 @@ func (b *bubble) stop() {
 	require.NoError(b.t, b.s.Shutdown(context.Background()))
 }
 
+// testHost is the Host of the in-memory requests: a name a Server always
+// answers for (httptest.NewRequest's own, example.com, it would refuse).
+const testHost = "localhost"
+
 // do runs one REST request in memory.
 func (b *bubble) do(method, path, body string, hdr ...string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Host = testHost
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -21,7 +21,8 @@ import (
 // Handler returns the HTTP handler of the API: /api/{collection},
 // /api/{collection}/{id} and the WebSocket at /api/ws. Mount it at the root
 // of the mux ("/api/" or "/"). Register every entity first: after Handler,
-// Register fails.
+// Register fails. Every request first passes the Host allow-list
+// (Options.AllowedHosts, see CheckHost).
 func (s *Server) Handler() http.Handler {
 	s.serving.Store(true)
 	if s.configErr != nil {
@@ -35,9 +36,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/api/{collection}", s.serveCollection)
 	mux.HandleFunc("/api/{collection}/{id}", s.serveItem)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, errNotFound("route "+r.URL.Path))
+		writeError(w, errNotFound("route "+clip(r.URL.Path, 200)))
 	})
-	return s.recoverer(mux)
+	return s.recoverer(s.CheckHost(mux))
 }
 
 // recoverer turns a panic in a handler into a logged 500.

@@ -81,9 +81,21 @@ type Options struct {
 	// events) at a time and keeps at most 8 messages of it queued, however
 	// slowly its client reads. 4 by default.
 	SnapshotReads int
+	// AllowedHosts lists the host names (the Host header without its port)
+	// the server answers for besides the loopback names, which are always
+	// allowed: localhost and the loopback addresses (127.0.0.0/8, ::1). An
+	// entry is a name ("app.example.com"), "*.example.com" for any
+	// subdomain of a name (not the name itself), an IP address, or "*" for
+	// any host (only behind a proxy that checks Host itself). A request for
+	// any other host gets 403 before anything else runs, on every route of
+	// Handler and of CheckHost: a page of another site that makes its own
+	// name resolve to this server's address (DNS rebinding) gets nothing.
+	AllowedHosts []string
 	// OriginPatterns lists extra allowed WebSocket origins (host patterns of
-	// path.Match, or scheme://host patterns). The request's own host is
-	// always allowed; a handshake from any other origin gets 403.
+	// path.Match, or scheme://host patterns; "*" allows every web origin).
+	// The server's own origin under an allowed host is always allowed; a
+	// handshake from any other origin, or from the opaque origin "null",
+	// gets 403.
 	OriginPatterns []string
 
 	// Authenticate runs first on every REST request. It returns the context
@@ -181,6 +193,8 @@ type Server struct {
 	// Authenticate.
 	authenticateWS func(r *http.Request, hello wire.Hello) (context.Context, error)
 
+	hosts hostPolicy // AllowedHosts
+
 	reads     chan struct{} // SnapshotReads slots
 	mut       *mutator
 	hub       *hub
@@ -200,6 +214,7 @@ func New(store Store, opts Options) *Server {
 		entities: make(map[string]entityOps),
 		epochs:   make(map[string]string),
 		reads:    make(chan struct{}, opts.SnapshotReads),
+		hosts:    newHostPolicy(opts.AllowedHosts),
 	}
 	s.authenticateWS = opts.AuthenticateWS
 	switch {
