@@ -29,7 +29,7 @@ func BenchmarkMutations(b *testing.B) {
 		b.Run(fmt.Sprintf("sqlite-full/clients=%d", conc), func(b *testing.B) {
 			st, err := OpenSQLite(filepath.Join(b.TempDir(), "bench.db"), SQLiteOptions{})
 			require.NoError(b, err)
-			env := newEnv(b, st, Options{Logger: quietLogger()})
+			env := newEnv(b, st, Options{Logger: quietLogger(), Quotas: Unlimited()})
 			env.http.Client().Transport.(*http.Transport).MaxIdleConnsPerHost = conc
 			var next atomic.Int64
 			b.ResetTimer()
@@ -75,7 +75,7 @@ func BenchmarkFanout(b *testing.B) {
 	}
 
 	// Tandem: the hub behind the real handler.
-	env := newEnv(b, NewMemStore(), Options{Logger: quietLogger()})
+	env := newEnv(b, NewMemStore(), Options{Logger: quietLogger(), Quotas: Unlimited()})
 	epoch := env.srv.epoch("lists")
 	tandem := dialFanout(b, "ws"+strings.TrimPrefix(env.http.URL, "http")+"/api/ws", func(ctx context.Context, c *websocket.Conn) error {
 		hello, _ := wire.EncodeClientMessage(wire.Hello{V: 1, ClientID: client1})

@@ -124,10 +124,16 @@ func (h *hookStore) View(ctx context.Context, fn func(ReadTx) error) error {
 	return err
 }
 
+// newBubble starts a server in memory. Its quotas are off unless opts sets
+// some: a bubble's clock hardly moves, and many tests write thousands of
+// entities to set the scene.
 func newBubble(t *testing.T, opts Options) *bubble {
 	st := &hookStore{Store: NewMemStore()}
 	bus := &recordingBus{}
 	opts.Bus = bus
+	if opts.Quotas == (Quotas{}) {
+		opts.Quotas = Unlimited()
+	}
 	s := New(st, opts)
 	registerDemo(t, s, nil)
 	return &bubble{t: t, s: s, st: st, h: s.Handler(), bus: bus}

@@ -211,7 +211,7 @@ func TestSnapshot_aClientThatDoesNotReadHoldsOnlyAFewPartsQueued(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var views atomic.Int64
 		cs := &countingStore{Store: NewMemStore(), views: &views}
-		s := New(cs, Options{Bus: &LocalBus{}, Logger: quietLogger(), MaxMsg: wire.MinMaxMsg})
+		s := New(cs, Options{Bus: &LocalBus{}, Logger: quietLogger(), MaxMsg: wire.MinMaxMsg, Quotas: Unlimited()})
 		registerDemo(t, s, nil)
 		b := &bubble{t: t, s: s, h: s.Handler()}
 		defer b.stop()

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -73,6 +75,34 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &Error{Status: http.StatusForbidden, Code: wire.CodeForbidden, Message: "origin not allowed"})
 		return
 	}
+	// Slots before the upgrade, so that a flood of connections costs a 429
+	// each, not a goroutine and buffers until hello: one for a connection
+	// waiting for hello (per address and server-wide) and one for a session
+	// (per address; per principal after hello).
+	addrKeys := []string{"a " + s.opts.ClientAddr(r)}
+	q := s.quota
+	if !q.handshakes.acquire(addrKeys) {
+		writeRateLimited(w, rateLimited("too many connections waiting for hello from this address"), time.Second)
+		return
+	}
+	if !q.allHandshakes.acquire(allKeys) {
+		q.handshakes.release(addrKeys)
+		writeRateLimited(w, rateLimited("too many connections waiting for hello"), time.Second)
+		return
+	}
+	var once sync.Once
+	helloDone := func() {
+		once.Do(func() {
+			q.handshakes.release(addrKeys)
+			q.allHandshakes.release(allKeys)
+		})
+	}
+	defer helloDone()
+	if !q.sessions.acquire(addrKeys) {
+		writeRateLimited(w, rateLimited("too many WebSocket sessions from this address"), 5*time.Second)
+		return
+	}
+	defer q.sessions.release(addrKeys)
 	// The Origin is checked above, against the allowed hosts and patterns;
 	// the library's own check would compare it with the request's Host
 	// only, and lets "null" through a "*" pattern.
@@ -92,5 +122,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// The limit is enforced by coderConn.Read so that an oversized message
 	// closes with 4009 rather than the library's 1009.
 	c.SetReadLimit(-1)
-	s.hub.serve(coderConn{c}, r)
+	s.hub.serveWith(coderConn{c}, r, helloDone)
 }
+
+// allKeys is the one key of server-wide counts.
+var allKeys = []string{""}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tandemkit/tandem/pkg/form"
@@ -212,6 +213,23 @@ func (e *Error) encode(current *wire.Item) []byte {
 		b, _ = json.Marshal(wire.ErrorResponse{Error: wire.ErrorBody{Code: e.Code, Message: msg, Fields: fields}})
 	}
 	return b
+}
+
+// rateLimited is the 429 of a quota: not recorded, the client retries.
+func rateLimited(message string) *Error {
+	return &Error{Status: http.StatusTooManyRequests, Code: wire.CodeRateLimited, Message: message}
+}
+
+// writeRateLimited answers 429 with Retry-After (whole seconds, at least 1)
+// and closes the connection, whose request body may be unread.
+func writeRateLimited(w http.ResponseWriter, e *Error, wait time.Duration) {
+	w.Header().Set("Retry-After", retryAfter(wait))
+	w.Header().Set("Connection", "close")
+	writeError(w, e)
+}
+
+func retryAfter(wait time.Duration) string {
+	return strconv.FormatInt(int64(max(1, (wait+time.Second-1)/time.Second)), 10)
 }
 
 var internalBody = (&Error{Code: wire.CodeInternal, Message: "internal error"}).body()

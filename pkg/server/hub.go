@@ -195,8 +195,13 @@ func encodeEvent(ev wire.Event, maxMsg int) ([]byte, error) {
 }
 
 // serve runs one session to its end.
-func (h *hub) serve(conn wsConn, r *http.Request) {
+func (h *hub) serve(conn wsConn, r *http.Request) { h.serveWith(conn, r, nil) }
+
+// serveWith runs one session to its end; helloDone, if not nil, is called
+// once hello has arrived or the wait for it has ended.
+func (h *hub) serveWith(conn wsConn, r *http.Request, helloDone func()) {
 	sess := newSession(h, conn, r)
+	sess.helloDone = helloDone
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()

@@ -21,6 +21,7 @@ type job struct {
 	principal  string          // Principal(ctx): the owner the clientID must be bound to
 	clientID   string          // "" for a mutation without dedup headers
 	mutationID uint64
+	keys       []string // the caller's quota keys (callerKeys)
 	// pre is a permanent error found before the transaction (bad body,
 	// failed form, refused authorization): recorded like any other answer.
 	pre error
@@ -36,6 +37,7 @@ type outcome struct {
 	status int
 	body   []byte
 	answer *Error
+	wait   time.Duration // Retry-After of a 429
 }
 
 // The mutator commits mutations in batches on one goroutine: each batch is
@@ -232,6 +234,13 @@ func (m *mutator) apply(ctx context.Context, st WriteTx, sp string, now time.Tim
 		if found {
 			return outcome{status: stored.Status, body: markDuplicate(stored.Body)}, nil, nil
 		}
+		if !bound {
+			// This mutation would create a dedup record: a new clientID.
+			if ok, wait := s.quota.newClients.take(j.keys, 1); !ok {
+				e := rateLimited("too many new clientIDs from this caller: retry later")
+				return outcome{status: e.Status, body: e.body(), wait: wait}, nil, nil
+			}
+		}
 		lmid := cl.LastMutationID
 		if j.mutationID <= lmid {
 			e := &Error{Status: http.StatusConflict, Code: wire.CodeProcessed,
@@ -273,6 +282,7 @@ func (m *mutator) apply(ctx context.Context, st WriteTx, sp string, now time.Tim
 		if err := st.SaveResponse(ctx, j.clientID, j.principal, j.mutationID, StoredResponse{Status: out.status, Body: out.body}, s.opts.ResponseRetention, now); err != nil {
 			return outcome{}, nil, err
 		}
+		s.quota.dedupBytes.debit(j.keys, float64(len(out.body)))
 	}
 	return out, evs, nil
 }

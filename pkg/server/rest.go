@@ -379,7 +379,18 @@ func (s *Server) mutate(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		s.fail(w, r, err)
 		return
 	}
-	j := &job{ctx: ctx, principal: Principal(ctx), clientID: clientID, mutationID: mutationID}
+	keys := callerKeys(s.opts.ClientAddr(r), Principal(ctx))
+	if ok, wait := s.quota.mutations.take(keys, 1); !ok {
+		writeRateLimited(w, rateLimited("too many mutations from this caller: retry later"), wait)
+		return
+	}
+	if clientID != "" {
+		if ok, wait := s.quota.dedupBytes.positive(keys); !ok {
+			writeRateLimited(w, rateLimited("too much recorded from this caller: retry later"), wait)
+			return
+		}
+	}
+	j := &job{ctx: ctx, principal: Principal(ctx), clientID: clientID, mutationID: mutationID, keys: keys}
 	j.pre = s.prepare(ctx, w, r, e, op, id, j)
 	if j.pre != nil {
 		if he := httpError(j.pre); clientID == "" || he == nil || !he.recorded() {
@@ -388,6 +399,9 @@ func (s *Server) mutate(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		}
 	}
 	out := s.mut.submit(j)
+	if out.status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", retryAfter(out.wait))
+	}
 	body := out.body
 	if a := out.answer; a != nil && a.Current != nil && (!a.readers || s.mayRead(ctx, e, a.Current.ID)) {
 		body = a.body()

@@ -59,6 +59,10 @@ type Options struct {
 	// MaxMsg is the largest WebSocket message the server sends, advertised
 	// in welcome; 32 KiB by default (the browser client's read limit).
 	MaxMsg int
+	// HelloTimeout bounds the wait for hello on a new WebSocket: a
+	// connection that has not said hello by then is closed with 4003. The
+	// smaller of 10 s and HeartbeatTimeout by default.
+	HelloTimeout time.Duration
 	// HeartbeatInterval is how often the server sends hb; 15 s by default.
 	HeartbeatInterval time.Duration
 	// HeartbeatTimeout closes a connection with 4000 when nothing was heard
@@ -81,6 +85,15 @@ type Options struct {
 	// events) at a time and keeps at most 8 messages of it queued, however
 	// slowly its client reads. 4 by default.
 	SnapshotReads int
+	// Quotas bound what one caller may make the server do: mutations, new
+	// clientIDs, recorded bytes, subscriptions and WebSocket sessions, per
+	// client address and per principal (see Quotas for the defaults).
+	Quotas Quotas
+	// ClientAddr names the client address of a request for the quotas;
+	// RemoteAddr by default. Behind a reverse proxy every request comes
+	// from the proxy: use ForwardedAddr with the header the proxy sets.
+	ClientAddr func(r *http.Request) string
+
 	// AllowedHosts lists the host names (the Host header without its port)
 	// the server answers for besides the loopback names, which are always
 	// allowed: localhost and the loopback addresses (127.0.0.0/8, ::1). An
@@ -164,6 +177,13 @@ func (o Options) withDefaults() Options {
 	if o.HeartbeatTimeout <= 0 {
 		o.HeartbeatTimeout = 2*o.HeartbeatInterval + 5*time.Second
 	}
+	if o.HelloTimeout <= 0 {
+		o.HelloTimeout = min(10*time.Second, o.HeartbeatTimeout)
+	}
+	o.Quotas = o.Quotas.withDefaults()
+	if o.ClientAddr == nil {
+		o.ClientAddr = RemoteAddr
+	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 10 * time.Second
 	}
@@ -194,6 +214,7 @@ type Server struct {
 	authenticateWS func(r *http.Request, hello wire.Hello) (context.Context, error)
 
 	hosts hostPolicy // AllowedHosts
+	quota *quotas
 
 	reads     chan struct{} // SnapshotReads slots
 	mut       *mutator
@@ -215,6 +236,7 @@ func New(store Store, opts Options) *Server {
 		epochs:   make(map[string]string),
 		reads:    make(chan struct{}, opts.SnapshotReads),
 		hosts:    newHostPolicy(opts.AllowedHosts),
+		quota:    newQuotas(opts.Quotas, opts.Clock),
 	}
 	s.authenticateWS = opts.AuthenticateWS
 	switch {

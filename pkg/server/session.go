@@ -24,6 +24,9 @@ type session struct {
 	auth      context.Context // from AuthenticateWS
 	clientID  string          // from hello; set before any subscription
 	principal string          // Principal(auth)
+	keys      []string        // quota keys: callerKeys(address, principal)
+	helloDone func()          // releases the slot of a connection waiting for hello
+	release   func()          // releases the principal's session slot
 	out       chan outMsg
 	catchup   chan struct{} // catch-up slots: catchUpWindow messages queued at most
 	tick      chan struct{}
@@ -118,6 +121,11 @@ func (s *session) sendCatchUp(sub *subscription, data []byte) bool {
 }
 
 func (s *session) run() {
+	defer func() {
+		if s.release != nil {
+			s.release()
+		}
+	}()
 	defer s.wg.Wait()
 	defer s.close(wire.CloseNormal, "") // releases the closer's slot if nothing else did
 	defer func() {
@@ -137,9 +145,12 @@ func (s *session) run() {
 // handshake waits for hello, authenticates and queues welcome.
 func (s *session) handshake() bool {
 	opts := &s.h.s.opts
-	stop := opts.Clock.AfterFunc(opts.HeartbeatTimeout, func() { s.close(wire.CloseProtocolError, "no hello in time") })
+	stop := opts.Clock.AfterFunc(opts.HelloTimeout, func() { s.close(wire.CloseProtocolError, "no hello in time") })
 	data, err := s.conn.Read(context.Background())
 	stop()
+	if s.helloDone != nil {
+		s.helloDone()
+	}
 	if err != nil {
 		s.closeForReadError(err)
 		return false
@@ -166,6 +177,15 @@ func (s *session) handshake() bool {
 		}
 	}
 	s.clientID, s.principal = hello.ClientID, Principal(s.auth)
+	s.keys = callerKeys(opts.ClientAddr(s.req), s.principal)
+	if s.principal != "" {
+		pk := s.keys[1:]
+		if !s.h.s.quota.sessions.acquire(pk) {
+			s.close(wire.CloseRateLimited, "too many sessions of this principal")
+			return false
+		}
+		s.release = func() { s.h.s.quota.sessions.release(pk) }
+	}
 	// Another principal's clientID gets 0: its lastMutationID is the
 	// owner's business (and its mutations would get 403 anyway).
 	var lmid uint64
@@ -337,6 +357,10 @@ func (s *session) sendError(code, message, topic string) {
 // the snapshot or replay at a watermark and send it, then live, then the
 // held events newer than the watermark.
 func (s *session) subscribe(m wire.Sub) {
+	if ok, _ := s.h.s.quota.subscribes.take(s.keys, 1); !ok {
+		s.close(wire.CloseRateLimited, "too many subscriptions: reconnect later")
+		return
+	}
 	e, ok := s.h.s.entity(m.Topic)
 	if !ok {
 		s.sendError(wire.CodeNotFound, "unknown topic "+m.Topic, m.Topic)

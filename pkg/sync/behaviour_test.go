@@ -254,6 +254,34 @@ func TestB23_reconnectDelaysFullJitter(t *testing.T) {
 	})
 }
 
+func TestB23_aRateLimitedCloseBacksOffAsAfterSeveralFailures(t *testing.T) {
+	inBubble(t, func(t *testing.T) {
+		r := newRig(t, func(o *Options) { o.StableAfter = 10 * time.Second })
+		r.c.Start()
+		srv := r.accept()
+		require.IsType(t, wire.Hello{}, r.recv(srv))
+		r.send(srv, wire.Welcome{V: 1, HbMs: 100000, MaxMsg: 4096})
+		r.clock.Advance(10 * time.Second) // stable: the backoff starts over
+		r.settle()
+		require.Equal(t, 0, r.c.attempt)
+		_ = srv.Close(wire.CloseRateLimited, "too many subscriptions")
+		r.settle()
+		assert.Equal(t, Offline, r.c.State())
+		assert.Equal(t, rateLimitedAttempt+1, r.c.attempt, "the delay was drawn from [0, base·2^4]")
+		r.clock.Advance(ReconnectDelay(rand.New(rand.NewPCG(7, 8)), r.c.opts.ReconnectBase, r.c.opts.ReconnectCap, rateLimitedAttempt) + 4*time.Second)
+		srv = r.accept() // and it does reconnect
+		assert.IsType(t, wire.Hello{}, r.recv(srv))
+
+		// Any other close after a stable period starts from zero, as before.
+		r.send(srv, wire.Welcome{V: 1, HbMs: 100000, MaxMsg: 4096})
+		r.clock.Advance(10 * time.Second)
+		r.settle()
+		_ = srv.Close(wire.CloseGoingAway, "")
+		r.settle()
+		assert.Equal(t, 1, r.c.attempt)
+	})
+}
+
 func TestB24_heartbeatTimeoutCloses4000AndReconnects(t *testing.T) {
 	inBubble(t, func(t *testing.T) {
 		r := newRig(t)

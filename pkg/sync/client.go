@@ -450,6 +450,12 @@ func (c *Client) lost(err error) {
 		c.state.Set(Unauthorized)
 		return
 	}
+	if closeCode(err) == wire.CloseRateLimited {
+		// The server asks for a pause: wait as after several failures,
+		// even if this connection had lasted long enough to reset the
+		// backoff.
+		c.attempt = max(c.attempt, rateLimitedAttempt)
+	}
 	code := wire.CloseHeartbeat // the connection failed under us
 	if errors.Is(err, wire.ErrMalformed) {
 		code = wire.CloseProtocolError
@@ -457,6 +463,11 @@ func (c *Client) lost(err error) {
 	c.drop(code, "read failed")
 	c.retry()
 }
+
+// rateLimitedAttempt is the reconnect attempt a close with 4029 (rate
+// limited) resumes from at least: the next delay is up to base·2^4, 4 s by
+// default, and grows from there.
+const rateLimitedAttempt = 4
 
 // retry schedules the next connect with full jitter.
 func (c *Client) retry() {

@@ -27,7 +27,9 @@
 //
 // Reconnects wait a uniformly random delay in [0, min(cap, base·2^n)] —
 // full jitter, 250 ms and 30 s by default — and n resets once a connection
-// has lasted StableAfter (30 s). Silence longer than twice the server's
+// has lasted StableAfter (30 s). A close with 4029 (the server's quota is
+// spent) resumes at n = 4 at least, so the next attempt waits up to 4 s even
+// after a long, stable connection. Silence longer than twice the server's
 // heartbeat plus HeartbeatGrace (1 s) closes the connection with 4000. A
 // message over the server's maxMsg closes it with 4009, a malformed one with
 // 4003: the client only ever sends close codes a browser may send (1000,

@@ -66,6 +66,9 @@ const (
 	CloseSlowConsumer  CloseCode = 4002
 	CloseProtocolError CloseCode = 4003
 	CloseTooBig        CloseCode = 4009
+	// CloseRateLimited: the connection went over a quota of the server
+	// (subscriptions, sessions); reconnect after a backoff.
+	CloseRateLimited CloseCode = 4029
 )
 
 // Reconnect reports whether a client should reconnect after a close with c.

@@ -119,6 +119,21 @@
 //     every page carries the same watermark (an id alone cannot). Items on
 //     later pages may be newer than that seq; applying events with seq >
 //     watermark as usual converges. A cursor from another epoch is 400.
+//   - Quotas: a server limits what one caller may make it do, per client
+//     address and per authenticated principal (mutations, clientIDs seen
+//     for the first time, bytes of recorded answers). A request over a
+//     quota is 429 rate_limited with Retry-After (whole seconds); it is not
+//     recorded, and the client retries the same mutationID with backoff.
+//   - Error answers are bounded: message and each field message at most
+//     256 bytes, at most 32 fields; names taken from the input (an unknown
+//     field) are cut to 64 bytes. A recorded error answer never holds
+//     current: a retry of a 409 gets the code and message without it.
+//   - current in a 409 (conflict, deleted) is sent only to a caller the
+//     server's read check (Authorize, OpGet of that entity) allows to read
+//     it; others get the 409 without current.
+//   - Host: the server answers only for the names it is configured with
+//     (loopback names always); any other Host gets 403 forbidden on every
+//     route, WebSocket included, so DNS rebinding reaches nothing.
 //   - Request bodies reject unknown fields; REST answers and WebSocket
 //     messages ignore unknown fields (forward compatibility within v1).
 //     encoding/json matches keys case-insensitively on decode.
@@ -126,9 +141,20 @@
 // WebSocket
 //   - The handshake must offer subprotocol tandem.v1; otherwise the server
 //     accepts and closes 4003. A disallowed Origin gets 403 before upgrade;
-//     a missing Origin (not a browser) is allowed.
-//   - hello must be the first message and arrive within the heartbeat
-//     timeout, else close 4003; a second hello closes 4003; refused
+//     a missing Origin (not a browser) is allowed. Allowed are the server's
+//     own origin under an allowed host and the configured patterns; the
+//     opaque origin "null" never is, whatever the patterns.
+//   - A handshake over the server's connection quotas (connections waiting
+//     for hello per address and server-wide, sessions per address) gets 429
+//     before upgrade; the client retries with its reconnect backoff.
+//   - Close 4029 (CloseRateLimited): the connection went over a quota
+//     (sub messages per address and principal — each starts a snapshot or
+//     replay —, sessions per principal). The client reconnects, waiting at
+//     least as after four failed attempts (up to 4 s with the default
+//     base) even if the connection had been stable.
+//   - hello must be the first message and arrive within the hello timeout
+//     (10 s by default, never more than the heartbeat timeout), else close
+//     4003; a second hello closes 4003; refused
 //     authentication closes 4001 before any data. Any malformed client
 //     message closes 4003 (the close reason says why; there is no error
 //     message for it); a client message over 32 KiB closes 4009.
@@ -136,9 +162,11 @@
 //     processed). It is 0 when the hello's clientID belongs to another
 //     principal than the session's.
 //   - An event carries origin only on the connections whose hello clientID
-//     is origin.clientID (live and replayed events alike); every other
-//     subscriber gets the same event without origin. A client only ever
-//     needs its own origins, and clientIDs do not leak.
+//     is origin.clientID and whose principal is the one that clientID is
+//     bound to (live and replayed events alike); every other subscriber
+//     gets the same event without origin. A client only ever needs its own
+//     origins, and clientIDs and mutationIDs do not leak, not even to a
+//     session of another user that names the clientID.
 //   - sub without since: snapshot, then live (no resync). sub with since:
 //     nothing missed → live only; missed events retained → resync
 //     {gap, replay}, the events, live; since older than the retained log →
@@ -161,7 +189,8 @@
 //     server closes with 4002 and the client resumes from its cursor.
 //   - A sub for an unknown topic or one AuthorizeTopic refuses answers an
 //     error message {code not_found|forbidden, topic} and the connection
-//     stays open; ErrorMessage has an optional "topic" for this. unsub of a
+//     stays open (code unavailable when the check itself failed; its
+//     message is fixed, never the hook's error text); ErrorMessage has an optional "topic" for this. unsub of a
 //     topic not subscribed is ignored; no message queued for a subscription
 //     is sent after its unsub or re-sub.
 //   - Snapshot parts are numbered from 0; an empty topic is one empty part
