@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -275,5 +276,44 @@ func FuzzClientAddr(f *testing.F) {
 				t.Fatalf("address key %q is not an address", a)
 			}
 		}
+	})
+}
+
+// Finding 6: 64 mutations of 1 MB in flight at once added about 200 MiB;
+// nothing bounded how many bodies the server held.
+func TestMutationMemory_boundsTheBodiesHeldAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBubble(t, Options{MaxBodyBytes: 1 << 20, MutationMemory: 2 << 20, BodyTimeout: 5 * time.Second})
+		defer b.stop()
+		// Two uploads of 1 MiB from two addresses, still arriving.
+		var writers []*io.PipeWriter
+		codes := make(chan int, 3)
+		for _, addr := range []string{"192.0.2.1", "192.0.2.2"} {
+			pr, pw := io.Pipe()
+			writers = append(writers, pw)
+			req := httptest.NewRequest("POST", "/api/lists", pr)
+			req.Host, req.RemoteAddr, req.ContentLength = testHost, addr+":1", 1<<20
+			req.Header.Set("Content-Type", "application/json")
+			go func() {
+				rec := httptest.NewRecorder()
+				b.h.ServeHTTP(rec, req)
+				codes <- rec.Code
+			}()
+		}
+		synctest.Wait()
+		start := time.Now()
+		rec := b.doFrom("192.0.2.3", "POST", "/api/lists", `{"id":"c","name":"`+strings.Repeat("x", 90)+`"}`)
+		assert.Equal(t, http.StatusServiceUnavailable, rec.Code, "no room: waited, then refused")
+		assert.Equal(t, 5*time.Second, time.Since(start), "it waited BodyTimeout")
+
+		go func() {
+			body := `{"id":"a","name":"a"}`
+			_, _ = io.WriteString(writers[0], body+strings.Repeat(" ", 1<<20-len(body)))
+			writers[0].Close()
+		}()
+		assert.Equal(t, http.StatusCreated, <-codes, "the first upload completes")
+		assert.Equal(t, http.StatusCreated, b.doFrom("192.0.2.3", "POST", "/api/lists", `{"id":"c","name":"c"}`).Code, "and makes room")
+		writers[1].CloseWithError(io.ErrUnexpectedEOF)
+		assert.Equal(t, http.StatusRequestTimeout, <-codes)
 	})
 }

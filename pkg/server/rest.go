@@ -390,6 +390,15 @@ func (s *Server) mutate(ctx context.Context, w http.ResponseWriter, r *http.Requ
 			return
 		}
 	}
+	if op != OpDelete {
+		addr, n := keys[0], s.bodySize(r)
+		if !s.bodies.acquire(ctx, addr, n, s.opts.BodyTimeout) {
+			w.Header().Set("Connection", "close")
+			writeError(w, &Error{Status: http.StatusServiceUnavailable, Code: wire.CodeUnavailable, Message: "the server is busy: retry later"})
+			return
+		}
+		defer s.bodies.release(addr, n)
+	}
 	j := &job{ctx: ctx, principal: Principal(ctx), clientID: clientID, mutationID: mutationID, keys: keys}
 	j.pre = s.prepare(ctx, w, r, e, op, id, j)
 	if j.pre != nil {
@@ -407,6 +416,16 @@ func (s *Server) mutate(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		body = a.body()
 	}
 	writeJSON(w, out.status, body)
+}
+
+// bodySize is what a mutation's body counts against MutationMemory: its
+// declared length, or MaxBodyBytes when it declares none (or more, which
+// MaxBytesReader refuses at that size).
+func (s *Server) bodySize(r *http.Request) int64 {
+	if r.ContentLength >= 0 && r.ContentLength < s.opts.MaxBodyBytes {
+		return max(r.ContentLength, 512)
+	}
+	return s.opts.MaxBodyBytes
 }
 
 // mayRead reports whether the caller may read entity id of e: the check

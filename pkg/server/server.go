@@ -29,6 +29,14 @@ type Options struct {
 	// MaxBodyBytes is the request body limit; over it a request gets 413.
 	// 1 MiB by default.
 	MaxBodyBytes int64
+	// MutationMemory is the most bytes of mutation bodies the server holds
+	// at once (being read, parsed or waiting to commit), each mutation
+	// counting the size its Content-Length declares (MaxBodyBytes if it
+	// declares none); one client address holds at most a quarter of it
+	// (and at least MaxBodyBytes). A mutation waits for room up to
+	// BodyTimeout, then gets 503 (not recorded: the client retries).
+	// 32 MiB by default, never less than MaxBodyBytes.
+	MutationMemory int64
 	// BodyTimeout bounds reading a REST request body, from the moment the
 	// handler starts reading it: a body that has not fully arrived by then
 	// gets 408 (not recorded; the client retries). It is a read deadline on
@@ -152,6 +160,10 @@ func (o Options) withDefaults() Options {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
 	}
+	if o.MutationMemory <= 0 {
+		o.MutationMemory = 32 << 20
+	}
+	o.MutationMemory = max(o.MutationMemory, o.MaxBodyBytes)
 	if o.BodyTimeout <= 0 {
 		o.BodyTimeout = 30 * time.Second
 	}
@@ -213,8 +225,9 @@ type Server struct {
 	// Authenticate.
 	authenticateWS func(r *http.Request, hello wire.Hello) (context.Context, error)
 
-	hosts hostPolicy // AllowedHosts
-	quota *quotas
+	hosts  hostPolicy // AllowedHosts
+	quota  *quotas
+	bodies *memBudget // MutationMemory
 
 	reads     chan struct{} // SnapshotReads slots
 	mut       *mutator
@@ -237,6 +250,7 @@ func New(store Store, opts Options) *Server {
 		reads:    make(chan struct{}, opts.SnapshotReads),
 		hosts:    newHostPolicy(opts.AllowedHosts),
 		quota:    newQuotas(opts.Quotas, opts.Clock),
+		bodies:   newMemBudget(opts.MutationMemory, max(opts.MutationMemory/4, opts.MaxBodyBytes), opts.Clock),
 	}
 	s.authenticateWS = opts.AuthenticateWS
 	switch {
