@@ -112,7 +112,7 @@ func (m *mutator) loop() {
 			for {
 				select {
 				case j := <-m.jobs:
-					m.commit([]*job{j})
+					m.commit([]*job{j}) // one job always commits whole
 				default:
 					return
 				}
@@ -128,7 +128,9 @@ func (m *mutator) loop() {
 			}
 		}
 		m.prune()
-		m.commit(batch)
+		for len(batch) > 0 {
+			batch = batch[m.commit(batch):]
+		}
 	}
 }
 
@@ -158,17 +160,26 @@ func (m *mutator) prune() {
 	}
 }
 
-// commit runs one batch in one transaction and answers every job in it.
-func (m *mutator) commit(batch []*job) {
+// commit runs the first jobs of batch in one transaction, answers them and
+// returns how many it ran: all of them, unless they changed MaxChanges
+// entities before the end (then the rest waits for the next transaction,
+// so that no transaction holds the writer or fans out without bound).
+func (m *mutator) commit(batch []*job) int {
 	s := m.s
 	outs := make([]outcome, len(batch))
 	var events []EventRecord
 	var principals []string // of each event's mutation
+	n := len(batch)
 	now := s.opts.Clock.Now()
 	ctx := context.Background()
 	err := s.store.Update(ctx, func(st WriteTx) error {
 		events, principals = events[:0], principals[:0]
+		n = len(batch)
 		for i, j := range batch {
+			if i > 0 && len(events) >= s.opts.MaxChanges {
+				n = i
+				break
+			}
 			sp := "m" + strconv.Itoa(i)
 			if err := st.Savepoint(ctx, sp); err != nil {
 				return err
@@ -194,6 +205,7 @@ func (m *mutator) commit(batch []*job) {
 			outs[i] = outcome{status: http.StatusInternalServerError, body: internalBody}
 		}
 		events = nil
+		n = len(batch)
 	}
 	if len(events) > 0 {
 		wev := make([]BusEvent, len(events))
@@ -203,9 +215,10 @@ func (m *mutator) commit(batch []*job) {
 		}
 		s.opts.Bus.Publish(wev)
 	}
-	for i, j := range batch {
+	for i, j := range batch[:n] {
 		j.out <- outs[i]
 	}
+	return n
 }
 
 // apply runs one job inside the batch transaction. A returned error means
@@ -256,6 +269,9 @@ func (m *mutator) apply(ctx context.Context, st WriteTx, sp string, now time.Tim
 			tx.origin = &wire.Origin{ClientID: j.clientID, MutationID: j.mutationID}
 		}
 		out, failure = m.run(tx, j)
+		if tx.overLimit {
+			failure = tooManyChanges(s.opts.MaxChanges)
+		}
 	}
 	if failure != nil {
 		if rbErr := st.RollbackTo(ctx, sp); rbErr != nil {

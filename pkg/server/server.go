@@ -60,6 +60,14 @@ type Options struct {
 	// (welcome says 0) and would apply a re-sent old mutation again. 30 days
 	// by default.
 	ClientRetention time.Duration
+	// MaxChanges is the most entities one mutation may change: its own and
+	// those its hooks change (cascading deletes). A mutation that would
+	// change more is refused whole, with 422 rejected (recorded: sending it
+	// again would fail again), after at most MaxChanges writes: it neither
+	// holds the writer nor fans out without bound. A transaction of several
+	// mutations ends once they changed MaxChanges entities; the rest of the
+	// batch commits in the next one. 1000 by default.
+	MaxChanges int
 	// MaxBatch is the most mutations committed in one transaction (group
 	// commit): each still has its own savepoint and outcome. 64 by default.
 	MaxBatch int
@@ -179,6 +187,7 @@ func (o Options) withDefaults() Options {
 	def(&o.Retention, 10000)
 	def(&o.ResponseRetention, 32)
 	def(&o.MaxBatch, 64)
+	def(&o.MaxChanges, 1000)
 	def(&o.MaxMsg, wire.DefaultMaxMsg)
 	if o.MaxMsg < wire.MinMaxMsg {
 		o.MaxMsg = wire.MinMaxMsg

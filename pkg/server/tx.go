@@ -29,6 +29,15 @@ type Tx struct {
 	// mutation ("collection/id"), so that a cycle of cascading deletes
 	// (a deletes b, b deletes a) ends instead of recursing.
 	deleting map[string]bool
+	// overLimit is set once the mutation tried to change more than
+	// MaxChanges entities: it fails then, whatever its hooks return.
+	overLimit bool
+}
+
+// tooManyChanges is the answer to a mutation over MaxChanges.
+func tooManyChanges(limit int) *Error {
+	return &Error{Status: http.StatusUnprocessableEntity, Code: wire.CodeRejected,
+		Message: fmt.Sprintf("this mutation would change more than %d entities; change fewer at once", limit)}
 }
 
 // Now returns the commit time of the mutation, from the server's Clock.
@@ -70,7 +79,9 @@ func (tx *Tx) Lookup(collection, index, key string) ([]string, error) {
 // mutation, running that collection's BeforeDelete hook (so cascades nest).
 // Deleting an unknown id, a tombstone, or an entity whose deletion this
 // mutation already started (a cycle) does nothing. Cascades nest at most 16
-// deep; deeper, the mutation is rejected (422 rejected).
+// deep; deeper, the mutation is rejected (422 rejected). A mutation changes
+// at most Options.MaxChanges entities: past that, Delete fails and the
+// mutation is rejected (422 rejected), even if the hook ignores the error.
 func (tx *Tx) Delete(collection, id string) error {
 	e, ok := tx.s.entity(collection)
 	if !ok {
@@ -103,6 +114,10 @@ func (tx *Tx) startDelete(collection, id string) {
 // write stores one entity change with the next seq of its topic and appends
 // its event to the outbox.
 func (tx *Tx) write(collection, id string, op wire.Op, data []byte) (uint64, error) {
+	if limit := tx.s.opts.MaxChanges; len(*tx.events) >= limit {
+		tx.overLimit = true
+		return 0, tooManyChanges(limit)
+	}
 	seq, err := tx.st.NextSeq(tx.ctx, collection)
 	if err != nil {
 		return 0, err
