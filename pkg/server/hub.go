@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
-	"sync/atomic"
 
 	"github.com/tandemkit/tandem/pkg/wire"
 )
@@ -38,89 +37,6 @@ type outMsg struct {
 	slot bool
 }
 
-// A subscription is one session's interest in one topic. Until it is live,
-// events are held in buf so that they follow the snapshot or replay.
-type subscription struct {
-	sess   *session
-	topic  string
-	active atomic.Bool // false after unsub, re-sub or close; the writer drops its queued messages
-
-	mu   sync.Mutex
-	live bool
-	// watermark is the seq the snapshot or replay covers, once known: an
-	// event at or below it is already in what the client got, and is
-	// dropped even after live (it may be published late, by a shared bus).
-	watermark uint64
-	buf       []outMsg
-}
-
-func (sub *subscription) deactivate() {
-	sub.mu.Lock()
-	sub.active.Store(false)
-	sub.buf = nil
-	sub.mu.Unlock()
-}
-
-// deliver queues one event; it is called by the publisher only and never
-// waits on the connection.
-func (sub *subscription) deliver(m outMsg) {
-	sub.mu.Lock()
-	if !sub.active.Load() || m.seq <= sub.watermark {
-		sub.mu.Unlock()
-		return
-	}
-	if !sub.live {
-		if len(sub.buf) >= sub.sess.h.s.opts.SubscribeBuffer {
-			sub.mu.Unlock()
-			sub.sess.close(wire.CloseSlowConsumer, "slow consumer")
-			return
-		}
-		sub.buf = append(sub.buf, m)
-		sub.mu.Unlock()
-		return
-	}
-	sub.mu.Unlock()
-	sub.sess.offer(m)
-}
-
-// setWatermark records the seq the snapshot or replay covers.
-func (sub *subscription) setWatermark(seq uint64) {
-	sub.mu.Lock()
-	sub.watermark = seq
-	sub.mu.Unlock()
-}
-
-// goLive queues live, then the events held while starting that are newer
-// than the watermark, and switches the subscription to direct delivery once
-// nothing is held. It runs on the session's reader goroutine and waits for
-// room in the queue (as the snapshot did) rather than fail when the queue is
-// full; the publisher meanwhile keeps holding events without waiting.
-func (sub *subscription) goLive(live []byte) {
-	if !sub.sess.send(outMsg{data: live, sub: sub}) {
-		return
-	}
-	for {
-		sub.mu.Lock()
-		if !sub.active.Load() {
-			sub.mu.Unlock()
-			return
-		}
-		if len(sub.buf) == 0 {
-			sub.live = true
-			sub.mu.Unlock()
-			return
-		}
-		held, watermark := sub.buf, sub.watermark
-		sub.buf = nil
-		sub.mu.Unlock()
-		for _, m := range held {
-			if m.seq > watermark && !sub.sess.send(m) {
-				return
-			}
-		}
-	}
-}
-
 func (h *hub) register(sub *subscription) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -149,8 +65,14 @@ func (h *hub) unregister(sub *subscription) {
 // (hello clientID = origin.clientID, and the session's principal is the one
 // the clientID is bound to); every other subscriber gets the event without
 // origin, so clientIDs and mutationIDs do not leak to other clients.
+//
+// Each event is encoded once (once more with its origin). A subscription
+// gets the events of its topic in this publish together, so that a burst
+// (a big cascade) is told apart from a slow consumer (see deliverAll).
 func (h *hub) publish(events []BusEvent) {
 	maxMsg := h.s.opts.MaxMsg
+	var order []string // topics in order of first appearance
+	groups := make(map[string][]*pubEvent)
 	for _, bev := range events {
 		ev := bev.Event
 		origin := ev.Origin
@@ -161,23 +83,50 @@ func (h *hub) publish(events []BusEvent) {
 			h.s.log.Error("event does not encode; subscribers will resync", "topic", ev.Topic, "seq", ev.Seq, "err", err)
 			continue
 		}
-		var own []byte // with origin, encoded for the first matching session
-		h.mu.RLock()
-		for sub := range h.topics[ev.Topic] {
-			d := data
-			if origin != nil && sub.sess.clientID == origin.ClientID && sub.sess.principal == bev.Principal {
-				if own == nil {
-					ev.Origin = origin
-					if own, err = encodeEvent(ev, maxMsg); err != nil {
-						own = data
-					}
-				}
-				d = own
-			}
-			sub.deliver(outMsg{data: d, sub: sub, seq: ev.Seq})
+		pe := &pubEvent{seq: ev.Seq, prev: ev.Prev, data: data}
+		if origin != nil {
+			ev.Origin = origin
+			pe.withOrigin, pe.principal = ev, bev.Principal
 		}
-		h.mu.RUnlock()
+		if _, seen := groups[ev.Topic]; !seen {
+			order = append(order, ev.Topic)
+		}
+		groups[ev.Topic] = append(groups[ev.Topic], pe)
 	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, topic := range order {
+		for sub := range h.topics[topic] {
+			sub.deliverAll(groups[topic], maxMsg)
+		}
+	}
+}
+
+// A pubEvent is one event of a publish, encoded for its subscribers.
+type pubEvent struct {
+	seq, prev uint64
+	data      []byte // without origin
+	// withOrigin is the event with its origin, for the sessions of
+	// origin.clientID under principal; own is its encoding, made for the
+	// first of them (the publisher's goroutine only).
+	withOrigin wire.Event
+	principal  string
+	own        []byte
+}
+
+// dataFor returns the encoding of e that sess gets.
+func (e *pubEvent) dataFor(sess *session, maxMsg int) []byte {
+	o := e.withOrigin.Origin
+	if o == nil || sess.clientID != o.ClientID || sess.principal != e.principal {
+		return e.data
+	}
+	if e.own == nil {
+		var err error
+		if e.own, err = encodeEvent(e.withOrigin, maxMsg); err != nil {
+			e.own = e.data
+		}
+	}
+	return e.own
 }
 
 // encodeEvent encodes an event, as op invalidate without data when the full

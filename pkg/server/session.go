@@ -36,6 +36,12 @@ type session struct {
 	writingSince atomic.Int64             // Clock UnixNano when the current write began, 0 when idle
 	starting     atomic.Int32             // subscriptions sending their snapshot or replay
 
+	// restarts holds the live subscriptions that overran and wait for the
+	// restarter goroutine to catch them up again; restartWake wakes it.
+	restartMu   sync.Mutex
+	restarts    []*subscription
+	restartWake chan struct{}
+
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 }
@@ -48,6 +54,8 @@ func newSession(h *hub, conn wsConn, r *http.Request) *session {
 		catchup: make(chan struct{}, catchUpWindow),
 		tick:    make(chan struct{}, 1),
 		subs:    make(map[string]*subscription),
+
+		restartWake: make(chan struct{}, 1),
 	}
 	s.lastHeard.Store(h.s.opts.Clock.Now().UnixNano())
 	// The closer's slot, counted now rather than in close: close may run
@@ -112,6 +120,9 @@ func (s *session) send(m outMsg) bool {
 // first until fewer than catchUpWindow of them are queued: the client's
 // reading paces the store reads. It returns false once the session closes.
 func (s *session) sendCatchUp(sub *subscription, data []byte) bool {
+	if !sub.active.Load() {
+		return false // unsub or re-sub meanwhile: stop reading pages for it
+	}
 	select {
 	case s.catchup <- struct{}{}:
 	case <-s.ctx.Done():
@@ -136,8 +147,9 @@ func (s *session) run() {
 	if !s.handshake() {
 		return
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.writeLoop()
+	go s.restartLoop()
 	s.readLoop()
 	s.close(wire.CloseNormal, "")
 }
@@ -389,16 +401,63 @@ func (s *session) subscribe(m wire.Sub) {
 
 	s.starting.Add(1)
 	defer s.starting.Add(-1)
-	err := s.catchUp(sub, m.Since)
+	err := s.catchUp(sub, m.Since, false)
 	// The reader could not listen while the client was taking the catch-up:
 	// its heartbeat replies are waiting to be read, not missing.
 	s.lastHeard.Store(s.h.s.opts.Clock.Now().UnixNano())
+	s.caughtUp(m.Topic, err)
+}
+
+// caughtUp ends the session if a catch-up failed.
+func (s *session) caughtUp(topic string, err error) {
 	switch {
 	case err == nil || s.ctx.Err() != nil:
 	case errors.Is(err, errOvertaken):
 		s.close(wire.CloseSlowConsumer, "replay overtaken by the log's retention")
+	case errors.Is(err, errOverrun):
+		s.close(wire.CloseSlowConsumer, "slow consumer")
 	default:
-		s.h.s.log.Error("subscribe: reading the store", "topic", m.Topic, "err", err)
+		s.h.s.log.Error("subscribe: reading the store", "topic", topic, "err", err)
 		s.close(wire.CloseCode(1011), "internal error")
+	}
+}
+
+// requestRestart hands a live subscription that overran to the restarter;
+// it never waits.
+func (s *session) requestRestart(sub *subscription) {
+	s.restartMu.Lock()
+	s.restarts = append(s.restarts, sub)
+	s.restartMu.Unlock()
+	select {
+	case s.restartWake <- struct{}{}:
+	default:
+	}
+}
+
+// restartLoop is the restarter goroutine: it catches up again, by replay,
+// the live subscriptions that overran, one at a time, paced by the client
+// like any catch-up, while the reader goes on reading the client.
+func (s *session) restartLoop() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-s.restartWake:
+		}
+		s.restartMu.Lock()
+		subs := s.restarts
+		s.restarts = nil
+		s.restartMu.Unlock()
+		for _, sub := range subs {
+			if !sub.active.Load() || s.ctx.Err() != nil {
+				continue
+			}
+			cur := sub.restart()
+			s.starting.Add(1)
+			err := s.catchUp(sub, &cur, true)
+			s.starting.Add(-1)
+			s.caughtUp(sub.topic, err)
+		}
 	}
 }

@@ -30,9 +30,33 @@ const (
 // 4002 and the client resumes, from a snapshot if need be.
 var errOvertaken = errors.New("server: the log's retention overtook the replay")
 
+// errOverrun ends a subscription whose catch-up overran maxRestarts times
+// in a row: the session closes with 4002.
+var errOverrun = errors.New("server: the topic outpaces the client")
+
 // catchUp sends what a starting subscription needs after its registration:
 // nothing (already current), a replay of the retained events after since,
 // or a snapshot; then live at the watermark and the events held meanwhile.
+// If the events held meanwhile overran, it starts over from where the
+// client is, by replay (resync reason slow), up to maxRestarts times.
+// restart says the subscription was live and overran: its catch-up starts
+// with a resync of reason slow too.
+func (s *session) catchUp(sub *subscription, since *wire.Cursor, restart bool) error {
+	for n := 0; ; n++ {
+		again, err := s.catchUpOnce(sub, since, restart)
+		if err != nil || !again {
+			return err
+		}
+		if n == maxRestarts {
+			return errOverrun
+		}
+		cur := sub.restart()
+		since, restart = &cur, true
+	}
+}
+
+// catchUpOnce runs one catch-up; it reports whether the held events overran
+// and it must start over.
 //
 // It reads page by page (about catchUpPageBytes each), each page in its own
 // short View taken under the server's SnapshotReads limit, and sends at most
@@ -41,7 +65,7 @@ var errOvertaken = errors.New("server: the log's retention overtook the replay")
 // pages after the first are read after the watermark, so an item may be
 // newer than it; the events above the watermark that follow make the client
 // converge (see the protocol decisions in package wire).
-func (s *session) catchUp(sub *subscription, since *wire.Cursor) error {
+func (s *session) catchUpOnce(sub *subscription, since *wire.Cursor, restart bool) (bool, error) {
 	srv := s.h.s
 	topic := sub.topic
 	var (
@@ -70,6 +94,9 @@ func (s *session) catchUp(sub *subscription, since *wire.Cursor) error {
 			return nil // nothing missed: straight to live
 		case st.MinSeq != 0 && since.Seq+1 >= st.MinSeq:
 			resync = &wire.Resync{Topic: topic, Reason: wire.ReasonGap, Mode: wire.ModeReplay}
+			if restart {
+				resync.Reason = wire.ReasonSlow
+			}
 			replay = true
 			// Replayed events carry origin only if the session's
 			// clientID is bound to its principal, as live ones do.
@@ -87,22 +114,22 @@ func (s *session) catchUp(sub *subscription, since *wire.Cursor) error {
 		return err
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
-	sub.setWatermark(st.Seq)
+	sub.setWatermark(st.Epoch, st.Seq)
 	live, err := wire.EncodeServerMessage(wire.Live{Topic: topic, Epoch: st.Epoch, Seq: st.Seq})
 	if err != nil {
-		return err
+		return false, err
 	}
 	upToDate := since != nil && resync == nil
 	if !upToDate {
 		if resync != nil {
 			b, err := wire.EncodeServerMessage(*resync)
 			if err != nil {
-				return err
+				return false, err
 			}
 			if !s.sendCatchUp(sub, b) {
-				return nil
+				return false, nil
 			}
 		}
 		var ok bool
@@ -112,11 +139,10 @@ func (s *session) catchUp(sub *subscription, since *wire.Cursor) error {
 			ok, err = s.sendSnapshot(sub, st, recs)
 		}
 		if err != nil || !ok {
-			return err
+			return false, err
 		}
 	}
-	sub.goLive(live)
-	return nil
+	return sub.goLive(live), nil
 }
 
 // sendReplay sends the events after from up to the watermark st.Seq, first

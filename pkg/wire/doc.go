@@ -172,7 +172,20 @@
 //     {gap, replay}, the events, live; since older than the retained log →
 //     resync {retention, snapshot}, snapshot, live; another epoch, or a seq
 //     the log never reached → resync {epoch, snapshot}, snapshot, live.
-//     Reason "slow" is reserved: a slow consumer is closed with 4002.
+//   - One publish too big for a connection (a cascade's events that do not
+//     fit its queue, or the events held for a starting subscription beyond
+//     its buffer) is no reason to close it: the server drops those events
+//     and sends resync {slow, replay} (or {retention, snapshot} if the log no
+//     longer holds them), the events from the client's cursor read from the
+//     store as the client takes them, then live — on a live subscription
+//     (the client goes back to subscribing) as after a snapshot or replay
+//     not yet live. A connection whose queue was at least half full before
+//     such a publish is a slow consumer and is closed with 4002.
+//   - A mutation changes at most a bounded number of entities (1000 by
+//     default, its own and those its hooks cascade to); one that would
+//     change more is refused whole with a recorded 422 rejected. Cascading
+//     in chunks was the alternative: it would commit a list's deletion in
+//     pieces others see half done, and cannot give one answer.
 //   - Order of a starting subscription: snapshot parts (or replayed events),
 //     then live at the watermark, then the events committed meanwhile with
 //     seq > watermark, then live events. So live.seq is the snapshot's
