@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -262,13 +263,24 @@ func (t *memTx) SaveResponse(_ context.Context, clientID, principal string, muta
 	return nil
 }
 
-func (t *memTx) PruneClients(_ context.Context, before time.Time) (int, error) {
+func (t *memTx) PruneClients(_ context.Context, before time.Time, limit int) (int, error) {
 	cutoff := before.UnixMilli()
-	n := 0
+	var expired []string
 	for id, c := range t.m.clients {
-		if c.Seen.UnixMilli() >= cutoff {
-			continue
+		if c.Seen.UnixMilli() < cutoff {
+			expired = append(expired, id)
 		}
+	}
+	slices.SortFunc(expired, func(a, b string) int {
+		if c := t.m.clients[a].Seen.Compare(t.m.clients[b].Seen); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	expired = expired[:min(len(expired), max(limit, 0))]
+	n := 0
+	for _, id := range expired {
+		c := t.m.clients[id]
 		resp := t.m.responses[id]
 		delete(t.m.clients, id)
 		delete(t.m.responses, id)

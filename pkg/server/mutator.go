@@ -51,9 +51,6 @@ type mutator struct {
 	done   chan struct{}
 	mu     sync.RWMutex // guards closed against submit
 	closed bool
-
-	pruned    bool // loop goroutine only, like lastPrune
-	lastPrune time.Time
 }
 
 func newMutator(s *Server) *mutator {
@@ -127,36 +124,9 @@ func (m *mutator) loop() {
 				break fill
 			}
 		}
-		m.prune()
 		for len(batch) > 0 {
 			batch = batch[m.commit(batch):]
 		}
-	}
-}
-
-// prune deletes the dedup records of clients not seen for ClientRetention,
-// at most once an hour, before committing a batch (so: only while mutations
-// come in, which is when records grow). It runs in its own transaction so
-// that a failure only delays it.
-func (m *mutator) prune() {
-	s := m.s
-	now := s.opts.Clock.Now()
-	if m.pruned && now.Sub(m.lastPrune) < time.Hour {
-		return
-	}
-	m.pruned, m.lastPrune = true, now
-	var n int
-	err := s.store.Update(context.Background(), func(st WriteTx) error {
-		var err error
-		n, err = st.PruneClients(context.Background(), now.Add(-s.opts.ClientRetention))
-		return err
-	})
-	if err != nil {
-		s.log.Error("pruning dedup records failed; retrying in an hour", "err", err)
-		return
-	}
-	if n > 0 {
-		s.log.Info("pruned dedup records of inactive clients", "clients", n)
 	}
 }
 

@@ -55,10 +55,10 @@ type Options struct {
 	ResponseRetention int
 	// ClientRetention is how long the dedup record of a client (its
 	// principal binding, lastMutationID and kept answers) outlives its last
-	// recorded mutation. Older records are pruned at most once an hour,
-	// before a commit; the server then forgets the client's lastMutationID
-	// (welcome says 0) and would apply a re-sent old mutation again. 30 days
-	// by default.
+	// recorded mutation. Older records are pruned once an hour, off the
+	// commit path, in transactions of at most 500 clients each; the server
+	// then forgets the client's lastMutationID (welcome says 0) and would
+	// apply a re-sent old mutation again. 30 days by default.
 	ClientRetention time.Duration
 	// MaxChanges is the most entities one mutation may change: its own and
 	// those its hooks change (cascading deletes). A mutation that would
@@ -240,6 +240,7 @@ type Server struct {
 
 	reads     chan struct{} // SnapshotReads slots
 	mut       *mutator
+	pruner    *pruner
 	hub       *hub
 	unsubBus  func()
 	closeOnce sync.Once
@@ -277,6 +278,7 @@ func New(store Store, opts Options) *Server {
 	s.hub = newHub(s)
 	s.unsubBus = opts.Bus.Subscribe(s.hub.publish)
 	s.mut = newMutator(s)
+	s.pruner = newPruner(s)
 	return s
 }
 
@@ -289,8 +291,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.unsubBus()
 		err1 := s.hub.close(ctx)
-		err2 := s.mut.close(ctx)
-		s.closeErr = errors.Join(err1, err2)
+		err2 := s.pruner.close(ctx)
+		err3 := s.mut.close(ctx)
+		s.closeErr = errors.Join(err1, err2, err3)
 	})
 	return s.closeErr
 }

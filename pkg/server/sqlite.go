@@ -102,15 +102,17 @@ ALTER TABLE clients ADD COLUMN seen INTEGER NOT NULL DEFAULT 0;
 UPDATE clients SET seen = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER);
 `
 
-// sqliteLateSchema needs the migrated columns.
-const sqliteLateSchema = `CREATE INDEX IF NOT EXISTS clients_by_seen ON clients (seen);`
+// sqliteLateSchema needs the migrated columns. entities_live lets a
+// listing of live entities skip the tombstones, which are kept forever.
+const sqliteLateSchema = `CREATE INDEX IF NOT EXISTS clients_by_seen ON clients (seen);
+CREATE INDEX IF NOT EXISTS entities_live ON entities (collection, id) WHERE deleted = 0;`
 
 // Statement texts, prepared once on the writer connection.
 const (
 	qTopic     = `SELECT epoch, seq, COALESCE((SELECT MIN(seq) FROM events WHERE topic = ?1), 0) FROM topics WHERE topic = ?1`
 	qGet       = `SELECT version, deleted, data FROM entities WHERE collection = ? AND id = ?`
 	qList      = `SELECT id, version, deleted, data FROM entities WHERE collection = ? AND id > ? ORDER BY id LIMIT ?`
-	qListLive  = `SELECT id, version, deleted, data FROM entities WHERE collection = ? AND id > ? AND deleted = 0 ORDER BY id LIMIT ?`
+	qListLive  = `SELECT id, version, deleted, data FROM entities INDEXED BY entities_live WHERE collection = ? AND id > ? AND deleted = 0 ORDER BY id LIMIT ?`
 	qEvents    = `SELECT seq, id, op, version, data, client_id, mutation_id, ts FROM events WHERE topic = ? AND seq > ? ORDER BY seq LIMIT ?`
 	qClient    = `SELECT principal, last_mutation_id, seen FROM clients WHERE client_id = ?`
 	qLookup    = `SELECT id FROM idx WHERE collection = ? AND name = ? AND key = ? ORDER BY id`
@@ -127,8 +129,8 @@ const (
 	qPruneResp = `DELETE FROM responses WHERE client_id = ?1 AND mutation_id < (SELECT mutation_id FROM responses WHERE client_id = ?1 ORDER BY mutation_id DESC LIMIT 1 OFFSET ?2)`
 	qDelIndex  = `DELETE FROM idx WHERE collection = ? AND name = ? AND id = ?`
 	qAddIndex  = `INSERT INTO idx (collection, name, key, id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`
-	qPruneCR   = `DELETE FROM responses WHERE client_id IN (SELECT client_id FROM clients WHERE seen < ?)`
-	qPruneCl   = `DELETE FROM clients WHERE seen < ?`
+	qPruneCR   = `DELETE FROM responses WHERE client_id IN (SELECT client_id FROM clients WHERE seen < ?1 ORDER BY seen, client_id LIMIT ?2)`
+	qPruneCl   = `DELETE FROM clients WHERE client_id IN (SELECT client_id FROM clients WHERE seen < ?1 ORDER BY seen, client_id LIMIT ?2)`
 	qIndexSigs = `SELECT name, signature FROM index_signatures WHERE collection = ?`
 	qDropIndex = `DELETE FROM idx WHERE collection = ? AND name = ?`
 	qSetSig    = `INSERT INTO index_signatures (collection, name, signature) VALUES (?, ?, ?) ON CONFLICT (collection, name) DO UPDATE SET signature = excluded.signature`
@@ -531,11 +533,11 @@ func (t *sqliteTx) SetIndex(ctx context.Context, collection, index, id string, k
 	return nil
 }
 
-func (t *sqliteTx) PruneClients(ctx context.Context, before time.Time) (int, error) {
-	if err := t.exec(ctx, qPruneCR, before.UnixMilli()); err != nil {
+func (t *sqliteTx) PruneClients(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := t.exec(ctx, qPruneCR, before.UnixMilli(), limit); err != nil {
 		return 0, err
 	}
-	res, err := t.tx.ExecContext(ctx, qPruneCl, before.UnixMilli())
+	res, err := t.tx.ExecContext(ctx, qPruneCl, before.UnixMilli(), limit)
 	if err != nil {
 		return 0, fmt.Errorf("server: sqlite: %w", err)
 	}

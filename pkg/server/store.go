@@ -17,9 +17,9 @@ import (
 //   - Update runs fn in one read-write transaction and commits it when fn
 //     returns nil, durably: once Update returns nil the writes survive a
 //     crash. It rolls back when fn returns an error or panics.
-//   - Update transactions are serializable with respect to each other. The
-//     server additionally runs at most one Update at a time per Server, but
-//     several servers may share a store (SQLite: one writer at a time;
+//   - Update transactions are serializable with respect to each other. A
+//     Server commits mutations from one goroutine and prunes dedup records
+//     from another (in short chunks), and several servers may share a store (SQLite: one writer at a time;
 //     PostgreSQL: SERIALIZABLE with retry, or a transaction-level lock).
 //   - View runs fn in a read-only transaction that sees one consistent
 //     snapshot of the store for all its reads. The server keeps Views short:
@@ -129,9 +129,11 @@ type WriteTx interface {
 	// least mutationID, sets its Seen to now, and keeps only the client's
 	// keep most recent answers.
 	SaveResponse(ctx context.Context, clientID, principal string, mutationID uint64, r StoredResponse, keep int, now time.Time) error
-	// PruneClients deletes the records and answers of every client whose
-	// Seen is before before, and returns how many clients it deleted.
-	PruneClients(ctx context.Context, before time.Time) (int, error)
+	// PruneClients deletes the records and answers of at most limit
+	// clients whose Seen is before before, those idle longest first, and
+	// returns how many clients it deleted. The server calls it in chunks,
+	// each in its own short Update, until a chunk comes back short.
+	PruneClients(ctx context.Context, before time.Time, limit int) (int, error)
 	// SetIndex replaces the keys an entity has in one index of its
 	// collection; no keys removes it from the index.
 	SetIndex(ctx context.Context, collection, index, id string, keys []string) error

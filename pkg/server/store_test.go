@@ -165,7 +165,7 @@ func TestStoreContract(t *testing.T) {
 		// Dedup records expire: PruneClients drops the clients seen
 		// before the cutoff, with their answers.
 		require.NoError(t, update(func(tx WriteTx) error {
-			n, err := tx.PruneClients(ctx, t0.Add(90*time.Minute))
+			n, err := tx.PruneClients(ctx, t0.Add(90*time.Minute), 100)
 			require.NoError(t, err)
 			assert.Equal(t, 1, n)
 			_, found, err := tx.Response(ctx, client1, 40)
@@ -293,7 +293,7 @@ func TestSQLite_migratesTheDedupRecordsOfAnEarlierVersion(t *testing.T) {
 		return nil
 	}))
 	require.NoError(t, st.Update(ctx, func(tx WriteTx) error {
-		n, err := tx.PruneClients(ctx, time.Unix(0, 0))
+		n, err := tx.PruneClients(ctx, time.Unix(0, 0), 100)
 		assert.Zero(t, n)
 		return err
 	}))
