@@ -3,9 +3,12 @@ package main
 import (
 	"io"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tandemkit/tandem/pkg/server"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -28,4 +31,30 @@ func TestParseConfig(t *testing.T) {
 	assert.Error(t, err)
 	_, err = parseConfig([]string{"-nope"}, none, io.Discard)
 	assert.Error(t, err)
+}
+
+func TestParseConfig_limitsHostsAndShutdown(t *testing.T) {
+	none := func(string) string { return "" }
+	c, err := parseConfig(nil, none, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, server.Transport{}, c.transport, "zero: pkg/server's defaults")
+	assert.Zero(t, c.shutdownTimeout)
+
+	env := map[string]string{"TANDEM_HOSTS": "app.example.com, *.example.org", "TANDEM_READ_TIMEOUT": "5s",
+		"TANDEM_MAX_CONNS": "100", "TANDEM_CLIENT_IP_HEADER": "X-Forwarded-For", "TANDEM_SHUTDOWN_TIMEOUT": "3s"}
+	c, err = parseConfig([]string{"-max-conns-per-addr", "-1", "-write-timeout", "2m", "-max-header-bytes", "8192",
+		"-read-header-timeout", "3s", "-idle-timeout", "1m"}, func(k string) string { return env[k] }, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"app.example.com", "*.example.org"}, c.hosts)
+	assert.Equal(t, "X-Forwarded-For", c.clientIPHeader)
+	assert.Equal(t, 3*time.Second, c.shutdownTimeout)
+	assert.Equal(t, server.Transport{ReadHeaderTimeout: 3 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 2 * time.Minute,
+		IdleTimeout: time.Minute, MaxHeaderBytes: 8192, MaxConns: 100, MaxConnsPerAddr: -1}, c.transport)
+
+	_, err = parseConfig(nil, func(k string) string { return map[string]string{"TANDEM_READ_TIMEOUT": "soon"}[k] }, io.Discard)
+	assert.ErrorContains(t, err, "TANDEM_READ_TIMEOUT")
+
+	d := server.Transport{}.Defaults()
+	assert.Equal(t, server.Transport{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute,
+		IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10, MaxConns: 4096, MaxConnsPerAddr: 256}, d, "the defaults the doc states")
 }

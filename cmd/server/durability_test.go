@@ -48,9 +48,9 @@ func buildServer(t *testing.T) string {
 	return bin
 }
 
-func startServer(t *testing.T, bin, db, web string) *serverProc {
+func startServer(t *testing.T, bin, db, web string, args ...string) *serverProc {
 	t.Helper()
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-db", db, "-web", web)
+	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-db", db, "-web", web}, args...)...)
 	cmd.Env = append(os.Environ(), "TANDEM_ORIGINS=")
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)

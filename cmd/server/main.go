@@ -5,16 +5,38 @@
 // Flags, each also read from the environment (a flag given on the command
 // line wins):
 //
-//	-addr     TANDEM_ADDR     listen address (default 127.0.0.1:8080)
-//	-db       TANDEM_DB       SQLite file, created on first start (default tandem.db);
-//	                          a postgres:// URL selects PostgreSQL (a later issue)
-//	-origins  TANDEM_ORIGINS  extra allowed WebSocket origins, comma-separated
-//	                          host patterns (e.g. "app.example.com,*.example.org")
-//	-web      TANDEM_WEB      directory of static files (default web)
-//	-debug    TANDEM_DEBUG    log every request
+//	-addr                 TANDEM_ADDR                 listen address (default 127.0.0.1:8080)
+//	-db                   TANDEM_DB                   SQLite file, created on first start (default tandem.db);
+//	                                                  a postgres:// URL selects PostgreSQL (a later issue)
+//	-hosts                TANDEM_HOSTS                host names the server answers for besides the loopback
+//	                                                  names, comma-separated ("app.example.com,*.example.org",
+//	                                                  or "*" behind a proxy that checks Host); any other Host
+//	                                                  gets 403 on every route (DNS rebinding)
+//	-origins              TANDEM_ORIGINS              extra allowed WebSocket origins, comma-separated
+//	                                                  host patterns (e.g. "app.example.com,*.example.org")
+//	-client-ip-header     TANDEM_CLIENT_IP_HEADER     behind a reverse proxy: the header it puts the client
+//	                                                  address in (X-Forwarded-For, X-Real-IP), for the quotas
+//	-read-header-timeout  TANDEM_READ_HEADER_TIMEOUT  time to read a request's headers (default 10s)
+//	-read-timeout         TANDEM_READ_TIMEOUT         time to read a whole request (default 30s)
+//	-write-timeout        TANDEM_WRITE_TIMEOUT        time to write an answer (default 60s)
+//	-idle-timeout         TANDEM_IDLE_TIMEOUT         idle kept-alive connections close after it (default 60s)
+//	-max-header-bytes     TANDEM_MAX_HEADER_BYTES     request header limit (default 16384)
+//	-max-conns            TANDEM_MAX_CONNS            open connections at most, WebSockets included (default
+//	                                                  4096, lowered to fit the file descriptor limit)
+//	-max-conns-per-addr   TANDEM_MAX_CONNS_PER_ADDR   open connections per client address (default 256;
+//	                                                  -1 behind a reverse proxy)
+//	-shutdown-timeout     TANDEM_SHUTDOWN_TIMEOUT     the budget of a graceful stop (default 15s)
+//	-web                  TANDEM_WEB                  directory of static files (default web)
+//	-debug                TANDEM_DEBUG                log every request
 //
-// SIGINT or SIGTERM shut it down gracefully: in-flight requests and
-// mutations finish, WebSocket clients get close 1001 and reconnect.
+// The timeouts never apply to WebSockets. The quotas per client and the
+// other limits of the API are pkg/server's defaults (see server.Quotas).
+//
+// SIGINT or SIGTERM stop it within the shutdown budget: it stops accepting,
+// lets in-flight requests finish for half the budget and then closes the
+// connections still busy (a client that stalled), closes WebSockets with
+// 1001 (clients reconnect; those that do not answer are cut), commits the
+// mutations already queued, and exits 0.
 package main
 
 import (
@@ -37,45 +59,97 @@ import (
 	"github.com/tandemkit/tandem/pkg/server"
 )
 
-// config is the parsed command line.
+// config is the parsed command line. Zero limits mean pkg/server's
+// defaults.
 type config struct {
-	addr    string
-	db      string
-	origins []string
-	web     string
-	debug   bool
+	addr            string
+	db              string
+	hosts           []string
+	origins         []string
+	clientIPHeader  string
+	transport       server.Transport
+	shutdownTimeout time.Duration
+	web             string
+	debug           bool
 }
+
+// defaultShutdownTimeout is the budget of a graceful stop.
+const defaultShutdownTimeout = 15 * time.Second
 
 // parseConfig reads flags over environment defaults.
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var envErr error
 	env := func(key, def string) string {
 		if v := getenv(key); v != "" {
 			return v
 		}
 		return def
 	}
+	envDur := func(key string) time.Duration {
+		v := getenv(key)
+		if v == "" {
+			return 0
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			envErr = errors.Join(envErr, fmt.Errorf("%s: %w", key, err))
+		}
+		return d
+	}
+	envInt := func(key string) int {
+		v := getenv(key)
+		if v == "" {
+			return 0
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			envErr = errors.Join(envErr, fmt.Errorf("%s: %w", key, err))
+		}
+		return n
+	}
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c config
-	var origins string
+	var hosts, origins string
+	t := &c.transport
 	fs.StringVar(&c.addr, "addr", env("TANDEM_ADDR", "127.0.0.1:8080"), "listen address (TANDEM_ADDR)")
 	fs.StringVar(&c.db, "db", env("TANDEM_DB", "tandem.db"), "SQLite file, or a postgres:// URL (TANDEM_DB)")
+	fs.StringVar(&hosts, "hosts", env("TANDEM_HOSTS", ""), "host names served besides the loopback names, comma-separated; * for any (TANDEM_HOSTS)")
 	fs.StringVar(&origins, "origins", env("TANDEM_ORIGINS", ""), "extra allowed WebSocket origins, comma-separated (TANDEM_ORIGINS)")
+	fs.StringVar(&c.clientIPHeader, "client-ip-header", env("TANDEM_CLIENT_IP_HEADER", ""), "behind a reverse proxy: the header holding the client address, e.g. X-Forwarded-For (TANDEM_CLIENT_IP_HEADER)")
+	fs.DurationVar(&t.ReadHeaderTimeout, "read-header-timeout", envDur("TANDEM_READ_HEADER_TIMEOUT"), "time to read a request's headers; 0 for 10s (TANDEM_READ_HEADER_TIMEOUT)")
+	fs.DurationVar(&t.ReadTimeout, "read-timeout", envDur("TANDEM_READ_TIMEOUT"), "time to read a whole request; 0 for 30s (TANDEM_READ_TIMEOUT)")
+	fs.DurationVar(&t.WriteTimeout, "write-timeout", envDur("TANDEM_WRITE_TIMEOUT"), "time to write an answer; 0 for 60s (TANDEM_WRITE_TIMEOUT)")
+	fs.DurationVar(&t.IdleTimeout, "idle-timeout", envDur("TANDEM_IDLE_TIMEOUT"), "idle kept-alive connections close after it; 0 for 60s (TANDEM_IDLE_TIMEOUT)")
+	fs.IntVar(&t.MaxHeaderBytes, "max-header-bytes", envInt("TANDEM_MAX_HEADER_BYTES"), "request header limit; 0 for 16384 (TANDEM_MAX_HEADER_BYTES)")
+	fs.IntVar(&t.MaxConns, "max-conns", envInt("TANDEM_MAX_CONNS"), "open connections at most; 0 for 4096, -1 for no limit (TANDEM_MAX_CONNS)")
+	fs.IntVar(&t.MaxConnsPerAddr, "max-conns-per-addr", envInt("TANDEM_MAX_CONNS_PER_ADDR"), "open connections per client address; 0 for 256, -1 for no limit (TANDEM_MAX_CONNS_PER_ADDR)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", envDur("TANDEM_SHUTDOWN_TIMEOUT"), "budget of a graceful stop; 0 for 15s (TANDEM_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.web, "web", env("TANDEM_WEB", "web"), "directory of static files (TANDEM_WEB)")
 	debug, _ := strconv.ParseBool(env("TANDEM_DEBUG", "false"))
 	fs.BoolVar(&c.debug, "debug", debug, "log every request (TANDEM_DEBUG)")
+	if envErr != nil {
+		return config{}, envErr
+	}
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	for _, o := range strings.Split(origins, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			c.origins = append(c.origins, o)
+	c.hosts, c.origins = list(hosts), list(origins)
+	return c, nil
+}
+
+// list splits a comma-separated flag, dropping empty entries.
+func list(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
 		}
 	}
-	return c, nil
+	return out
 }
 
 func main() {
@@ -100,62 +174,123 @@ func main() {
 	}
 }
 
-// run serves until ctx is done, then shuts down gracefully.
+// run serves until ctx is done, then shuts down within the budget.
 func run(ctx context.Context, cfg config, log *slog.Logger) error {
-	if strings.HasPrefix(cfg.db, "postgres://") || strings.HasPrefix(cfg.db, "postgresql://") {
-		return errors.New("PostgreSQL is not supported yet (a later issue adds it); use a SQLite file path")
-	}
-	store, err := server.OpenSQLite(cfg.db, server.SQLiteOptions{})
+	a, err := newApp(cfg, log)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-
-	api := server.New(store, server.Options{Logger: log, OriginPatterns: cfg.origins})
-	if err := backend.Register(api); err != nil {
-		return err
-	}
-	static, err := newStaticFiles(cfg.web)
-	if err != nil {
-		return fmt.Errorf("static files: %w", err)
-	}
-	defer static.Close()
-
-	mux := http.NewServeMux()
-	mux.Handle("/api/", api.Handler())
-	mux.Handle("/", static)
-	hs := &http.Server{
-		Handler:           logRequests(log, mux),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return err
-	}
-	log.Info("listening", "addr", ln.Addr().String(), "db", cfg.db, "web", cfg.web, "origins", strings.Join(cfg.origins, ","))
+	defer a.close()
+	log.Info("listening", "addr", a.ln.Addr().String(), "db", cfg.db, "web", cfg.web,
+		"hosts", strings.Join(cfg.hosts, ","), "origins", strings.Join(cfg.origins, ","),
+		"max-conns", a.transport.MaxConns, "max-conns-per-addr", a.transport.MaxConnsPerAddr)
 
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	go func() { served <- a.hs.Serve(a.ln) }()
 	select {
 	case err := <-served:
 		return err
 	case <-ctx.Done():
 	}
-
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	// Stop accepting and let in-flight requests (and their mutations)
-	// finish, then close the WebSockets with 1001 and stop committing.
-	err1 := hs.Shutdown(sctx)
-	err2 := api.Shutdown(sctx)
-	if err := errors.Join(err1, err2); err != nil {
+	if err := a.shutdown(cfg.shutdownTimeout); err != nil {
 		return err
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// app is the demo server built from a config: the store, the API, the
+// static files, and the HTTP server with its limits on a listening socket.
+type app struct {
+	log       *slog.Logger
+	transport server.Transport // in effect
+	store     *server.SQLite
+	api       *server.Server
+	static    *staticFiles
+	hs        *http.Server
+	ln        net.Listener
+}
+
+func newApp(cfg config, log *slog.Logger) (_ *app, err error) {
+	if strings.HasPrefix(cfg.db, "postgres://") || strings.HasPrefix(cfg.db, "postgresql://") {
+		return nil, errors.New("PostgreSQL is not supported yet (a later issue adds it); use a SQLite file path")
+	}
+	a := &app{log: log}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	if a.store, err = server.OpenSQLite(cfg.db, server.SQLiteOptions{}); err != nil {
+		return nil, err
+	}
+	opts := server.Options{Logger: log, AllowedHosts: cfg.hosts, OriginPatterns: cfg.origins}
+	if cfg.clientIPHeader != "" {
+		opts.ClientAddr = server.ForwardedAddr(cfg.clientIPHeader)
+	}
+	a.api = server.New(a.store, opts)
+	if err := backend.Register(a.api); err != nil {
+		return nil, err
+	}
+	if a.static, err = newStaticFiles(cfg.web); err != nil {
+		return nil, fmt.Errorf("static files: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", a.api.Handler())
+	mux.Handle("/", a.static)
+	t := fitFileLimit(cfg.transport.Defaults(), log)
+	a.transport = t
+	// Every route, static files included, answers only for allowed hosts.
+	a.hs = t.HTTPServer(logRequests(log, a.api.CheckHost(mux)), log)
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return nil, err
+	}
+	a.ln = t.Listener(ln, log)
+	return a, nil
+}
+
+// shutdown stops the server within budget (defaultShutdownTimeout if 0):
+// no more connections; in-flight requests, and the mutations they queued,
+// finish during the first half, then the connections still busy are
+// closed (a stalled client gives up its claim on the budget there); then
+// WebSockets get 1001 (cut if they do not close in time) and the queued
+// mutations commit. It returns an error only if that last part could not
+// end within the budget.
+func (a *app) shutdown(budget time.Duration) error {
+	if budget <= 0 {
+		budget = defaultShutdownTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	hctx, hcancel := context.WithTimeout(ctx, budget/2)
+	defer hcancel()
+	if err := a.hs.Shutdown(hctx); err != nil {
+		a.log.Warn("closing the connections still busy after half the shutdown budget", "err", err)
+		_ = a.hs.Close()
+	}
+	return a.api.Shutdown(ctx)
+}
+
+// close releases what newApp opened; after shutdown, or on a failed start.
+func (a *app) close() {
+	if a.hs != nil {
+		_ = a.hs.Close()
+	} else if a.ln != nil {
+		_ = a.ln.Close()
+	}
+	if a.api != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = a.api.Shutdown(ctx) // at once after shutdown: it ran already
+		cancel()
+	}
+	if a.static != nil {
+		_ = a.static.Close()
+	}
+	if a.store != nil {
+		_ = a.store.Close()
+	}
 }
 
 // logRequests logs each request at debug level.

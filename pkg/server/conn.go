@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -33,8 +35,14 @@ var (
 	errBinary = errors.New("server: binary message")
 )
 
-// coderConn adapts a coder/websocket connection.
-type coderConn struct{ c *websocket.Conn }
+// coderConn adapts a coder/websocket connection. raw is the hijacked
+// connection under it: closing it aborts at once, even while a close
+// handshake waits on a peer that does not answer (the library's CloseNow
+// would wait for that handshake).
+type coderConn struct {
+	c   *websocket.Conn
+	raw net.Conn
+}
 
 func (c coderConn) Read(ctx context.Context) ([]byte, error) {
 	typ, r, err := c.c.Reader(ctx)
@@ -62,7 +70,26 @@ func (c coderConn) Close(code wire.CloseCode, reason string) error {
 	return c.c.Close(websocket.StatusCode(code), reason)
 }
 
-func (c coderConn) Abort() error { return c.c.CloseNow() }
+func (c coderConn) Abort() error {
+	if c.raw != nil {
+		_ = c.raw.Close()
+	}
+	return c.c.CloseNow()
+}
+
+// hijackRecorder keeps the connection the WebSocket library hijacks.
+type hijackRecorder struct {
+	http.ResponseWriter
+	conn net.Conn
+}
+
+func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	h.conn = c
+	return c, brw, err
+}
+
+func (h *hijackRecorder) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
 // serveWS upgrades GET /api/ws and runs the session until it ends.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -106,7 +133,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// The Origin is checked above, against the allowed hosts and patterns;
 	// the library's own check would compare it with the request's Host
 	// only, and lets "null" through a "*" pattern.
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	hw := &hijackRecorder{ResponseWriter: w}
+	c, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
 		Subprotocols:       []string{wire.Subprotocol},
 		InsecureSkipVerify: true,
 	})
@@ -122,7 +150,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// The limit is enforced by coderConn.Read so that an oversized message
 	// closes with 4009 rather than the library's 1009.
 	c.SetReadLimit(-1)
-	s.hub.serveWith(coderConn{c}, r, helloDone)
+	s.hub.serveWith(coderConn{c: c, raw: hw.conn}, r, helloDone)
 }
 
 // allKeys is the one key of server-wide counts.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/tandemkit/tandem/pkg/wire"
 )
@@ -169,7 +170,12 @@ func (h *hub) serveWith(conn wsConn, r *http.Request, helloDone func()) {
 	sess.run()
 }
 
-// close ends every session with 1001 and waits for them.
+// close ends every session with 1001 and waits for them: gracefully during
+// the first half of the time ctx leaves (all of it if ctx has no deadline),
+// then it aborts the sessions still open — a peer that does not read its
+// close frame, a client still sending a snapshot's worth of heartbeats —
+// and waits for them until ctx is done. An aborted session ends at once: its
+// reads and writes fail and its catch-up stops.
 func (h *hub) close(ctx context.Context) error {
 	h.mu.Lock()
 	h.closed = true
@@ -179,6 +185,28 @@ func (h *hub) close(ctx context.Context) error {
 	h.mu.Unlock()
 	done := make(chan struct{})
 	go func() { h.wg.Wait(); close(done) }()
+	grace := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		grace, cancel = context.WithDeadline(ctx, dl.Add(-time.Until(dl)/2))
+		defer cancel()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-grace.Done():
+	}
+	h.mu.Lock()
+	open := make([]*session, 0, len(h.sessions))
+	for sess := range h.sessions {
+		open = append(open, sess)
+	}
+	h.mu.Unlock()
+	for _, sess := range open {
+		sess.abort()
+		go sess.conn.Abort() // abort is a no-op after close: cut the connection under the close handshake
+	}
+	h.s.log.Warn("aborted WebSocket sessions that did not close in time", "sessions", len(open))
 	select {
 	case <-done:
 		return nil

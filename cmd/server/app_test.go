@@ -1,0 +1,71 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// startApp serves cfg in this process (as run does) on a loopback port,
+// with a SQLite file and a web directory of its own unless cfg names them.
+func startApp(t *testing.T, cfg config) *app {
+	t.Helper()
+	dir := t.TempDir()
+	if cfg.addr == "" {
+		cfg.addr = "127.0.0.1:0"
+	}
+	if cfg.db == "" {
+		cfg.db = filepath.Join(dir, "tandem.db")
+	}
+	if cfg.web == "" {
+		cfg.web = dir
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "index.html"), []byte("<h1>demo</h1>"), 0o644))
+	}
+	a, err := newApp(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	served := make(chan error, 1)
+	go func() { served <- a.hs.Serve(a.ln) }()
+	t.Cleanup(func() {
+		require.NoError(t, a.shutdown(10*time.Second))
+		assert.ErrorIs(t, <-served, http.ErrServerClosed)
+		a.close()
+	})
+	return a
+}
+
+func (a *app) url(path string) string { return "http://" + a.ln.Addr().String() + path }
+
+// Finding 3, for the routes beside the API: the static files answered any
+// Host too.
+func TestApp_everyRouteAnswersOnlyForAllowedHosts(t *testing.T) {
+	a := startApp(t, config{hosts: []string{"demo.example.com"}})
+	port := a.ln.Addr().String()[strings.LastIndex(a.ln.Addr().String(), ":"):]
+	get := func(path, host string) (int, string) {
+		req, err := http.NewRequest("GET", a.url(path), nil)
+		require.NoError(t, err)
+		req.Host = host
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	for _, path := range []string{"/", "/index.html", "/api/lists", "/api/ws"} {
+		status, body := get(path, "rebind.attacker.example"+port)
+		assert.Equal(t, http.StatusForbidden, status, path)
+		assert.NotContains(t, body, "demo", path)
+	}
+	for _, host := range []string{"localhost" + port, "127.0.0.1" + port, "demo.example.com"} {
+		status, body := get("/", host)
+		assert.Equal(t, http.StatusOK, status, host)
+		assert.Contains(t, body, "demo")
+	}
+}
