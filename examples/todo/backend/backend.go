@@ -8,6 +8,8 @@ import (
 	"context"
 	"strings"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/tandemkit/tandem/examples/todo/model"
 	"github.com/tandemkit/tandem/pkg/form"
 	"github.com/tandemkit/tandem/pkg/server"
@@ -62,8 +64,17 @@ func Register(s *server.Server) error {
 		},
 		Indexes: []server.Index[model.Todo]{
 			{Name: "listId", Key: func(t model.Todo) string { return t.ListID }},
-			{Name: "title", Unique: true, Field: "title", Message: "is already used in this list",
-				Key: func(t model.Todo) string { return t.ListID + "\x00" + strings.ToLower(strings.TrimSpace(t.Title)) }},
+			// A new name for a new Key: Register rebuilds it over the stored
+			// todos (and forgets the old "title" index).
+			{Name: "title-nfc", Unique: true, Field: "title", Message: "is already used in this list",
+				Key: func(t model.Todo) string { return t.ListID + "\x00" + TitleKey(t.Title) }},
 		},
 	})
+}
+
+// TitleKey is the form of a todo title that the one-title-per-list rule
+// compares: Unicode NFC (so that "é" typed as one code point and as "e" plus
+// a combining accent are one title), lower case, without surrounding space.
+func TitleKey(title string) string {
+	return norm.NFC.String(strings.ToLower(norm.NFC.String(strings.TrimSpace(title))))
 }
