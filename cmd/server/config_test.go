@@ -58,3 +58,13 @@ func TestParseConfig_limitsHostsAndShutdown(t *testing.T) {
 	assert.Equal(t, server.Transport{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute,
 		IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10, MaxConns: 4096, MaxConnsPerAddr: 256}, d, "the defaults the doc states")
 }
+
+// Finding 1: 300 stalled connections exhausted a 256-descriptor limit, and
+// then nothing else could be served; the connection cap stays under the
+// limit, with room for the database and the static files.
+func TestFitConns_keepsTheConnectionCapUnderTheFileLimit(t *testing.T) {
+	d := server.Transport{}.Defaults()
+	assert.Equal(t, 256-fdReserve, fitConns(d, 256).MaxConns)
+	assert.Equal(t, 4096, fitConns(d, 20000).MaxConns, "the default where it fits")
+	assert.Equal(t, 1000-fdReserve, fitConns(server.Transport{MaxConns: -1}, 1000).MaxConns, "no limit still fits the descriptors")
+}

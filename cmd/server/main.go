@@ -293,6 +293,20 @@ func (a *app) close() {
 	}
 }
 
+// fdReserve is the file descriptors kept beside the connections: the
+// database (a writer, readers, WAL and shared memory), static files, logs.
+const fdReserve = 64
+
+// fitConns lowers t.MaxConns (no limit included) so that the connections
+// and fdReserve fit in limit open files: a process out of descriptors fails
+// every accept and every file it opens, for every client.
+func fitConns(t server.Transport, limit uint64) server.Transport {
+	if room := int(min(limit, 1<<30)) - fdReserve; t.MaxConns < 0 || t.MaxConns > room {
+		t.MaxConns = max(room, 1)
+	}
+	return t
+}
+
 // logRequests logs each request at debug level.
 func logRequests(log *slog.Logger, h http.Handler) http.Handler {
 	if !log.Enabled(context.Background(), slog.LevelDebug) {

@@ -9,13 +9,8 @@ import (
 	"github.com/tandemkit/tandem/pkg/server"
 )
 
-// fdReserve is the file descriptors kept beside the connections: the
-// database (a writer, readers, WAL and shared memory), static files, logs.
-const fdReserve = 64
-
 // fitFileLimit raises the soft limit on open files to the hard one, and
-// lowers MaxConns to fit under it: a process out of descriptors fails every
-// accept and every file it opens, for every client.
+// lowers MaxConns to fit under it (fitConns).
 func fitFileLimit(t server.Transport, log *slog.Logger) server.Transport {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
@@ -29,9 +24,9 @@ func fitFileLimit(t server.Transport, log *slog.Logger) server.Transport {
 			lim = raised
 		}
 	}
-	if room := int(min(lim.Cur, 1<<30)) - fdReserve; t.MaxConns < 0 || t.MaxConns > room {
-		log.Warn("max-conns lowered to fit the open file limit", "max-conns", room, "limit", lim.Cur)
-		t.MaxConns = max(room, 1)
+	fitted := fitConns(t, lim.Cur)
+	if fitted.MaxConns != t.MaxConns {
+		log.Warn("max-conns lowered to fit the open file limit", "max-conns", fitted.MaxConns, "limit", lim.Cur)
 	}
-	return t
+	return fitted
 }
