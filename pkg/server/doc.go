@@ -18,9 +18,12 @@
 //			return nil
 //		},
 //	})
-//	http.Handle("/api/", s.Handler()) // after every Register
+//	t := server.Transport{} // timeouts, header and connection limits
+//	hs := t.HTTPServer(s.Handler(), nil) // after every Register
+//	go hs.Serve(t.Listener(ln, nil))
 //	...
-//	s.Shutdown(ctx) // after http.Server.Shutdown; then store.Close()
+//	hs.Shutdown(ctx) // or hs.Close() if it takes too long
+//	s.Shutdown(ctx)  // then store.Close()
 //
 // # Mutations
 //
@@ -37,20 +40,31 @@
 //
 // A failure is permanent (a recorded 4xx) when the same request would fail
 // the same way again: invalid input, a refusal, a hook's plain error (422
-// rejected), a panic in a hook, a cascade too deep. It is transient (a 5xx
-// or 408, not recorded, the client retries) when it says nothing about the
+// rejected), a panic in a hook, a cascade too deep, a mutation that would
+// change more than MaxChanges entities (1000). It is transient (a 5xx, 408
+// or 429, not recorded, the client retries) when it says nothing about the
 // mutation: a Store error, an Authorize hook that failed rather than
-// refused, a body that did not arrive.
+// refused, a body that did not arrive, a quota. A recorded error answer is
+// small: its text is bounded and it keeps no copy of the current entity.
 //
 // # Identity
 //
 // Authenticate and AuthenticateWS name the caller's principal
 // (WithPrincipal). Each clientID is bound to the principal of its first
 // recorded mutation: other principals can neither use it nor read its
-// stored answers, and events carry their origin only to the connection of
-// the client that made the mutation. Without authentication hooks every
-// caller is the same, anonymous principal. Dedup records of clients idle
-// for ClientRetention (30 days) are pruned.
+// stored answers, and events carry their origin only to the connections of
+// that clientID and principal. Without authentication hooks every caller is
+// the same, anonymous principal. Dedup records of clients idle for
+// ClientRetention (30 days) are pruned hourly, off the commit path, in
+// chunks.
+//
+// Authentication and authorization fail closed: Authenticate alone also
+// authenticates WebSocket handshakes, AuthenticateWS alone is refused at
+// Register; an entity's Authorize alone also decides its subscriptions, and
+// AuthorizeTopic alone its REST reads. A 409 carries the current entity only
+// to a caller Authorize lets read it. A hook's error reaches the client only
+// as the answer it chose (a sentinel, with a fixed message, or an *Error);
+// anything else is answered with a fixed message and logged.
 //
 // # Stream
 //
@@ -61,9 +75,26 @@
 // transactions (at most SnapshotReads at once server-wide) and sent as the
 // client takes it, so a connection holds one page, however big the topic
 // and however slow the client. Each connection has a bounded queue;
-// publishing never blocks on a connection, and one whose queue is full of
-// live events is closed with 4002 (a catch-up waits for room instead).
-// Every write is bounded by WriteTimeout (a watchdog aborts a stuck one).
+// publishing never blocks on a connection. A publish too big for a queue
+// that was keeping up (a cascade's events) makes that subscription catch up
+// again by replay (resync slow), read from the store as the client takes
+// it; a connection whose queue was already half full is a slow consumer,
+// closed with 4002 (a catch-up waits for room instead). Every write is
+// bounded by WriteTimeout (a watchdog aborts a stuck one).
+//
+// # Limits
+//
+// The server is meant to face the internet. Handler answers only for the
+// allowed hosts (loopback names and AllowedHosts: DNS rebinding gets 403 on
+// every route; CheckHost guards other handlers the same way) and WebSocket
+// origins that are the server's own or match OriginPatterns, never "null".
+// Quotas bound, per client address and per principal, mutations, new
+// clientIDs, recorded bytes and subscriptions (429 rate_limited, close
+// 4029), WebSocket sessions and connections waiting for hello (10 s at
+// most). MutationMemory bounds the request bodies held at once. Transport
+// gives the http.Server in front its timeouts, header limit and connection
+// caps (none of which touches WebSockets); cmd/server shows them in use,
+// with a shutdown that always ends within its budget.
 //
 // # Storage
 //

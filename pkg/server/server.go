@@ -87,12 +87,17 @@ type Options struct {
 	HeartbeatTimeout time.Duration
 	// WriteTimeout bounds every WebSocket write; 10 s by default.
 	WriteTimeout time.Duration
-	// SendQueue is the number of messages queued per connection; a
-	// connection whose queue is full is closed with 4002. 1024 by default.
+	// SendQueue is the number of messages queued per connection; 1024 by
+	// default. A connection whose queue fills up is closed with 4002 —
+	// unless one publish alone brought more events for a subscription than
+	// the queue had room for while it was less than half full: then that
+	// subscription catches up again by replay instead.
 	SendQueue int
 	// SubscribeBuffer is the number of events held for one subscription
-	// while its snapshot or replay is sent; overflow closes with 4002.
-	// 4096 by default.
+	// while its snapshot or replay is sent; 4096 by default. Beyond it the
+	// held events are dropped and, once the snapshot or replay is sent,
+	// the subscription catches up by replay from there (eight times in a
+	// row at most, then 4002).
 	SubscribeBuffer int
 	// SnapshotReads is the most store reads of snapshot or replay pages
 	// running at once across all connections: many clients reconnecting
@@ -283,10 +288,14 @@ func New(store Store, opts Options) *Server {
 }
 
 // Shutdown stops the server gracefully: it closes every WebSocket with 1001
-// (going away: clients reconnect), waits for the connections to end, then
-// lets queued mutations commit and stops the committing goroutine. Mutations
-// submitted after Shutdown get 503. Stop the http.Server first so that
-// in-flight REST requests finish. Shutdown does not close the Store.
+// (going away: clients reconnect) and waits for the connections to end —
+// for the first half of the time ctx leaves, then it cuts those still open
+// (a peer that does not answer the close) and waits for them to end —,
+// stops the pruner, then lets queued mutations commit and stops the
+// committing goroutine. It returns an error only if that did not all end
+// before ctx. Mutations submitted after Shutdown get 503. Stop the
+// http.Server first so that in-flight REST requests finish. Shutdown does
+// not close the Store; a second call returns the first one's result.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.unsubBus()
