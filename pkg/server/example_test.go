@@ -116,3 +116,19 @@ func ExampleWithPrincipal() {
 func maskEpoch(b []byte) string {
 	return regexp.MustCompile(`"epoch":"[^"]*"`).ReplaceAllString(string(b), `"epoch":"…"`)
 }
+
+// Serve the API through Transport's limits: the http.Server's timeouts and
+// header limit, and a listener that caps connections in all and per
+// address. The zero Transport means the defaults.
+func ExampleTransport() {
+	s := server.New(server.NewMemStore(), server.Options{})
+	defer s.Shutdown(context.Background())
+	var t server.Transport
+	hs := t.HTTPServer(s.Handler(), nil)
+	d := t.Defaults()
+	fmt.Println(hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout, hs.MaxHeaderBytes)
+	fmt.Println(d.MaxConns, d.MaxConnsPerAddr)
+	// Output:
+	// 10s 30s 1m0s 1m0s 16384
+	// 4096 256
+}
