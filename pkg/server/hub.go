@@ -186,6 +186,8 @@ func (h *hub) close(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { h.wg.Wait(); close(done) }()
 	grace := ctx
+	// ctx's deadline is wall-clock time (the context package's), so half of
+	// what it leaves is measured against the wall clock too, not the Clock.
 	if dl, ok := ctx.Deadline(); ok {
 		var cancel context.CancelFunc
 		grace, cancel = context.WithDeadline(ctx, dl.Add(-time.Until(dl)/2))

@@ -392,7 +392,7 @@ func (s *Server) mutate(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	}
 	if op != OpDelete {
 		addr, n := keys[0], s.bodySize(r)
-		if !s.bodies.acquire(ctx, addr, n, s.opts.BodyTimeout) {
+		if !s.bodies.acquire(ctx, addr, n, min(s.opts.BodyTimeout, maxBodyWait)) {
 			w.Header().Set("Connection", "close")
 			writeError(w, &Error{Status: http.StatusServiceUnavailable, Code: wire.CodeUnavailable, Message: "the server is busy: retry later"})
 			return
@@ -417,6 +417,11 @@ func (s *Server) mutate(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	}
 	writeJSON(w, out.status, body)
 }
+
+// maxBodyWait bounds the wait for MutationMemory, whatever BodyTimeout:
+// the wait, the body and the commit must fit in the transport's write
+// timeout (60 s by default), or the answer could not be written.
+const maxBodyWait = 10 * time.Second
 
 // bodySize is what a mutation's body counts against MutationMemory: its
 // declared length, or MaxBodyBytes when it declares none (or more, which

@@ -34,7 +34,8 @@ type Options struct {
 	// counting the size its Content-Length declares (MaxBodyBytes if it
 	// declares none); one client address holds at most a quarter of it
 	// (and at least MaxBodyBytes). A mutation waits for room up to
-	// BodyTimeout, then gets 503 (not recorded: the client retries).
+	// BodyTimeout (10 s at most), then gets 503 (not recorded: the client
+	// retries).
 	// 32 MiB by default, never less than MaxBodyBytes.
 	MutationMemory int64
 	// BodyTimeout bounds reading a REST request body, from the moment the
