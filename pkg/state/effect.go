@@ -29,6 +29,7 @@ func (g *Graph) Effect(fn func()) *Effect {
 	e.n.flags = fEffect
 	e.n.impl = e
 	e.own.effect = e
+	g.effects++
 	g.adopt(&e.own)
 	g.beginRead()
 	e.flushSeq = g.flushSeq
@@ -161,6 +162,7 @@ func (g *Graph) dispose(o *owner) {
 	o.disposed = true
 	if e := o.effect; e != nil {
 		e.n.flags = (e.n.flags | fDisposed) &^ (fQueued | fDeferred | fDirty | fPending)
+		g.effects--
 	}
 	g.disposeChildren(o)
 	g.runCleanups(o)
@@ -214,10 +216,20 @@ func callCleanup(fn func()) (err error) {
 // before the effect's next run and when the effect or scope is disposed.
 // Outside an effect or scope, OnCleanup reports ErrNoOwner and does nothing.
 func (g *Graph) OnCleanup(fn func()) {
+	if !g.Adopt(fn) {
+		g.report(ErrNoOwner)
+	}
+}
+
+// Adopt is OnCleanup for things that may or may not be created inside an
+// owner, such as a view: inside an effect or scope it registers dispose to
+// run when that owner reruns or is disposed and reports true; outside any,
+// it does nothing and reports false, and the caller disposes by hand.
+func (g *Graph) Adopt(dispose func()) bool {
 	o := g.activeOwner
 	if o == nil || o.disposed {
-		g.report(ErrNoOwner)
-		return
+		return false
 	}
-	o.cleanups = append(o.cleanups, fn)
+	o.cleanups = append(o.cleanups, dispose)
+	return true
 }

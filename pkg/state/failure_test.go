@@ -291,3 +291,35 @@ func TestS11_theZeroGraphIsReady(t *testing.T) {
 	require.Len(t, reported, 1)
 	assert.Equal(t, 101, l2.Peek(), "the default limit: one creating run, then 100")
 }
+
+func TestS15_statsCountWhatIsAlive(t *testing.T) {
+	g, _ := newGraph(t)
+	s := NewSignal(g, 1)
+	c := NewComputed(g, func() int { return s.Get() + 1 })
+	assert.Equal(t, Stats{}, g.Stats())
+	scope := g.Scope(func() {
+		g.Effect(func() { c.Get() })
+		g.Effect(func() { g.Effect(func() { s.Get() }) })
+	})
+	assert.Equal(t, Stats{Effects: 3, Watched: 2}, g.Stats(), "three effects; s and c watched")
+	s.Set(2)
+	assert.Equal(t, Stats{Effects: 3, Watched: 2}, g.Stats(), "an owner's rerun replaces what it owned")
+	scope.Dispose()
+	assert.Equal(t, Stats{}, g.Stats(), "nothing left after dispose")
+	scope.Dispose()
+	assert.Equal(t, Stats{}, g.Stats())
+}
+
+func TestS08_adoptTiesADisposalToTheRunningOwner(t *testing.T) {
+	g, reported := newGraph(t)
+	disposed := 0
+	assert.False(t, g.Adopt(func() { disposed++ }), "no owner outside effects and scopes")
+	s := NewSignal(g, 0)
+	g.Effect(func() {
+		s.Get()
+		assert.True(t, g.Adopt(func() { disposed++ }))
+	})
+	s.Set(1)
+	assert.Equal(t, 1, disposed, "the owner's rerun disposes what it adopted")
+	assert.Empty(t, *reported)
+}

@@ -25,6 +25,8 @@ type Graph struct {
 	gver        uint64 // bumped on every signal or source change; see beginRead
 	polled      bool   // a source was read unwatched, or unwatched, since gver moved
 	depth       uint   // validations nested in one another; see nest
+	effects     int    // live effects; see Stats
+	watched     int    // nodes with subscribers; see Stats
 	runSeq      uint64 // tracking run ids; see node.run
 	flushSeq    uint64 // flush ids; see Effect.flushSeq
 
@@ -91,6 +93,18 @@ func NewGraph(opts ...Option) *Graph {
 	}
 	return g
 }
+
+// Stats counts what a graph holds alive: the effects not disposed, and the
+// signals, computeds and sources that some effect depends on, directly or
+// not. A component tree that was mounted and dismounted leaves both as they
+// were: tests use it to find leaks.
+type Stats struct {
+	Effects int
+	Watched int
+}
+
+// Stats returns the graph's current counts.
+func (g *Graph) Stats() Stats { return Stats{Effects: g.effects, Watched: g.watched} }
 
 // HasScheduler reports whether the graph was given a scheduler
 // (WithScheduler). Packages that do work on other goroutines and hand results

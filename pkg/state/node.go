@@ -246,6 +246,7 @@ func (g *Graph) addSub(dep *node, l *link) {
 	}
 	dep.subs = l
 	dep.flags |= fWatched
+	g.watched++
 	if dep.flags&(fComputed|fSource) != 0 {
 		g.watch(dep)
 	}
@@ -267,6 +268,7 @@ func (g *Graph) removeSub(l *link) {
 		dep.subs = next
 		if next == nil {
 			dep.flags &^= fWatched
+			g.watched--
 			if dep.flags&(fComputed|fSource) != 0 {
 				g.unwatch(dep)
 			}
@@ -300,6 +302,7 @@ func (g *Graph) watch(n *node) {
 			}
 			dep.subs = l
 			dep.flags |= fWatched
+			g.watched++
 			if dep.flags&(fComputed|fSource) != 0 {
 				g.nodes = append(g.nodes, dep)
 			}
@@ -341,6 +344,7 @@ func (g *Graph) unwatch(n *node) {
 			dep.subs = next
 			if next == nil {
 				dep.flags &^= fWatched
+				g.watched--
 				if dep.flags&(fComputed|fSource) != 0 {
 					g.nodes = append(g.nodes, dep)
 				}
