@@ -1,12 +1,31 @@
-// Package form declares one typed validation schema per mutation and runs it
-// in the browser (form state, inline errors) and on the server (422 with
-// "fields"), so both sides say the same thing about the same input.
+// Package form declares entities and the typed validation schemas of their
+// mutations, and runs them in the browser (form state, inline errors) and on
+// the server (422 with "fields"), so both sides say the same thing about the
+// same input.
+//
+// # Entities
+//
+// Define declares an entity once, for both sides: its collection name, the
+// fields its creates and updates may set with their rules, and the rules
+// only a server can check (Unique, Ref, Stamp). store.Collect and
+// server.Register take it:
+//
+//	var Todos = form.Define("todos",
+//		form.String("listId", func(t *Todo) *string { return &t.ListID }).Required(),
+//		form.String("title", func(t *Todo) *string { return &t.Title }).Required().Length(1, 200),
+//		form.Bool("done", func(t *Todo) *bool { return &t.Done }),
+//	).Ref("listId", Lists, form.Cascade).
+//		Unique("title", form.Within("listId"), form.Folded).
+//		Stamp("updatedAt")
+//	var RenameTodo = Todos.Update().Pick("title")
+//
+// # Schemas
 //
 // A schema is built from field builders, each taking the field's JSON name
 // and a getter returning a pointer into the value; builder methods add rules
 // in order, and Msg replaces the message of the rule added last:
 //
-//	var CreateTodo = form.New(
+//	var TodoForm = form.New(
 //		form.String("listId", func(t *Todo) *string { return &t.ListID }).Required(),
 //		form.String("title", func(t *Todo) *string { return &t.Title }).Required().Length(1, 200),
 //		form.Float("position", func(t *Todo) *float64 { return &t.Position }).Min(0),
@@ -26,9 +45,10 @@
 // of optional fields: the server merges a PATCH body into the current object
 // field by field and calls ValidateFields(merged, namesInTheBody...). The
 // fields an update schema declares are exactly the fields a PATCH may set;
-// Pick derives narrower per-mutation forms (RenameTodo from UpdateTodo). So
-// no pointer fields or Opt wrappers are needed, and the browser edits the
-// same struct it displays.
+// Pick derives narrower per-mutation forms (RenameTodo from the update
+// form), keeping every Check, so that the browser runs exactly what the
+// server runs for that mutation. So no pointer fields or Opt wrappers are
+// needed, and the browser edits the same struct it displays.
 //
 // # Rules and messages
 //

@@ -154,12 +154,25 @@ func TestNamesHasPick(t *testing.T) {
 	p := s.Pick("seats", "title")
 	assert.Equal(t, []string{"seats", "title"}, p.Names())
 	e := good()
-	e.End = -1 // the check is not part of the pick
-	e.Kind = "zzz"
+	e.Kind = "zzz" // a field the pick does not have
 	assert.NoError(t, p.Validate(e))
 	e.Seats = 0
 	assert.Error(t, p.Validate(e))
 	assert.Panics(t, func() { s.Pick("missing") })
+}
+
+// Issue 12: Pick dropped the cross-field checks, which the server runs on
+// the merged object: a rename passed in the browser, showed, and was
+// refused. A picked form runs the same checks as the form it comes from.
+func TestPick_keepsTheChecks(t *testing.T) {
+	s := eventSchema()
+	e := good()
+	e.End = -1 // a check of the whole form fails
+	want := s.ValidateFields(e, "seats", "title")
+	require.Error(t, want, "what the server runs for a PATCH of seats and title")
+	got := s.Pick("seats", "title").Validate(e)
+	assert.Equal(t, want, got, "the browser's picked form says the same")
+	assert.Equal(t, want, s.Without("kind", "code", "price", "start", "end", "public", "tags", "priority").Validate(e))
 }
 
 func TestNew_panicsOnDuplicateOrEmptyName(t *testing.T) {

@@ -44,6 +44,8 @@ func Float[T any](name string, get func(*T) *float64) *NumberField[T, float64] {
 func (f *NumberField[T, N]) addTo(s *Schema[T]) { s.addField(f) }
 func (f *NumberField[T, N]) fieldName() string  { return f.name }
 func (f *NumberField[T, N]) check(v *T) string  { return f.rules.first(*f.get(v)) }
+func (f *NumberField[T, N]) addr(v *T) any      { return f.get(v) }
+func (f *NumberField[T, N]) copy(dst, src *T)   { *f.get(dst) = *f.get(src) }
 func (f *NumberField[T, N]) frozen() field[T] {
 	return &NumberField[T, N]{name: f.name, get: f.get, rules: f.rules.clone()}
 }

@@ -20,6 +20,8 @@ type field[T any] interface {
 	Part[T]
 	fieldName() string
 	check(v *T) string // "" when valid
+	addr(v *T) any     // the field inside v: what the getter returns
+	copy(dst, src *T)  // sets dst's field to src's
 	// frozen returns a copy of the field with its own copy of the rules, so
 	// that a builder used again after New cannot change the schema.
 	frozen() field[T]
@@ -78,11 +80,13 @@ func (s *Schema[T]) Has(name string) bool {
 }
 
 // Pick returns a schema with only the named fields, in the given order, and
-// no checks (a check may read fields the subset lacks). Use it to derive a
-// per-mutation form, e.g. RenameTodo from UpdateTodo. It panics on a name
-// the schema does not have.
+// every check of s. Use it to derive a per-mutation form, e.g. RenameTodo
+// from the entity's update form: the browser then runs exactly what the
+// server runs for that mutation — the fields it sets, then every check on
+// the whole value (for a patch, the visible entity with the change applied,
+// as the server merges it). It panics on a name the schema does not have.
 func (s *Schema[T]) Pick(names ...string) *Schema[T] {
-	out := &Schema[T]{index: make(map[string]int)}
+	out := &Schema[T]{index: make(map[string]int), checks: s.checks}
 	for _, n := range names {
 		i, ok := s.index[n]
 		if !ok {
@@ -91,6 +95,44 @@ func (s *Schema[T]) Pick(names ...string) *Schema[T] {
 		out.addField(s.fields[i])
 	}
 	return out
+}
+
+// Without returns s without the named fields, keeping its checks. It panics
+// on a name the schema does not have.
+func (s *Schema[T]) Without(names ...string) *Schema[T] {
+	drop := make(map[string]bool, len(names))
+	for _, n := range names {
+		if !s.Has(n) {
+			panic("form: Without of unknown field " + n)
+		}
+		drop[n] = true
+	}
+	keep := make([]string, 0, len(s.fields))
+	for _, f := range s.fields {
+		if !drop[f.fieldName()] {
+			keep = append(keep, f.fieldName())
+		}
+	}
+	return s.Pick(keep...)
+}
+
+// Addr returns the field called name inside v — the pointer its getter
+// returns, as an any (a *string for a String field) — or nil when the schema
+// has no such field. Registration uses it to check that every field's JSON
+// name is the name of the struct field its getter points to.
+func (s *Schema[T]) Addr(v *T, name string) any {
+	if i, ok := s.index[name]; ok {
+		return s.fields[i].addr(v)
+	}
+	return nil
+}
+
+// Copy sets every field of the schema in dst to its value in src: a patch
+// of the fields a mutation's form sets, over the entity it changes.
+func (s *Schema[T]) Copy(dst *T, src T) {
+	for _, f := range s.fields {
+		f.copy(dst, &src)
+	}
 }
 
 // Validate checks every field and then every check. It returns nil or an

@@ -31,6 +31,8 @@ func String[T any](name string, get func(*T) *string) *StringField[T] {
 func (f *StringField[T]) addTo(s *Schema[T]) { s.addField(f) }
 func (f *StringField[T]) fieldName() string  { return f.name }
 func (f *StringField[T]) check(v *T) string  { return f.rules.first(*f.get(v)) }
+func (f *StringField[T]) addr(v *T) any      { return f.get(v) }
+func (f *StringField[T]) copy(dst, src *T)   { *f.get(dst) = *f.get(src) }
 func (f *StringField[T]) frozen() field[T] {
 	return &StringField[T]{name: f.name, get: f.get, rules: f.rules.clone()}
 }

@@ -21,6 +21,8 @@ func Bool[T any](name string, get func(*T) *bool) *ValueField[T, bool] {
 func (f *ValueField[T, V]) addTo(s *Schema[T]) { s.addField(f) }
 func (f *ValueField[T, V]) fieldName() string  { return f.name }
 func (f *ValueField[T, V]) check(v *T) string  { return f.rules.first(*f.get(v)) }
+func (f *ValueField[T, V]) addr(v *T) any      { return f.get(v) }
+func (f *ValueField[T, V]) copy(dst, src *T)   { *f.get(dst) = *f.get(src) }
 func (f *ValueField[T, V]) frozen() field[T] {
 	return &ValueField[T, V]{name: f.name, get: f.get, rules: f.rules.clone()}
 }
