@@ -5,7 +5,8 @@ import "time"
 // A Clock tells the time and runs functions later. The cache reads time and
 // sets timers only through its Clock; SystemClock is the only code in the
 // package that touches the time package's clock, and cachetest.Clock is a
-// fake for tests.
+// fake for tests. It is the Clock of every client package: pkg/store and
+// pkg/sync take a cache.Clock too.
 type Clock interface {
 	// Now returns the current time.
 	Now() time.Time

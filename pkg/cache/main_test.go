@@ -50,13 +50,12 @@ func bubble(t *testing.T, f func(t *testing.T, e *env), opts ...func(*cache.Clie
 	})
 }
 
-func (e *env) settle()                   { synctest.Wait() }
-func (e *env) advance(d time.Duration)   { e.clock.Advance(d); synctest.Wait() }
-func (e *env) setOnline(on bool)         { e.online.SetOnline(on); synctest.Wait() }
-func (e *env) setFocused(focused bool)   { e.focus.SetFocused(focused); synctest.Wait() }
-func (e *env) ctx() context.Context      { return e.t.Context() }
-func key(segs ...any) cache.Key          { return cache.Key(segs) }
-func dur(d time.Duration) *time.Duration { return &d }
+func (e *env) settle()                 { synctest.Wait() }
+func (e *env) advance(d time.Duration) { e.clock.Advance(d); synctest.Wait() }
+func (e *env) setOnline(on bool)       { e.online.SetOnline(on); synctest.Wait() }
+func (e *env) setFocused(focused bool) { e.focus.SetFocused(focused); synctest.Wait() }
+func (e *env) ctx() context.Context    { return e.t.Context() }
+func key(segs ...any) cache.Key        { return cache.Key(segs) }
 
 // reply is what a gated query function returns.
 type reply[T any] struct {

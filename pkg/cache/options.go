@@ -219,24 +219,20 @@ type config struct {
 	initialAt   time.Time
 	meta        map[string]any
 
-	disabled        bool
-	onMount         Refetch
-	onFocus         Refetch
-	onReconnect     Refetch
-	refetchFunc     func(Trigger, QueryInfo) Refetch
-	interval        time.Duration
-	intervalInBg    bool
-	noRetryOnMount  bool
-	placeholder     func(prev any, ok bool) (any, bool)
-	selectFn        func(any) (any, error)
-	selectEqual     func(a, b any) bool
-	notify          Prop
-	infinite        *infiniteBehavior
-	imperative      bool // Fetch/Prefetch/EnsureData: no retry by default
-	hasPageInfo     bool
-	typeCheck       func(any) bool // reports whether cached data has the expected type
-	decodeRaw       func([]byte) (any, error)
-	placeholderFrom func(q *query) (any, bool)
+	disabled       bool
+	onMount        Refetch
+	onFocus        Refetch
+	onReconnect    Refetch
+	refetchFunc    func(Trigger, QueryInfo) Refetch
+	interval       time.Duration
+	intervalInBg   bool
+	noRetryOnMount bool
+	placeholder    func(prev any, ok bool) (any, bool)
+	selectFn       func(any) (any, error)
+	selectEqual    func(a, b any) bool
+	notify         Prop
+	infinite       *infiniteBehavior
+	imperative     bool // Fetch/Prefetch/EnsureData: no retry by default
 }
 
 func (d *Defaults) applyTo(c *config) {

@@ -223,4 +223,13 @@ func (r *retryer) cancel(ce *CancelledError) {
 	r.onCancel(ce)
 }
 
-func (r *retryer) isPaused() bool { return r.st == rsPaused }
+// FullJitter returns the delay before retry n (from 0): uniformly random in
+// [0, min(cap, base·2^n)], with rnd returning uniform values in [0, 1). The
+// store's mutation retries and pkg/sync's reconnects use it.
+func FullJitter(rnd func() float64, base, cap time.Duration, n int) time.Duration {
+	limit := cap
+	if n < 62 && base > 0 && base <= cap>>n {
+		limit = base << n
+	}
+	return time.Duration(rnd() * float64(limit+1))
+}

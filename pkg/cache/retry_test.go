@@ -152,3 +152,12 @@ func TestQB35_focusAndOnlineManagers(t *testing.T) {
 	assert.False(t, om.Online())
 	assert.Equal(t, 1, n)
 }
+
+func TestFullJitterNeverOverflows(t *testing.T) {
+	for n := range 100 {
+		d := cache.FullJitter(func() float64 { return 0.999999 }, 20*time.Second, time.Hour, n)
+		require.GreaterOrEqual(t, d, time.Duration(0))
+		require.LessOrEqual(t, d, time.Hour)
+	}
+	assert.Equal(t, time.Duration(0), cache.FullJitter(func() float64 { return 0 }, time.Second, time.Minute, 3))
+}

@@ -27,10 +27,10 @@ type memo struct {
 	Text string `json:"text"`
 }
 
-func memoEntity() Entity[memo] {
-	f := form.New(form.String("text", func(m *memo) *string { return &m.Text }))
-	return Entity[memo]{Collection: "memos", ID: func(m *memo) *string { return &m.ID }, Create: f, Update: f}
-}
+var memos = form.Define("memos", form.String("text", func(m *memo) *string { return &m.Text }))
+
+// memoEntity returns hooks for memos that each test sets.
+func memoEntity() Hooks[memo] { return Hooks[memo]{} }
 
 // logBuffer collects a Server's log lines.
 type logBuffer struct {
@@ -51,7 +51,7 @@ func (l *logBuffer) String() string {
 }
 
 // memoEnv serves memos with opts and e's hooks on a real listener.
-func memoEnv(t *testing.T, opts Options, e Entity[memo]) (*testEnv, *logBuffer) {
+func memoEnv(t *testing.T, opts Options, e Hooks[memo]) (*testEnv, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
 	opts.Logger = slog.New(slog.NewTextHandler(logs, nil))
@@ -59,7 +59,7 @@ func memoEnv(t *testing.T, opts Options, e Entity[memo]) (*testEnv, *logBuffer) 
 	opts.Bus = bus
 	st := NewMemStore()
 	s := New(st, opts)
-	require.NoError(t, Register(s, e))
+	require.NoError(t, Register(s, memos, e))
 	env := &testEnv{t: t, srv: s, store: st, bus: bus}
 	env.http = newHTTP(t, s)
 	return env, logs
@@ -110,7 +110,7 @@ func TestAuth_authenticateWSAloneIsRefusedAtStart(t *testing.T) {
 	st := NewMemStore()
 	s := New(st, Options{Logger: slog.New(slog.NewTextHandler(logs, nil)),
 		AuthenticateWS: func(*http.Request, wire.Hello) (context.Context, error) { return nil, ErrUnauthorized }})
-	err := Register(s, memoEntity())
+	err := Register(s, memos, memoEntity())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Authenticate")
 	hs := newHTTP(t, s)

@@ -84,10 +84,7 @@ func TestREST_aRequestCancelledBeforeItsMutationIsQueuedGets503(t *testing.T) {
 		st := NewMemStore()
 		s := New(st, Options{Bus: &LocalBus{}, Logger: quietLogger(), MaxBatch: 1})
 		inHook, release := make(chan struct{}), make(chan struct{})
-		require.NoError(t, Register(s, Entity[node]{
-			Collection: "nodes",
-			ID:         func(v *node) *string { return &v.ID },
-			Create:     form.New(form.String("rule", func(v *node) *string { return &v.Rule })),
+		require.NoError(t, Register(s, form.Define("nodes", form.String("rule", func(v *node) *string { return &v.Rule })).ReadOnly(), Hooks[node]{
 			BeforeWrite: func(ctx context.Context, tx *Tx, w Write[node]) error {
 				if w.New.Rule == "block" {
 					close(inHook)

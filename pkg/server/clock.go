@@ -3,7 +3,9 @@ package server
 import "time"
 
 // A Clock tells the time and runs functions later. The server reads time and
-// arms timers only through its Clock.
+// arms timers only through its Clock. It is cache.Clock's method set: the
+// client packages share that one, and pkg/server, which may not import a
+// client package, declares its own.
 type Clock interface {
 	Now() time.Time
 	// AfterFunc calls f in its own goroutine after d; stop cancels it and

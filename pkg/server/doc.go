@@ -4,20 +4,24 @@
 // uses, and a WebSocket stream of committed changes that never loses or
 // doubles an event.
 //
-// # Use
+// # One entity
+//
+// An entity is declared once, with form.Define, in a package the browser
+// imports too (store.Collect makes its client collection from the same
+// declaration): its forms, and the rules only a server can check.
+//
+//	var Projects = form.Define("projects",
+//		form.String("name", func(p *Project) *string { return &p.Name }).Required().Length(1, 80),
+//		form.Bool("archived", func(p *Project) *bool { return &p.Archived }),
+//	).Unique("name", form.Folded).Stamp("updatedAt")
+//
+// Register serves it: create, update and delete validated by its forms
+// (422 with the browser's messages), its unique names, references and
+// stamps kept in every write, an outbox and a change stream.
 //
 //	store, _ := server.OpenSQLite("app.db", server.SQLiteOptions{})
 //	s := server.New(store, server.Options{})
-//	server.Register(s, server.Entity[Todo]{
-//		Collection: "todos",
-//		ID:         func(t *Todo) *string { return &t.ID },
-//		Create:     CreateTodo, // *form.Schema[Todo]
-//		Update:     UpdateTodo,
-//		BeforeWrite: func(ctx context.Context, tx *server.Tx, w server.Write[Todo]) error {
-//			w.New.UpdatedAt = tx.Now()
-//			return nil
-//		},
-//	})
+//	server.Register(s, Projects) // server.Hooks adds authorization and transaction code
 //	t := server.Transport{} // timeouts, header and connection limits
 //	hs := t.HTTPServer(s.Handler(), nil) // after every Register
 //	go hs.Serve(t.Listener(ln, nil))

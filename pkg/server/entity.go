@@ -6,7 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/tandemkit/tandem/pkg/form"
 	"github.com/tandemkit/tandem/pkg/wire"
@@ -62,22 +67,11 @@ type Index[T any] struct {
 	Message string
 }
 
-// An Entity declares a collection of T. T must encode to a JSON object whose
-// "id" field is the one ID points to; the JSON names of the form fields are
-// the names the forms use.
-type Entity[T any] struct {
-	// Collection is the URL segment and the topic: /api/{Collection}.
-	Collection string
-	// ID points to the id field (JSON name "id") of a T.
-	ID func(*T) *string
-	// Create validates a create body. Its fields, plus "id", are the only
-	// fields a create body may hold.
-	Create *form.Schema[T]
-	// Update validates a PATCH: its fields are the only fields a PATCH may
-	// set; only the fields a PATCH sets are checked, plus the schema's checks
-	// on the merged object. Nil makes the collection read-only after create
-	// (PATCH answers 405).
-	Update *form.Schema[T]
+// Hooks are what a declaration cannot say about an entity's API:
+// authorization, and code that runs inside the write transaction. Every
+// field is optional; Register(s, e) alone serves e with the rules e
+// declares.
+type Hooks[T any] struct {
 	// Authorize, if set, runs once on every REST request to the collection
 	// after authentication (for a create, after the body parsed). Return
 	// ErrForbidden (403), ErrUnauthorized (401), ErrNotFound (404) or an
@@ -105,52 +99,155 @@ type Entity[T any] struct {
 	// without Authorize.
 	AuthorizeTopic func(ctx context.Context, topic string) error
 	// BeforeWrite, if set, runs inside the write transaction after the form
-	// validated a create or update and may change w.New. A *form.Errors
-	// answers 422 invalid, an *Error or a sentinel its own status; any other
-	// error (a business rule) and a panic answer 422 rejected. All of these
-	// are recorded: the same mutation would fail the same way again. An
-	// error from the Tx's store reads, however wrapped, answers 500 and is
-	// not recorded; so does an *Error with a 5xx status, for a hook's own
-	// transient failure.
+	// validated a create or update, the references were checked and the
+	// stamps set, and may change w.New. A *form.Errors answers 422 invalid,
+	// an *Error or a sentinel its own status; any other error (a business
+	// rule) and a panic answer 422 rejected. All of these are recorded: the
+	// same mutation would fail the same way again. An error from the Tx's
+	// store reads, however wrapped, answers 500 and is not recorded; so does
+	// an *Error with a 5xx status, for a hook's own transient failure.
 	BeforeWrite func(ctx context.Context, tx *Tx, w Write[T]) error
 	// BeforeDelete, if set, runs inside the write transaction before an
-	// entity is deleted, e.g. to delete dependants with tx.Delete. Its
+	// entity is deleted (after the cascades its references declare). Its
 	// errors are answered like BeforeWrite's.
 	BeforeDelete func(ctx context.Context, tx *Tx, old T) error
-	// Indexes are maintained on every write.
+	// Indexes are maintained on every write, besides those the entity's
+	// Unique and Ref rules declare.
 	Indexes []Index[T]
 }
 
-// Register adds an entity type to s. Call it before Handler: once the server
-// serves, Register fails. In one store transaction it creates the
-// collection's topic log (and its epoch) on first start and brings the
-// stored indexes up to date with e.Indexes (see Index); it fails if a Unique
-// index does not hold for the stored entities.
-func Register[T any](s *Server, e Entity[T]) error {
-	if e.ID == nil || e.Create == nil {
-		return fmt.Errorf("server: entity %q needs ID and Create", e.Collection)
+// Register serves the entity e on s: its create, update and delete, with
+// e's forms and rules, and its topic. Call it before Handler: once the
+// server serves, Register fails. It fails, naming the field, when e names
+// a field T does not encode in JSON, or when a form field's getter points
+// to another struct field than its name; and when T has no string "id".
+//
+// In one store transaction it creates the collection's topic log (and its
+// epoch) on first start and brings the stored indexes up to date (see
+// Index); it fails if a unique rule does not hold for the stored entities.
+//
+// The rules e declares are kept in every write:
+//   - a Unique answers 422 with its message when another entity has the
+//     same key; a Folded key is Unicode NFC, lower case and trimmed;
+//   - a Ref answers 422 "must name an existing …" when the field does not
+//     name a live entity of its collection (checked on create, and on an
+//     update that changes it); deleting that entity deletes the referring
+//     ones in the same mutation with Cascade, and is refused with 422 while
+//     any refers to it without;
+//   - a Stamp sets the field to the commit time on every create and update.
+//
+// hooks adds what a declaration cannot say; pass at most one.
+func Register[T any](s *Server, e *form.Entity[T], hooks ...Hooks[T]) error {
+	if e == nil {
+		return fmt.Errorf("server: Register of a nil entity")
 	}
-	if e.Create.Has("id") || (e.Update != nil && e.Update.Has("id")) {
-		return fmt.Errorf("server: entity %q: forms must not declare the id field", e.Collection)
+	if len(hooks) > 1 {
+		return fmt.Errorf("server: entity %q: pass at most one Hooks", e.Name())
+	}
+	var h Hooks[T]
+	if len(hooks) == 1 {
+		h = hooks[0]
+	}
+	layout, err := wire.LayoutOf[T]()
+	if err != nil {
+		return fmt.Errorf("server: entity %q: %w", e.Name(), err)
+	}
+	if err := layout.Check(e.Names(), e.Addr); err != nil {
+		return fmt.Errorf("server: entity %q: %w", e.Name(), err)
+	}
+	if e.Create().Has("id") || (e.Update() != nil && e.Update().Has("id")) {
+		return fmt.Errorf("server: entity %q: forms must not declare the id field", e.Name())
+	}
+	for _, name := range e.Stamps() {
+		if layout.Type(name) != reflect.TypeFor[time.Time]() {
+			return fmt.Errorf("server: entity %q: stamp %q must be a time.Time", e.Name(), name)
+		}
+		if e.Addr(new(T), name) != nil {
+			return fmt.Errorf("server: entity %q: stamp %q is set by the server and belongs to no form", e.Name(), name)
+		}
+	}
+	for _, r := range e.Refs() {
+		if !wire.ValidCollection(r.To) {
+			return fmt.Errorf("server: entity %q: ref %q to the invalid collection %q", e.Name(), r.Field, r.To)
+		}
+		h.Indexes = append(h.Indexes, Index[T]{Name: refIndex(r.Field), Key: keyOf(layout, []string{r.Field}, false)})
+	}
+	for _, u := range e.Uniques() {
+		fields := append(slices.Clone(u.Within), u.Field)
+		h.Indexes = append(h.Indexes, Index[T]{Name: uniqueIndex(fields, u.Folded), Unique: true, Field: u.Field,
+			Message: u.Message, Key: keyOf(layout, fields, u.Folded)})
 	}
 	names := make(map[string]bool)
-	for _, ix := range e.Indexes {
+	for _, ix := range h.Indexes {
 		if ix.Name == "" || ix.Key == nil {
-			return fmt.Errorf("server: entity %q: an index needs Name and Key", e.Collection)
+			return fmt.Errorf("server: entity %q: an index needs Name and Key", e.Name())
 		}
 		if names[ix.Name] {
-			return fmt.Errorf("server: entity %q: index %q declared twice", e.Collection, ix.Name)
+			return fmt.Errorf("server: entity %q: index %q declared twice", e.Name(), ix.Name)
 		}
 		names[ix.Name] = true
 	}
-	completeAuthorization(&e)
-	return s.addEntity(&entity[T]{Entity: e})
+	completeAuthorization(&h)
+	en := &entity[T]{name: e.Name(), layout: layout, createForm: e.Create(), updateForm: e.Update(),
+		Hooks: h, refs: e.Refs(), stamps: e.Stamps()}
+	if err := s.addEntity(en); err != nil {
+		return err
+	}
+	s.addRefs(en.name, en.refs)
+	return nil
+}
+
+// refIndex names the index a Ref keeps on its field.
+func refIndex(field string) string { return "ref:" + field }
+
+// uniqueIndex names the index of a Unique rule after its definition, so
+// that a changed definition is a new index, rebuilt at Register.
+func uniqueIndex(fields []string, folded bool) string {
+	name := "unique:" + strings.Join(fields, "+")
+	if folded {
+		name += ":folded"
+	}
+	return name
+}
+
+// keyOf returns the index key function over the named fields of T: their
+// values joined by NUL, the last one folded if asked (see Fold).
+func keyOf[T any](l *wire.Layout[T], fields []string, folded bool) func(T) string {
+	return func(v T) string {
+		var b strings.Builder
+		for i, f := range fields {
+			if i > 0 {
+				b.WriteByte(0)
+			}
+			s := fieldString(l.Field(&v, f))
+			if folded && i == len(fields)-1 {
+				s = Fold(s)
+			}
+			b.WriteString(s)
+		}
+		return b.String()
+	}
+}
+
+// fieldString formats a field value for an index key.
+func fieldString(p any) string {
+	if s, ok := p.(*string); ok {
+		return *s
+	}
+	return fmt.Sprint(reflect.ValueOf(p).Elem().Interface())
+}
+
+// Fold is how a Folded unique rule compares text: Unicode NFC, lower case,
+// without surrounding white space, so that "Milk", "milk " and "milk" typed
+// with a combining accent are one value.
+func Fold(s string) string {
+	return norm.NFC.String(strings.ToLower(norm.NFC.String(strings.TrimSpace(s))))
 }
 
 // completeAuthorization derives the missing half of an Authorize and
 // AuthorizeTopic pair from the half that is set, so that REST and the
 // stream never disagree on who may read a collection.
-func completeAuthorization[T any](e *Entity[T]) {
+func completeAuthorization[T any](e *Hooks[T]) {
 	switch {
 	case e.Authorize != nil && e.AuthorizeTopic == nil:
 		authorize := e.Authorize
@@ -185,10 +282,19 @@ type entityOps interface {
 	syncIndexes(ctx context.Context, st WriteTx) error
 }
 
-type entity[T any] struct{ Entity[T] }
+// entity is a registered entity: its declaration, resolved against T's
+// JSON layout, and its hooks.
+type entity[T any] struct {
+	Hooks[T]
+	name                   string
+	layout                 *wire.Layout[T]
+	createForm, updateForm *form.Schema[T]
+	refs                   []form.Ref
+	stamps                 []string
+}
 
-func (e *entity[T]) collection() string { return e.Collection }
-func (e *entity[T]) updatable() bool    { return e.Update != nil }
+func (e *entity[T]) collection() string { return e.name }
+func (e *entity[T]) updatable() bool    { return e.updateForm != nil }
 
 func (e *entity[T]) authorize(ctx context.Context, r Request) error {
 	if e.Authorize == nil {
@@ -240,7 +346,7 @@ func (e *entity[T]) parseCreate(body []byte) (string, any, error) {
 		return "", nil, err
 	}
 	for k := range m {
-		if k != "id" && !e.Create.Has(k) {
+		if k != "id" && !e.createForm.Has(k) {
 			return "", nil, errBadRequest("unknown field %s", quoteField(k))
 		}
 	}
@@ -248,14 +354,14 @@ func (e *entity[T]) parseCreate(body []byte) (string, any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	id := *e.ID(&v)
+	id := *e.layout.ID(&v)
 	if id == "" {
 		return "", nil, errBadRequest("field \"id\" is required: creates carry a client-generated id")
 	}
 	if !wire.ValidID(id) {
 		return "", nil, errBadRequest("field \"id\" must be 1 to %d of the characters A-Z a-z 0-9 - . _ ~", wire.MaxIDLen)
 	}
-	if err := e.Create.Validate(v); err != nil {
+	if err := e.createForm.Validate(v); err != nil {
 		return "", nil, err
 	}
 	return id, v, nil
@@ -274,7 +380,7 @@ func (e *entity[T]) parsePatch(body []byte) (map[string]json.RawMessage, []strin
 		switch {
 		case k == "id":
 			return nil, nil, errBadRequest("field \"id\" cannot be changed")
-		case !e.Update.Has(k):
+		case !e.updateForm.Has(k):
 			return nil, nil, errBadRequest("unknown field %s", quoteField(k))
 		case string(bytes.TrimSpace(raw)) == "null":
 			return nil, nil, errBadRequest("field %s is null: omit a field to leave it unchanged", quoteField(k))
@@ -298,7 +404,7 @@ func (e *entity[T]) decodeRecord(rec Record) (T, error) {
 }
 
 func (e *entity[T]) create(tx *Tx, id string, val any) (uint64, []byte, error) {
-	cur, found, err := tx.st.Get(tx.ctx, e.Collection, id)
+	cur, found, err := tx.st.Get(tx.ctx, e.name, id)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -306,20 +412,23 @@ func (e *entity[T]) create(tx *Tx, id string, val any) (uint64, []byte, error) {
 		return 0, nil, conflictWith(cur)
 	}
 	v := val.(T)
+	if err := e.declared(tx, nil, &v); err != nil {
+		return 0, nil, err
+	}
 	if e.BeforeWrite != nil {
 		if err := e.BeforeWrite(tx.ctx, tx, Write[T]{Op: OpCreate, New: &v}); err != nil {
 			return 0, nil, err
 		}
 	}
-	*e.ID(&v) = id
+	*e.layout.ID(&v) = id
 	data, err := json.Marshal(v)
 	if err != nil {
-		return 0, nil, fmt.Errorf("server: encode %s/%s: %w", e.Collection, id, err)
+		return 0, nil, fmt.Errorf("server: encode %s/%s: %w", e.name, id, err)
 	}
 	if err := e.index(tx, id, nil, &v); err != nil {
 		return 0, nil, err
 	}
-	seq, err := tx.write(e.Collection, id, wire.OpCreate, data)
+	seq, err := tx.write(e.name, id, wire.OpCreate, data)
 	return seq, data, err
 }
 
@@ -345,7 +454,10 @@ func (e *entity[T]) update(tx *Tx, cur Record, patch map[string]json.RawMessage,
 	if err := json.Unmarshal(merged, &v); err != nil {
 		return 0, nil, jsonFieldError(err)
 	}
-	if err := e.Update.ValidateFields(v, keys...); err != nil {
+	if err := e.updateForm.ValidateFields(v, keys...); err != nil {
+		return 0, nil, err
+	}
+	if err := e.declared(tx, &old, &v); err != nil {
 		return 0, nil, err
 	}
 	if e.BeforeWrite != nil {
@@ -353,15 +465,15 @@ func (e *entity[T]) update(tx *Tx, cur Record, patch map[string]json.RawMessage,
 			return 0, nil, err
 		}
 	}
-	*e.ID(&v) = cur.ID
+	*e.layout.ID(&v) = cur.ID
 	data, err := json.Marshal(v)
 	if err != nil {
-		return 0, nil, fmt.Errorf("server: encode %s/%s: %w", e.Collection, cur.ID, err)
+		return 0, nil, fmt.Errorf("server: encode %s/%s: %w", e.name, cur.ID, err)
 	}
 	if err := e.index(tx, cur.ID, &old, &v); err != nil {
 		return 0, nil, err
 	}
-	seq, err := tx.write(e.Collection, cur.ID, wire.OpUpdate, data)
+	seq, err := tx.write(e.name, cur.ID, wire.OpUpdate, data)
 	return seq, data, err
 }
 
@@ -370,7 +482,10 @@ func (e *entity[T]) remove(tx *Tx, cur Record) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	tx.startDelete(e.Collection, cur.ID)
+	tx.startDelete(e.name, cur.ID)
+	if err := tx.s.deleteReferrers(tx, e.name, cur.ID); err != nil {
+		return 0, err
+	}
 	if e.BeforeDelete != nil {
 		if err := e.BeforeDelete(tx.ctx, tx, old); err != nil {
 			return 0, err
@@ -379,7 +494,81 @@ func (e *entity[T]) remove(tx *Tx, cur Record) (uint64, error) {
 	if err := e.index(tx, cur.ID, &old, nil); err != nil {
 		return 0, err
 	}
-	return tx.write(e.Collection, cur.ID, wire.OpDelete, nil)
+	return tx.write(e.name, cur.ID, wire.OpDelete, nil)
+}
+
+// declared applies the entity's declared rules to a write from old (nil on
+// create) to new: each Ref whose field is set (and changed) must name a live
+// entity, and the stamps take the commit time.
+func (e *entity[T]) declared(tx *Tx, old, new *T) error {
+	for _, r := range e.refs {
+		id := fieldString(e.layout.Field(new, r.Field))
+		if id == "" || old != nil && fieldString(e.layout.Field(old, r.Field)) == id {
+			continue
+		}
+		if _, ok, err := tx.Get(r.To, id); err != nil {
+			return err
+		} else if !ok {
+			return form.Invalid(r.Field, "must name an existing "+singular(r.To))
+		}
+	}
+	for _, name := range e.stamps {
+		*e.layout.Field(new, name).(*time.Time) = tx.Now().UTC()
+	}
+	return nil
+}
+
+// singular names one entity of a collection in messages: "lists" → "list".
+func singular(collection string) string {
+	switch {
+	case strings.HasSuffix(collection, "ies"):
+		return strings.TrimSuffix(collection, "ies") + "y"
+	case strings.HasSuffix(collection, "s"):
+		return strings.TrimSuffix(collection, "s")
+	}
+	return collection
+}
+
+// A referrer is a Ref of another collection to a collection.
+type referrer struct {
+	collection string
+	form.Ref
+}
+
+// addRefs records the Refs of collection coll, so that deleting what they
+// refer to cascades or is refused.
+func (s *Server) addRefs(coll string, refs []form.Ref) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range refs {
+		s.referrers[r.To] = append(s.referrers[r.To], referrer{collection: coll, Ref: r})
+	}
+}
+
+// deleteReferrers deletes, in tx, the entities whose cascading Refs name
+// collection/id, and refuses the delete while a Ref without Cascade does.
+func (s *Server) deleteReferrers(tx *Tx, collection, id string) error {
+	s.mu.Lock()
+	refs := s.referrers[collection]
+	s.mu.Unlock()
+	for _, r := range refs {
+		ids, err := tx.Lookup(r.collection, refIndex(r.Field), id)
+		if err != nil {
+			return err
+		}
+		if !r.Cascade {
+			if len(ids) > 0 {
+				return fmt.Errorf("this %s is still used by %d of the %s", singular(collection), len(ids), r.collection)
+			}
+			continue
+		}
+		for _, child := range ids {
+			if err := tx.Delete(r.collection, child); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // index updates every index for a change from old to new (nil for none),
@@ -398,7 +587,7 @@ func (e *entity[T]) index(tx *Tx, id string, old, new *T) error {
 			continue
 		}
 		if ix.Unique && newKey != "" {
-			ids, err := tx.st.Lookup(tx.ctx, e.Collection, ix.Name, newKey)
+			ids, err := tx.st.Lookup(tx.ctx, e.name, ix.Name, newKey)
 			if err != nil {
 				return err
 			}
@@ -419,7 +608,7 @@ func (e *entity[T]) index(tx *Tx, id string, old, new *T) error {
 		if newKey != "" {
 			keys = []string{newKey}
 		}
-		if err := tx.st.SetIndex(tx.ctx, e.Collection, ix.Name, id, keys); err != nil {
+		if err := tx.st.SetIndex(tx.ctx, e.name, ix.Name, id, keys); err != nil {
 			return err
 		}
 	}
@@ -455,7 +644,7 @@ func (ix Index[T]) signature() string {
 // declared. A Unique index that existing entities violate fails the
 // registration.
 func (e *entity[T]) syncIndexes(ctx context.Context, st WriteTx) error {
-	stored, err := st.IndexSignatures(ctx, e.Collection)
+	stored, err := st.IndexSignatures(ctx, e.name)
 	if err != nil {
 		return err
 	}
@@ -469,7 +658,7 @@ func (e *entity[T]) syncIndexes(ctx context.Context, st WriteTx) error {
 	}
 	for name := range stored {
 		if !declared[name] {
-			if err := st.ResetIndex(ctx, e.Collection, name, ""); err != nil {
+			if err := st.ResetIndex(ctx, e.name, name, ""); err != nil {
 				return err
 			}
 		}
@@ -478,14 +667,14 @@ func (e *entity[T]) syncIndexes(ctx context.Context, st WriteTx) error {
 		return nil
 	}
 	for _, ix := range stale {
-		if err := st.ResetIndex(ctx, e.Collection, ix.Name, ix.signature()); err != nil {
+		if err := st.ResetIndex(ctx, e.name, ix.Name, ix.signature()); err != nil {
 			return err
 		}
 	}
 	owners := make([]map[string]string, len(stale)) // unique indexes: key -> id
 	after := ""
 	for {
-		recs, err := st.List(ctx, e.Collection, after, 1000, false)
+		recs, err := st.List(ctx, e.name, after, 1000, false)
 		if err != nil {
 			return err
 		}
@@ -504,11 +693,11 @@ func (e *entity[T]) syncIndexes(ctx context.Context, st WriteTx) error {
 						owners[i] = make(map[string]string)
 					}
 					if other, dup := owners[i][key]; dup {
-						return fmt.Errorf("server: unique index %q of %q does not hold: %s and %s have the same key %q", ix.Name, e.Collection, other, rec.ID, key)
+						return fmt.Errorf("server: unique index %q of %q does not hold: %s and %s have the same key %q", ix.Name, e.name, other, rec.ID, key)
 					}
 					owners[i][key] = rec.ID
 				}
-				if err := st.SetIndex(ctx, e.Collection, ix.Name, rec.ID, []string{key}); err != nil {
+				if err := st.SetIndex(ctx, e.name, ix.Name, rec.ID, []string{key}); err != nil {
 					return err
 				}
 			}

@@ -19,19 +19,18 @@ type Note struct {
 	Text string `json:"text"`
 }
 
-// Declare an entity and its forms once; get the REST API and the stream.
+// Notes is declared once, in a package the browser imports too: its form
+// fields and a rule only the server can check.
+var Notes = form.Define("notes",
+	form.String("text", func(n *Note) *string { return &n.Text }).Required().Length(1, 500),
+).Unique("text", form.Folded)
+
+// Register an entity declared once; get the REST API and the stream.
 func ExampleRegister() {
 	store := server.NewMemStore() // server.OpenSQLite("app.db", server.SQLiteOptions{}) in production
 	s := server.New(store, server.Options{})
 	defer s.Shutdown(context.Background())
-	noteForm := form.New(form.String("text", func(n *Note) *string { return &n.Text }).Required().Length(1, 500))
-	err := server.Register(s, server.Entity[Note]{
-		Collection: "notes",
-		ID:         func(n *Note) *string { return &n.ID },
-		Create:     noteForm,
-		Update:     noteForm,
-	})
-	if err != nil {
+	if err := server.Register(s, Notes); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -53,16 +52,21 @@ func ExampleRegister() {
 	}
 	fmt.Println(send("POST", "/api/notes", `{"id":"n1","text":"hello"}`))
 	fmt.Println(send("POST", "/api/notes", `{"id":"n1","text":"hello"}`)) // a retry
-	req, _ := http.NewRequest("POST", hs.URL+"/api/notes", strings.NewReader(`{"id":"n2","text":""}`))
-	req.Header.Set("Content-Type", "application/json")
-	res, _ := http.DefaultClient.Do(req)
-	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	fmt.Println(res.StatusCode, string(b))
+	post := func(body string) {
+		req, _ := http.NewRequest("POST", hs.URL+"/api/notes", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		res, _ := http.DefaultClient.Do(req)
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		fmt.Println(res.StatusCode, string(b))
+	}
+	post(`{"id":"n2","text":""}`)
+	post(`{"id":"n3","text":" Hello"}`)
 	// Output:
 	// 201 {"id":"n1","version":1,"data":{"id":"n1","text":"hello"},"topic":"notes","seq":1,"epoch":"…","mutationID":1,"duplicate":false}
 	// 201 {"id":"n1","version":1,"data":{"id":"n1","text":"hello"},"topic":"notes","seq":1,"epoch":"…","mutationID":1,"duplicate":true}
 	// 422 {"error":{"code":"invalid","message":"invalid input","fields":{"text":"is required"}}}
+	// 422 {"error":{"code":"invalid","message":"invalid input","fields":{"text":"is already used"}}}
 }
 
 // Name each caller's principal in Authenticate: a clientID then belongs to
@@ -79,8 +83,7 @@ func ExampleWithPrincipal() {
 		},
 	})
 	defer s.Shutdown(context.Background())
-	noteForm := form.New(form.String("text", func(n *Note) *string { return &n.Text }))
-	if err := server.Register(s, server.Entity[Note]{Collection: "notes", ID: func(n *Note) *string { return &n.ID }, Create: noteForm}); err != nil {
+	if err := server.Register(s, Notes); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -30,13 +30,10 @@ func nodeEnv(t *testing.T, st Store, authorize func(context.Context, Request) er
 	t.Helper()
 	bus := &recordingBus{}
 	s := New(st, Options{Bus: bus, Logger: quietLogger()})
-	require.NoError(t, Register(s, Entity[node]{
-		Collection: "nodes",
-		ID:         func(v *node) *string { return &v.ID },
-		Create: form.New(
-			form.String("next", func(v *node) *string { return &v.Next }),
-			form.String("rule", func(v *node) *string { return &v.Rule })),
-		Update:    form.New(form.String("rule", func(v *node) *string { return &v.Rule })),
+	nodes := form.Define("nodes",
+		form.String("next", func(v *node) *string { return &v.Next }),
+		form.String("rule", func(v *node) *string { return &v.Rule })).CreateOnly("next")
+	require.NoError(t, Register(s, nodes, Hooks[node]{
 		Authorize: authorize,
 		BeforeWrite: func(ctx context.Context, tx *Tx, w Write[node]) error {
 			switch w.New.Rule {

@@ -75,9 +75,8 @@ func TestMaxChanges_holdsEvenWhenAHookIgnoresTheError(t *testing.T) {
 	}
 	st := NewMemStore()
 	s := New(st, Options{MaxChanges: 10, Logger: quietLogger(), Bus: &recordingBus{}})
-	kids := form.New(form.Int("kids", func(p *parent) *int { return &p.Kids }))
-	require.NoError(t, Register(s, Entity[parent]{
-		Collection: "parents", ID: func(p *parent) *string { return &p.ID }, Create: kids,
+	parents := form.Define("parents", form.Int("kids", func(p *parent) *int { return &p.Kids })).ReadOnly()
+	require.NoError(t, Register(s, parents, Hooks[parent]{
 		BeforeDelete: func(ctx context.Context, tx *Tx, old parent) error {
 			for i := range old.Kids {
 				_ = tx.Delete("parents", fmt.Sprintf("%s.%d", old.ID, i)) // errors ignored

@@ -50,56 +50,27 @@ var (
 	todoList  = form.String("listId", func(t *tTodo) *string { return &t.ListID }).Required()
 )
 
+// The demo's declarations: a todo's list must exist, deleting a list
+// deletes its todos, a title is unique within its list, and the server
+// stamps updatedAt.
+var (
+	tLists = form.Define("lists", listFields...).Stamp("updatedAt")
+	tTodos = form.Define("todos", todoList, todoTitle, todoDone, todoPos).
+		Ref("listId", tLists, form.Cascade).
+		Unique("title", form.Within("listId"), form.Folded, form.Says("is already used in this list")).
+		Stamp("updatedAt")
+)
+
 func registerDemo(t testing.TB, s *Server, authorize func(ctx context.Context, r Request) error) {
 	t.Helper()
-	require.NoError(t, Register(s, Entity[tList]{
-		Collection: "lists",
-		ID:         func(l *tList) *string { return &l.ID },
-		Create:     form.New(listFields...),
-		Update:     form.New(listFields...),
-		Authorize:  authorize,
-		BeforeWrite: func(ctx context.Context, tx *Tx, w Write[tList]) error {
-			w.New.UpdatedAt = tx.Now().UTC()
-			return nil
-		},
-		BeforeDelete: func(ctx context.Context, tx *Tx, old tList) error {
-			ids, err := tx.Lookup("todos", "listId", old.ID)
-			if err != nil {
-				return err
-			}
-			for _, id := range ids {
-				if err := tx.Delete("todos", id); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
-	}))
-	require.NoError(t, Register(s, Entity[tTodo]{
-		Collection: "todos",
-		ID:         func(t *tTodo) *string { return &t.ID },
-		Create:     form.New[tTodo](todoList, todoTitle, todoDone, todoPos),
-		Update:     form.New[tTodo](todoList, todoTitle, todoDone, todoPos),
-		Authorize:  authorize,
+	require.NoError(t, Register(s, tLists, Hooks[tList]{Authorize: authorize}))
+	require.NoError(t, Register(s, tTodos, Hooks[tTodo]{
+		Authorize: authorize,
 		AuthorizeTopic: func(ctx context.Context, topic string) error {
 			if ctx.Value(ctxKey{}) == "no-todos" {
 				return ErrForbidden
 			}
 			return nil
-		},
-		BeforeWrite: func(ctx context.Context, tx *Tx, w Write[tTodo]) error {
-			if _, ok, err := tx.Get("lists", w.New.ListID); err != nil {
-				return err
-			} else if !ok {
-				return form.Invalid("listId", "must name an existing list")
-			}
-			w.New.UpdatedAt = tx.Now().UTC()
-			return nil
-		},
-		Indexes: []Index[tTodo]{
-			{Name: "listId", Key: func(t tTodo) string { return t.ListID }},
-			{Name: "title", Unique: true, Field: "title", Message: "is already used in this list",
-				Key: func(t tTodo) string { return t.ListID + "\x00" + strings.ToLower(strings.TrimSpace(t.Title)) }},
 		},
 	}))
 }

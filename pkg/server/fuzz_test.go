@@ -6,18 +6,18 @@ import (
 	"testing"
 
 	"github.com/tandemkit/tandem/pkg/form"
+	"github.com/tandemkit/tandem/pkg/wire"
 )
 
 // Every body and header the REST path decodes is fuzzed: each must either
 // decode or give a 4xx answer, never panic or a 500.
 
 func fuzzEntity() *entity[tTodo] {
-	return &entity[tTodo]{Entity: Entity[tTodo]{
-		Collection: "todos",
-		ID:         func(t *tTodo) *string { return &t.ID },
-		Create:     form.New[tTodo](todoList, todoTitle, todoDone, todoPos),
-		Update:     form.New[tTodo](todoList, todoTitle, todoDone, todoPos),
-	}}
+	layout, err := wire.LayoutOf[tTodo]()
+	if err != nil {
+		panic(err)
+	}
+	return &entity[tTodo]{name: "todos", layout: layout, createForm: tTodos.Create(), updateForm: tTodos.Update()}
 }
 
 func requireAnswer(t *testing.T, err error) {

@@ -20,12 +20,11 @@ type item struct {
 	Group string `json:"group"`
 }
 
-func itemEntity(indexes ...Index[item]) Entity[item] {
-	f := form.New(
-		form.String("title", func(v *item) *string { return &v.Title }),
-		form.String("group", func(v *item) *string { return &v.Group }))
-	return Entity[item]{Collection: "items", ID: func(v *item) *string { return &v.ID }, Create: f, Update: f, Indexes: indexes}
-}
+var items = form.Define("items",
+	form.String("title", func(v *item) *string { return &v.Title }),
+	form.String("group", func(v *item) *string { return &v.Group }))
+
+func itemEntity(indexes ...Index[item]) Hooks[item] { return Hooks[item]{Indexes: indexes} }
 
 var (
 	titleUnique = Index[item]{Name: "title", Unique: true, Key: func(v item) string { return v.Title }}
@@ -34,12 +33,12 @@ var (
 
 // reopen starts a server on the SQLite file at path with entity e, the way a
 // deployment restarts with new code.
-func reopen(t *testing.T, path string, e Entity[item]) (*testEnv, error) {
+func reopen(t *testing.T, path string, e Hooks[item]) (*testEnv, error) {
 	t.Helper()
 	st, err := OpenSQLite(path, SQLiteOptions{Synchronous: "NORMAL"})
 	require.NoError(t, err)
 	s := New(st, Options{Bus: &LocalBus{}, Logger: quietLogger()})
-	if err := Register(s, e); err != nil {
+	if err := Register(s, items, e); err != nil {
 		require.NoError(t, s.Shutdown(context.Background()))
 		require.NoError(t, st.Close())
 		return nil, err
@@ -118,7 +117,7 @@ func TestIndex_aUniqueIndexThatStoredEntitiesViolateFailsRegister(t *testing.T) 
 func TestIndex_changingUniqueRebuildsTheIndex(t *testing.T) {
 	st := NewMemStore()
 	s := New(st, Options{Bus: &LocalBus{}, Logger: quietLogger()})
-	require.NoError(t, Register(s, itemEntity(Index[item]{Name: "title", Key: func(v item) string { return v.Title }})))
+	require.NoError(t, Register(s, items, itemEntity(Index[item]{Name: "title", Key: func(v item) string { return v.Title }})))
 	require.NoError(t, s.Shutdown(context.Background()))
 	require.NoError(t, st.Update(context.Background(), func(tx WriteTx) error {
 		sigs, err := tx.IndexSignatures(context.Background(), "items")
@@ -126,7 +125,7 @@ func TestIndex_changingUniqueRebuildsTheIndex(t *testing.T) {
 		return err
 	}))
 	s = New(st, Options{Bus: &LocalBus{}, Logger: quietLogger()})
-	require.NoError(t, Register(s, itemEntity(titleUnique)))
+	require.NoError(t, Register(s, items, itemEntity(titleUnique)))
 	require.NoError(t, s.Shutdown(context.Background()))
 	require.NoError(t, st.Update(context.Background(), func(tx WriteTx) error {
 		sigs, err := tx.IndexSignatures(context.Background(), "items")
@@ -134,7 +133,7 @@ func TestIndex_changingUniqueRebuildsTheIndex(t *testing.T) {
 		return err
 	}))
 	s = New(st, Options{Bus: &LocalBus{}, Logger: quietLogger()})
-	assert.ErrorContains(t, Register(s, itemEntity(byGroup, byGroup)), `index "group" declared twice`)
+	assert.ErrorContains(t, Register(s, items, itemEntity(byGroup, byGroup)), `index "group" declared twice`)
 	require.NoError(t, s.Shutdown(context.Background()))
 }
 
@@ -164,7 +163,7 @@ func TestRegister_afterHandlerIsRefusedAndNeverWaitsOnTheStore(t *testing.T) {
 
 		st.shut.Store(true) // the store is busy
 		done := make(chan error, 1)
-		go func() { done <- Register(s, itemEntity()) }()
+		go func() { done <- Register(s, items, itemEntity()) }()
 		synctest.Wait()
 		select {
 		case err := <-done:

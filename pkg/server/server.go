@@ -229,8 +229,10 @@ type Server struct {
 
 	mu       sync.RWMutex
 	entities map[string]entityOps // by collection (= topic)
-	epochs   map[string]string    // by topic, fixed once the topic is created
-	serving  atomic.Bool          // set by Handler; Register fails afterwards
+	// referrers holds, by collection, the Refs of other collections to it.
+	referrers map[string][]referrer
+	epochs    map[string]string // by topic, fixed once the topic is created
+	serving   atomic.Bool       // set by Handler; Register fails afterwards
 
 	// configErr is a configuration New refuses to serve with (a
 	// half-configured authentication pair): Register returns it and
@@ -258,15 +260,16 @@ type Server struct {
 func New(store Store, opts Options) *Server {
 	opts = opts.withDefaults()
 	s := &Server{
-		store:    store,
-		opts:     opts,
-		log:      opts.Logger,
-		entities: make(map[string]entityOps),
-		epochs:   make(map[string]string),
-		reads:    make(chan struct{}, opts.SnapshotReads),
-		hosts:    newHostPolicy(opts.AllowedHosts),
-		quota:    newQuotas(opts.Quotas, opts.Clock),
-		bodies:   newMemBudget(opts.MutationMemory, max(opts.MutationMemory/4, opts.MaxBodyBytes), opts.Clock),
+		store:     store,
+		opts:      opts,
+		log:       opts.Logger,
+		entities:  make(map[string]entityOps),
+		referrers: make(map[string][]referrer),
+		epochs:    make(map[string]string),
+		reads:     make(chan struct{}, opts.SnapshotReads),
+		hosts:     newHostPolicy(opts.AllowedHosts),
+		quota:     newQuotas(opts.Quotas, opts.Clock),
+		bodies:    newMemBudget(opts.MutationMemory, max(opts.MutationMemory/4, opts.MaxBodyBytes), opts.Clock),
 	}
 	s.authenticateWS = opts.AuthenticateWS
 	switch {

@@ -2,7 +2,6 @@ package state
 
 import (
 	"fmt"
-	"slices"
 )
 
 // The benchmark shapes of SIGNALS.md, shared by the benchmarks, the
@@ -401,12 +400,4 @@ func newSignals(g *Graph, n int) []*Signal[int] {
 		srcs[i] = NewSignal(g, i)
 	}
 	return srcs
-}
-
-func shapeNames() []string {
-	var names []string
-	for _, s := range updateShapes {
-		names = append(names, s.name)
-	}
-	return slices.Clip(names)
 }

@@ -22,7 +22,7 @@ func (nullTransport) RoundTrip(ctx context.Context, _ *cache.Request) (*cache.Re
 	return nil, ctx.Err()
 }
 
-func benchCollection(b *testing.B, n int) (*state.Graph, *Store, *Collection[string, Todo], []wire.Item) {
+func benchCollection(b *testing.B, n int) (*state.Graph, *Store, *Collection[Todo], []wire.Item) {
 	b.Helper()
 	// Nothing answers in these benchmarks, so no work comes back from the
 	// network; what Close's cancellations hand back is dropped.
@@ -32,7 +32,7 @@ func benchCollection(b *testing.B, n int) (*state.Graph, *Store, *Collection[str
 		b.Fatal(err)
 	}
 	b.Cleanup(s.Close)
-	c, err := NewCollection[string](s, CollectionOptions[Todo, Todo]{Name: "todos", Codec: Identity[Todo](),
+	c, err := NewCollection(s, CollectionOptions[Todo, Todo]{Name: "todos", Codec: Identity[Todo](),
 		Equal: func(a, b Todo) bool { return a == b }})
 	if err != nil {
 		b.Fatal(err)
@@ -98,7 +98,7 @@ func BenchmarkKeystroke(b *testing.B) {
 		g.Effect(func() { c.Get(items[i].ID); rowRuns++ })
 	}
 	type edit struct{ id, title string }
-	typing := NewMutation(c, nil, func(e edit) Op[string, Todo] {
+	typing := NewMutation(c, nil, func(e edit) Op[Todo] {
 		return Patch(e.id, func(t *Todo) { t.Title = e.title }, "title")
 	})
 	titles := []string{"a", "ab"}
@@ -136,7 +136,7 @@ func BenchmarkKeystrokeMovesRow(b *testing.B) {
 	g.Effect(func() { view.IDs() })
 	id := items[1].ID
 	titles := []string{"todo 5000x", "todo 9"}
-	typing := NewMutation(c, nil, func(title string) Op[string, Todo] {
+	typing := NewMutation(c, nil, func(title string) Op[Todo] {
 		return Patch(id, func(t *Todo) { t.Title = title }, "title")
 	})
 	b.ReportAllocs()

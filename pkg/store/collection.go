@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/tandemkit/tandem/pkg/state"
 	"github.com/tandemkit/tandem/pkg/wire"
@@ -22,7 +23,7 @@ import (
 // recompute costs O(pending mutations of the entity), never O(collection).
 //
 // A Collection belongs to its store's goroutine.
-type Collection[ID ~string, UI any] struct {
+type Collection[UI any] struct {
 	s      *Store
 	g      *state.Graph
 	name   string
@@ -30,12 +31,13 @@ type Collection[ID ~string, UI any] struct {
 	encode func(UI) ([]byte, error)
 	equal  func(a, b UI) bool
 	clone  func(UI) UI
-	ents   map[ID]*entity[UI]
-	views  []viewer[ID, UI]
+	ents   map[string]*entity[UI]
+	views  []viewer[UI]
 	// cursor is where the confirmed layer stands in the topic log.
 	cursor wire.Cursor
-	dirty  []ID               // entities recomputed since the last commit
+	dirty  []string           // entities recomputed since the last commit
 	size   *state.Signal[int] // visible entities
+	decl   *declaration[UI]   // nil unless made by Collect
 }
 
 // entity is one entity's confirmed layer, pending mutations and visible
@@ -88,7 +90,7 @@ type CollectionOptions[API, UI any] struct {
 // NewCollection registers a collection with s and returns it. Mutations of
 // that collection restored from s's storage are applied to it at once, and
 // sending starts.
-func NewCollection[ID ~string, API, UI any](s *Store, opts CollectionOptions[API, UI]) (*Collection[ID, UI], error) {
+func NewCollection[API, UI any](s *Store, opts CollectionOptions[API, UI]) (*Collection[UI], error) {
 	if !wire.ValidCollection(opts.Name) {
 		return nil, fmt.Errorf("store: invalid collection name %q", opts.Name)
 	}
@@ -98,7 +100,7 @@ func NewCollection[ID ~string, API, UI any](s *Store, opts CollectionOptions[API
 	if _, dup := s.colls[opts.Name]; dup {
 		return nil, fmt.Errorf("store: collection %q registered twice", opts.Name)
 	}
-	c := &Collection[ID, UI]{
+	c := &Collection[UI]{
 		s:      s,
 		g:      s.g,
 		name:   opts.Name,
@@ -106,24 +108,28 @@ func NewCollection[ID ~string, API, UI any](s *Store, opts CollectionOptions[API
 		encode: opts.Codec.toJSON,
 		equal:  opts.Equal,
 		clone:  opts.Clone,
-		ents:   map[ID]*entity[UI]{},
+		ents:   map[string]*entity[UI]{},
 	}
 	if c.equal == nil {
 		c.equal = func(a, b UI) bool { return reflect.DeepEqual(a, b) }
 	}
 	c.size = state.NewSignal(s.g, 0)
 	s.colls[c.name] = c
+	s.topics = append(s.topics, c)
 	s.Batch(func() { s.adopt(c.name, c) })
+	for _, w := range slices.Clone(s.watchers) {
+		(*w)(c)
+	}
 	return c, nil
 }
 
 // Name returns the collection's name.
-func (c *Collection[ID, UI]) Name() string { return c.name }
+func (c *Collection[UI]) Name() string { return c.name }
 
 // Get returns the visible value of entity id and whether it exists, and
 // inside a computed or effect records the read: it reruns when that entity's
 // visible value changes, and for no other entity.
-func (c *Collection[ID, UI]) Get(id ID) (UI, bool) {
+func (c *Collection[UI]) Get(id string) (UI, bool) {
 	e := c.entity(id)
 	if e.sig == nil {
 		e.sig = state.NewSignalFunc(c.g, row[UI]{v: e.shown, ok: e.shownOK}, nil)
@@ -134,7 +140,7 @@ func (c *Collection[ID, UI]) Get(id ID) (UI, bool) {
 
 // IsPending reports, tracked, whether entity id has mutations waiting for
 // the server; its readers rerun only when that changes.
-func (c *Collection[ID, UI]) IsPending(id ID) bool {
+func (c *Collection[UI]) IsPending(id string) bool {
 	e := c.entity(id)
 	if e.psig == nil {
 		e.psig = state.NewSignal(c.g, len(e.pending) > 0)
@@ -143,7 +149,7 @@ func (c *Collection[ID, UI]) IsPending(id ID) bool {
 }
 
 // entity returns the record of id, creating an empty one.
-func (c *Collection[ID, UI]) entity(id ID) *entity[UI] {
+func (c *Collection[UI]) entity(id string) *entity[UI] {
 	e := c.ents[id]
 	if e == nil {
 		e = &entity[UI]{}
@@ -153,11 +159,11 @@ func (c *Collection[ID, UI]) entity(id ID) *entity[UI] {
 }
 
 // Len returns, tracked, how many entities are visible.
-func (c *Collection[ID, UI]) Len() int { return c.size.Get() }
+func (c *Collection[UI]) Len() int { return c.size.Get() }
 
 // Confirmed returns the confirmed layer of entity id: the server's object,
 // its version, and whether it exists. It is not tracked.
-func (c *Collection[ID, UI]) Confirmed(id ID) (v UI, version uint64, ok bool) {
+func (c *Collection[UI]) Confirmed(id string) (v UI, version uint64, ok bool) {
 	if e := c.ents[id]; e != nil {
 		return e.value, e.version, e.exists
 	}
@@ -166,7 +172,7 @@ func (c *Collection[ID, UI]) Confirmed(id ID) (v UI, version uint64, ok bool) {
 
 // PendingOf returns the mutationIDs pending for entity id, oldest first. It
 // is not tracked.
-func (c *Collection[ID, UI]) PendingOf(id ID) []uint64 {
+func (c *Collection[UI]) PendingOf(id string) []uint64 {
 	e := c.ents[id]
 	if e == nil {
 		return nil
@@ -179,15 +185,15 @@ func (c *Collection[ID, UI]) PendingOf(id ID) []uint64 {
 }
 
 // Cursor returns where the confirmed layer stands in the topic log.
-func (c *Collection[ID, UI]) Cursor() wire.Cursor { return c.cursor }
+func (c *Collection[UI]) Cursor() wire.Cursor { return c.cursor }
 
 // ApplyItems applies server objects or tombstones to the confirmed layer
 // (from events or fetches), each only if its version is newer than the
 // confirmed one: the layer never moves backwards (PROTOCOL.md §5.3).
-func (c *Collection[ID, UI]) ApplyItems(items ...wire.Item) {
+func (c *Collection[UI]) ApplyItems(items ...wire.Item) {
 	c.s.Batch(func() {
 		for _, it := range items {
-			id := ID(it.ID)
+			id := string(it.ID)
 			e := c.entity(id)
 			if c.applyServer(id, e, it, c.cursor.Epoch) {
 				c.recompute(id, e)
@@ -208,11 +214,11 @@ func (c *Collection[ID, UI]) ApplyItems(items ...wire.Item) {
 // the watermark, and stays, as without reset: otherwise a write this client
 // has just seen confirmed would vanish until its event came. Pending
 // mutations stay and are replayed on top.
-func (c *Collection[ID, UI]) Replace(items []wire.Item, epoch string, seq uint64, reset bool) {
-	seen := make(map[ID]struct{}, len(items))
+func (c *Collection[UI]) Replace(items []wire.Item, epoch string, seq uint64, reset bool) {
+	seen := make(map[string]struct{}, len(items))
 	c.s.Batch(func() {
 		for _, it := range items {
-			id := ID(it.ID)
+			id := string(it.ID)
 			seen[id] = struct{}{}
 			e := c.entity(id)
 			if reset && it.Version <= e.version && e.epoch != epoch {
@@ -249,11 +255,11 @@ func (c *Collection[ID, UI]) Replace(items []wire.Item, epoch string, seq uint64
 
 // SetCursor records the topic position of the confirmed layer (pkg/sync
 // calls it as events apply).
-func (c *Collection[ID, UI]) SetCursor(cur wire.Cursor) { c.cursor = cur }
+func (c *Collection[UI]) SetCursor(cur wire.Cursor) { c.cursor = cur }
 
 // applyServer applies one server item of topic epoch epoch ("" if unknown)
 // to e's confirmed layer and reports whether it changed it.
-func (c *Collection[ID, UI]) applyServer(id ID, e *entity[UI], it wire.Item, epoch string) bool {
+func (c *Collection[UI]) applyServer(id string, e *entity[UI], it wire.Item, epoch string) bool {
 	if it.Version <= e.version {
 		return false // never move backwards (B5, B12, B21)
 	}
@@ -278,7 +284,7 @@ func (c *Collection[ID, UI]) applyServer(id ID, e *entity[UI], it wire.Item, epo
 // learn of the result at the end of the store operation (commit), so that
 // the steps of one operation — an event and the acknowledgement of its
 // origin, say — never show.
-func (c *Collection[ID, UI]) recompute(id ID, e *entity[UI]) {
+func (c *Collection[UI]) recompute(id string, e *entity[UI]) {
 	v, ok := e.value, e.exists
 	cloned := false
 	for _, p := range e.pending {
@@ -328,7 +334,7 @@ func (c *Collection[ID, UI]) recompute(id ID, e *entity[UI]) {
 // last commit whose visible value changed. A panic in an app's callback (a
 // view's filter or order, Equal) is reported and the commit goes on: one bad
 // callback must not wedge the collection.
-func (c *Collection[ID, UI]) commit() {
+func (c *Collection[UI]) commit() {
 	dirty := c.dirty
 	c.dirty = c.dirty[:0:0]
 	for _, id := range dirty {
@@ -345,7 +351,7 @@ func (c *Collection[ID, UI]) commit() {
 
 // show publishes e's visible value to the size, the views and the entity's
 // signals.
-func (c *Collection[ID, UI]) show(id ID, e *entity[UI]) {
+func (c *Collection[UI]) show(id string, e *entity[UI]) {
 	if e.psig != nil {
 		e.psig.Set(len(e.pending) > 0)
 	}
@@ -383,7 +389,7 @@ func protect(fn func()) (err error) {
 
 // mergeJSON applies a JSON patch body (fields) to v the way the server does:
 // field by field over the object.
-func (c *Collection[ID, UI]) mergeJSON(v UI, patch json.RawMessage) (UI, error) {
+func (c *Collection[UI]) mergeJSON(v UI, patch json.RawMessage) (UI, error) {
 	b, err := c.encode(v)
 	if err != nil {
 		return v, err
@@ -407,7 +413,7 @@ func (c *Collection[ID, UI]) mergeJSON(v UI, patch json.RawMessage) (UI, error) 
 }
 
 // add appends a pending mutation to its entity and recomputes it.
-func (c *Collection[ID, UI]) add(id ID, p *pendingOp[UI]) {
+func (c *Collection[UI]) add(id string, p *pendingOp[UI]) {
 	e := c.entity(id)
 	e.pending = append(e.pending, p)
 	c.s.Batch(func() { c.recompute(id, e) })
@@ -415,8 +421,8 @@ func (c *Collection[ID, UI]) add(id ID, p *pendingOp[UI]) {
 
 // remove drops the pending mutation of it from its entity, if there, and
 // returns the entity (nil for an unknown id).
-func (c *Collection[ID, UI]) remove(it *outItem) *entity[UI] {
-	e := c.ents[ID(it.ID)]
+func (c *Collection[UI]) remove(it *outItem) *entity[UI] {
+	e := c.ents[string(it.ID)]
 	if e == nil {
 		return nil
 	}
@@ -429,9 +435,9 @@ func (c *Collection[ID, UI]) remove(it *outItem) *entity[UI] {
 	return e
 }
 
-func (c *Collection[ID, UI]) confirm(it *outItem, item wire.Item, epoch string) {
+func (c *Collection[UI]) confirm(it *outItem, item wire.Item, epoch string) {
 	c.s.Batch(func() {
-		id := ID(it.ID)
+		id := string(it.ID)
 		c.remove(it)
 		e := c.entity(id)
 		c.applyServer(id, e, item, epoch)
@@ -439,9 +445,9 @@ func (c *Collection[ID, UI]) confirm(it *outItem, item wire.Item, epoch string) 
 	})
 }
 
-func (c *Collection[ID, UI]) reject(it *outItem, current *wire.Item) {
+func (c *Collection[UI]) reject(it *outItem, current *wire.Item) {
 	c.s.Batch(func() {
-		id := ID(it.ID)
+		id := string(it.ID)
 		e := c.remove(it)
 		if e == nil {
 			return
@@ -453,20 +459,20 @@ func (c *Collection[ID, UI]) reject(it *outItem, current *wire.Item) {
 	})
 }
 
-func (c *Collection[ID, UI]) drop(it *outItem) {
+func (c *Collection[UI]) drop(it *outItem) {
 	if e := c.remove(it); e != nil {
-		c.s.Batch(func() { c.recompute(ID(it.ID), e) })
+		c.s.Batch(func() { c.recompute(string(it.ID), e) })
 	}
 }
 
-func (c *Collection[ID, UI]) version(id string) uint64 {
-	if e := c.ents[ID(id)]; e != nil {
+func (c *Collection[UI]) version(id string) uint64 {
+	if e := c.ents[string(id)]; e != nil {
 		return e.version
 	}
 	return 0
 }
 
-func (c *Collection[ID, UI]) restore(it *outItem) {
+func (c *Collection[UI]) restore(it *outItem) {
 	p := &pendingOp[UI]{it: it}
 	if it.Kind == opCreate {
 		v, err := c.decode(it.Body)
@@ -476,5 +482,5 @@ func (c *Collection[ID, UI]) restore(it *outItem) {
 		}
 		p.value = v
 	}
-	c.add(ID(it.ID), p)
+	c.add(string(it.ID), p)
 }

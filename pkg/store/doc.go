@@ -3,6 +3,31 @@
 // layer, pending optimistic mutations, and live views, all in the signal
 // graph of pkg/state.
 //
+// # One entity
+//
+// An entity is declared once, with form.Define, in a package the server
+// imports too (server.Register serves the same declaration):
+//
+//	var Projects = form.Define("projects",
+//		form.String("name", func(p *Project) *string { return &p.Name }).Required().Length(1, 80),
+//		form.Bool("archived", func(p *Project) *bool { return &p.Archived }),
+//	).Unique("name", form.Folded).Stamp("updatedAt")
+//	var RenameProject = Projects.Update().Pick("name")
+//
+// The browser collects it and makes its mutations from its forms:
+//
+//	projects, err := store.Collect(s, Projects) // *store.Collection[Project]
+//	create := projects.Creates()                // validated by the create form; the id generated
+//	rename := projects.Updates(RenameProject)   // a patch of the picked fields
+//	remove := projects.Deletes()
+//	p := rename.Run(Project{ID: id, Name: "Apollo"}) // visible now; p settles later
+//
+// The change shows at once, is sent in order with its (clientID,
+// mutationID), and is confirmed by the server's object or rolled back by
+// its refusal — a duplicate name here, a rule only the server checks — by
+// itself. pkg/sync keeps every collection of the store in sync with other
+// clients, with nothing to add per collection.
+//
 // # The model
 //
 // A Store is one client of the protocol (PROTOCOL.md): a clientID, the
@@ -23,16 +48,16 @@
 // snapshots from pkg/sync (or Load, without realtime) feed the same confirmed
 // layer, which never moves backwards.
 //
-// # Declaring mutations
+// # Other mutations and other shapes
 //
-// A Mutation is declared once per form: the schema that validates it — the
-// same pkg/form schema the server runs — and a function from the form value
-// to an Op (Create, Patch, Delete):
+// A collection whose UI objects differ from the server's takes a Codec
+// (NewCollection), and a mutation that is not a plain create, update or
+// delete takes a form and a function from its value to an Op (Create,
+// Patch, Delete):
 //
-//	rename := store.NewMutation(todos, RenameTodo, func(in Todo) store.Op[TodoID, Todo] {
-//		return store.Patch(in.ID, func(t *Todo) { t.Title = in.Title }, "title")
+//	archiveAll := store.NewMutation(projects, nil, func(id string) store.Op[Project] {
+//		return store.Patch(id, func(p *Project) { p.Archived = true }, "archived")
 //	})
-//	p := rename.Run(Todo{ID: id, Title: "oat milk"}) // visible now; p settles later
 //
 // A Form holds a form's value, touched fields, errors (the schema's as the
 // user types, the server's after a 422) and submitting state as signals;
@@ -44,8 +69,13 @@
 // todo re-renders when that todo's visible value changes and for no other.
 // A View (Where, OrderBy) and Groups (GroupBy) are live queries maintained
 // incrementally: a change costs a binary search, and the view's order
-// changes only when membership or order does. Query bridges a cache.Observer
-// into the graph.
+// changes only when membership or order does. One made inside an effect or
+// a scope (a component's) is disposed with it. Query bridges a
+// cache.Observer into the graph.
+//
+// The store's clock, REST reader and retry delays are the query cache's
+// (cache.Clock, cache.REST, cache.FullJitter): one of each for the client
+// packages.
 //
 // # Goroutines
 //

@@ -33,8 +33,8 @@ type e2e struct {
 	loop  *state.Loop
 	g     *state.Graph
 	s     *store.Store
-	lists *store.Collection[string, model.List]
-	todos *store.Collection[string, model.Todo]
+	lists *store.Collection[model.List]
+	todos *store.Collection[model.Todo]
 }
 
 func startServer(t *testing.T) string {
@@ -64,9 +64,9 @@ func newClient(t *testing.T, url string, opts store.Options) *e2e {
 		var err error
 		e.s, err = store.New(opts)
 		require.NoError(t, err)
-		e.lists, err = store.NewCollection[string](e.s, store.CollectionOptions[model.List, model.List]{Name: model.Lists, Codec: store.Identity[model.List]()})
+		e.lists, err = store.Collect(e.s, model.Lists)
 		require.NoError(t, err)
-		e.todos, err = store.NewCollection[string](e.s, store.CollectionOptions[model.Todo, model.Todo]{Name: model.Todos, Codec: store.Identity[model.Todo]()})
+		e.todos, err = store.Collect(e.s, model.Todos)
 		require.NoError(t, err)
 	})
 	t.Cleanup(func() {
@@ -85,7 +85,7 @@ func (e *e2e) do(fn func()) {
 }
 
 // run starts a mutation on the graph's goroutine and waits for it to settle.
-func run[F any](e *e2e, m *store.Mutation[F, string, model.Todo], in F) (*store.Pending, error) {
+func run[F any](e *e2e, m *store.Mutation[F], in F) (*store.Pending, error) {
 	var p *store.Pending
 	e.do(func() { p = m.Run(in) })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -93,17 +93,13 @@ func run[F any](e *e2e, m *store.Mutation[F, string, model.Todo], in F) (*store.
 	return p, p.Wait(ctx)
 }
 
-func todoMutations(c *store.Collection[string, model.Todo]) (create, rename *store.Mutation[model.Todo, string, model.Todo]) {
-	create = store.NewMutation(c, model.CreateTodo, func(in model.Todo) store.Op[string, model.Todo] { return store.Create(in.ID, in) })
-	rename = store.NewMutation(c, model.RenameTodo, func(in model.Todo) store.Op[string, model.Todo] {
-		return store.Patch(in.ID, func(t *model.Todo) { t.Title = in.Title }, "title")
-	})
-	return create, rename
+func todoMutations(c *store.Collection[model.Todo]) (create, rename *store.Mutation[model.Todo]) {
+	return c.Creates(), c.Updates(model.RenameTodo)
 }
 
 func (e *e2e) createList(name string) string {
 	id := store.NewID()
-	m := store.NewMutation(e.lists, model.CreateList, func(in model.List) store.Op[string, model.List] { return store.Create(in.ID, in) })
+	m := e.lists.Creates()
 	var p *store.Pending
 	e.do(func() { p = m.Run(model.List{ID: id, Name: name}) })
 	require.NoError(e.t, p.Wait(context.Background()))

@@ -41,8 +41,8 @@ func Example() {
 	work := make(chan func(), 16)
 	g := state.NewGraph(state.WithScheduler(func(fn func()) { work <- fn }))
 	s, _ := store.New(store.Options{Graph: g, Transport: cache.TransportFunc(fakeServer)})
-	todos, _ := store.NewCollection[string](s, store.CollectionOptions[Todo, Todo]{Name: "todos", Codec: store.Identity[Todo]()})
-	create := store.NewMutation(todos, nil, func(t Todo) store.Op[string, Todo] { return store.Create(t.ID, t) })
+	todos, _ := store.NewCollection(s, store.CollectionOptions[Todo, Todo]{Name: "todos", Codec: store.Identity[Todo]()})
+	create := store.NewMutation(todos, nil, func(t Todo) store.Op[Todo] { return store.Create(t.ID, t) })
 
 	g.Effect(func() {
 		if t, ok := todos.Get("t1"); ok {

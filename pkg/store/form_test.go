@@ -59,7 +59,7 @@ func TestFormSubmitErrorAndReset(t *testing.T) {
 		h.todos.ApplyItems(item(milk, 1))
 		f := NewForm(h.g, renameSchema, milk)
 		f.Update(func(t *Todo) { t.Title = "x" })
-		f.Submit(NewMutation(h.todos, renameSchema, func(in Todo) Op[string, Todo] {
+		f.Submit(NewMutation(h.todos, renameSchema, func(in Todo) Op[Todo] {
 			return Patch(in.ID, func(t *Todo) { t.Title = in.Title }, "title")
 		}, IfMatch()).Run)
 		ex := h.next()

@@ -85,7 +85,7 @@ type harness struct {
 	clock *cachetest.Clock
 	tr    *fakeTransport
 	s     *Store
-	todos *Collection[string, Todo]
+	todos *Collection[Todo]
 	errs  []error
 	seq   uint64
 }
@@ -102,7 +102,7 @@ func newHarness(t *testing.T, opts ...func(*Options)) *harness {
 	s, err := New(o)
 	require.NoError(t, err)
 	h.s = s
-	h.todos, err = NewCollection[string](s, CollectionOptions[Todo, Todo]{Name: "todos", Codec: Identity[Todo]()})
+	h.todos, err = NewCollection(s, CollectionOptions[Todo, Todo]{Name: "todos", Codec: Identity[Todo]()})
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		s.Close()
@@ -213,24 +213,24 @@ func errorBody(code, msg string, fields map[string]string) wire.ErrorResponse {
 }
 
 // mutations of the demo.
-func createTodo(c *Collection[string, Todo]) *Mutation[Todo, string, Todo] {
-	return NewMutation(c, todoSchema, func(in Todo) Op[string, Todo] { return Create(in.ID, in) })
+func createTodo(c *Collection[Todo]) *Mutation[Todo] {
+	return NewMutation(c, todoSchema, func(in Todo) Op[Todo] { return Create(in.ID, in) })
 }
 
-func renameTodo(c *Collection[string, Todo]) *Mutation[Todo, string, Todo] {
-	return NewMutation(c, renameSchema, func(in Todo) Op[string, Todo] {
+func renameTodo(c *Collection[Todo]) *Mutation[Todo] {
+	return NewMutation(c, renameSchema, func(in Todo) Op[Todo] {
 		return Patch(in.ID, func(t *Todo) { t.Title = in.Title }, "title")
 	})
 }
 
-func toggleTodo(c *Collection[string, Todo]) *Mutation[string, string, Todo] {
-	return NewMutation(c, nil, func(id string) Op[string, Todo] {
+func toggleTodo(c *Collection[Todo]) *Mutation[string] {
+	return NewMutation(c, nil, func(id string) Op[Todo] {
 		return Patch(id, func(t *Todo) { t.Done = !t.Done }, "done")
 	})
 }
 
-func deleteTodo(c *Collection[string, Todo]) *Mutation[string, string, Todo] {
-	return NewMutation(c, nil, func(id string) Op[string, Todo] { return Delete[string, Todo](id) })
+func deleteTodo(c *Collection[Todo]) *Mutation[string] {
+	return NewMutation(c, nil, func(id string) Op[Todo] { return Delete[Todo](id) })
 }
 
 // visible returns what the user sees of id.

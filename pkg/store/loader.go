@@ -26,7 +26,7 @@ const snapshotPageSize = 500
 // reconnect, on invalidation of its key, cache.Key{"tandem", "snapshot",
 // name}). The returned Query shows the fetch's progress and errors; stop
 // ends the loading. Without pkg/sync, this is how a collection stays fresh.
-func (c *Collection[ID, UI]) Load(cc *cache.Client) (status *Query[Snapshot], stop func()) {
+func (c *Collection[UI]) Load(cc *cache.Client) (status *Query[Snapshot], stop func()) {
 	o := cache.NewObserver(cc, cache.QueryOptions[Snapshot]{
 		Key: cache.Key{"tandem", "snapshot", c.name},
 		Fn: func(ctx context.Context, _ cache.Key) (Snapshot, error) {
@@ -90,46 +90,22 @@ func (s *Store) fetchSnapshot(ctx context.Context, name string) (Snapshot, error
 	return Snapshot{}, fmt.Errorf("store: snapshot of %s: pages kept changing epoch", name)
 }
 
-// get performs a GET and returns the body of a 2xx answer; other answers
-// become an *HTTPError carrying the decoded error body, if any.
+// get performs a GET through the cache's REST reader: the body of a 2xx
+// answer, a *cache.HTTPError for any other.
 func (s *Store) get(ctx context.Context, u string) ([]byte, error) {
-	req := &cache.Request{Method: "GET", URL: u, Header: map[string]string{}}
-	for k, v := range s.header {
-		req.Header[k] = v
-	}
-	resp, err := s.transport.RoundTrip(ctx, req)
+	rest := cache.REST{Transport: s.transport, Header: s.header}
+	body, err := rest.Do(ctx, "GET", u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("store: GET %s: %w", u, err)
+		return nil, fmt.Errorf("store: %w", err)
 	}
-	if resp.Status >= 200 && resp.Status < 300 {
-		return resp.Body, nil
-	}
-	he := &HTTPError{URL: u, Status: resp.Status}
-	if er, err := wire.DecodeErrorResponse(resp.Body); err == nil {
-		he.Body = &er.Error
-	}
-	return nil, he
-}
-
-// An HTTPError is a non-2xx answer to a read.
-type HTTPError struct {
-	URL    string
-	Status int
-	Body   *wire.ErrorBody // nil when the body was not an error document
-}
-
-func (e *HTTPError) Error() string {
-	if e.Body != nil {
-		return fmt.Sprintf("store: GET %s: %d: %s", e.URL, e.Status, e.Body.Error())
-	}
-	return fmt.Sprintf("store: GET %s: %d", e.URL, e.Status)
+	return body, nil
 }
 
 // Refetch reads entity id from the server and applies it (PROTOCOL.md's
 // "invalidate" events and stale snapshot items call for it). It blocks on
 // the network: call it from a goroutine other than the graph's; the result
 // is applied on the graph's goroutine.
-func (c *Collection[ID, UI]) Refetch(ctx context.Context, id ID) error {
+func (c *Collection[UI]) Refetch(ctx context.Context, id string) error {
 	item, err := c.FetchItem(ctx, string(id))
 	if err != nil {
 		return err
@@ -141,10 +117,10 @@ func (c *Collection[ID, UI]) Refetch(ctx context.Context, id ID) error {
 // FetchItem reads entity id from the server without applying it: the
 // object, or its tombstone if it was deleted. It blocks on the network and
 // may be called from any goroutine.
-func (c *Collection[ID, UI]) FetchItem(ctx context.Context, id string) (wire.Item, error) {
+func (c *Collection[UI]) FetchItem(ctx context.Context, id string) (wire.Item, error) {
 	u := fmt.Sprintf("%s/%s/%s", c.s.baseURL, url.PathEscape(c.name), url.PathEscape(id))
 	body, err := c.s.get(ctx, u)
-	var he *HTTPError
+	var he *cache.HTTPError
 	switch {
 	case err == nil:
 		item, err := wire.DecodeItem(body)
@@ -152,8 +128,10 @@ func (c *Collection[ID, UI]) FetchItem(ctx context.Context, id string) (wire.Ite
 			return wire.Item{}, fmt.Errorf("store: %s/%s: %w", c.name, id, err)
 		}
 		return item, nil
-	case errors.As(err, &he) && he.Status == 404 && he.Body != nil && he.Body.Current != nil && he.Body.Current.ID == id:
-		return *he.Body.Current, nil // a tombstone
+	case errors.As(err, &he) && he.Status == 404:
+		if er, derr := wire.DecodeErrorResponse(he.Body); derr == nil && er.Error.Current != nil && er.Error.Current.ID == id {
+			return *er.Error.Current, nil // a tombstone
+		}
 	}
 	return wire.Item{}, err
 }

@@ -22,11 +22,11 @@ func (k opKind) String() string {
 }
 
 // An Op is what one mutation does to one entity of a Collection: create it,
-// patch some of its fields, or delete it. A Mutation's build function returns
-// one; the store applies it optimistically and sends it.
-type Op[ID ~string, UI any] struct {
+// patch some of its fields, or delete it. The build function of NewMutation
+// returns one; the store applies it optimistically and sends it.
+type Op[UI any] struct {
 	kind   opKind
-	id     ID
+	id     string
 	value  UI        // create: the optimistic object
 	apply  func(*UI) // patch: the change, applied to a copy of the visible object
 	fields []string  // the JSON names of the fields the body carries
@@ -38,10 +38,9 @@ type Op[ID ~string, UI any] struct {
 //
 // The request body is v encoded, restricted to "id" and fields: the fields
 // of the create form, which are all a server accepts (server-set fields such
-// as updatedAt are refused). Without fields, the Mutation's schema names
-// them; without a schema, the whole object is sent.
-func Create[ID ~string, UI any](id ID, v UI, fields ...string) Op[ID, UI] {
-	return Op[ID, UI]{kind: opCreate, id: id, value: v, fields: fields}
+// as updatedAt are refused). Without fields, the whole object is sent.
+func Create[UI any](id string, v UI, fields ...string) Op[UI] {
+	return Op[UI]{kind: opCreate, id: id, value: v, fields: fields}
 }
 
 // Patch returns an Op that sets the named fields of entity id. apply makes
@@ -52,14 +51,14 @@ func Create[ID ~string, UI any](id ID, v UI, fields ...string) Op[ID, UI] {
 // The copy is shallow unless the collection has a Clone function: without
 // one, apply must replace maps, slices and pointed-to values rather than
 // change them in place, or it would change the confirmed object too.
-func Patch[ID ~string, UI any](id ID, apply func(*UI), fields ...string) Op[ID, UI] {
-	return Op[ID, UI]{kind: opPatch, id: id, apply: apply, fields: fields}
+func Patch[UI any](id string, apply func(*UI), fields ...string) Op[UI] {
+	return Op[UI]{kind: opPatch, id: id, apply: apply, fields: fields}
 }
 
 // Delete returns an Op deleting entity id.
-func Delete[ID ~string, UI any](id ID) Op[ID, UI] {
-	return Op[ID, UI]{kind: opDelete, id: id}
+func Delete[UI any](id string) Op[UI] {
+	return Op[UI]{kind: opDelete, id: id}
 }
 
-// ID returns the entity the Op concerns.
-func (o Op[ID, UI]) ID() ID { return o.id }
+// string returns the entity the Op concerns.
+func (o Op[UI]) ID() string { return o.id }

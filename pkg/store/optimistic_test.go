@@ -106,7 +106,7 @@ func TestQB68_notOptimistic(t *testing.T) {
 		h := newHarness(t)
 		h.todos.ApplyItems(item(milk, 1))
 		h.seq = 1
-		m := NewMutation(h.todos, nil, func(id string) Op[string, Todo] {
+		m := NewMutation(h.todos, nil, func(id string) Op[Todo] {
 			return Patch(id, func(t *Todo) { t.Title = "quiet" }, "title")
 		}, NotOptimistic())
 		m.Run("t1")
@@ -144,7 +144,7 @@ func TestQB69_confirmedCreateKeepsItsKey(t *testing.T) {
 func TestQB70_buildIsSynchronous(t *testing.T) {
 	inBubble(t, func(t *testing.T) {
 		h := newHarness(t)
-		p := NewMutation(h.todos, nil, func(string) Op[string, Todo] { return Op[string, Todo]{} }).Run("x")
+		p := NewMutation(h.todos, nil, func(string) Op[Todo] { return Op[Todo]{} }).Run("x")
 		assert.ErrorContains(t, p.Err(), "no Op")
 		h.none()
 	})

@@ -256,7 +256,7 @@ func codeForStatus(status int) string {
 // retry schedules another attempt of the head after a full-jitter backoff.
 func (o *outbox) retry(it *outItem) {
 	s := o.s
-	delay := FullJitter(rand.Float64, s.retryBase, s.retryCap, it.attempts)
+	delay := cache.FullJitter(rand.Float64, s.retryBase, s.retryCap, it.attempts)
 	it.attempts++
 	gen := o.gen
 	o.stop = s.clock.AfterFunc(delay, func() {
@@ -267,17 +267,6 @@ func (o *outbox) retry(it *outItem) {
 			}
 		})
 	})
-}
-
-// FullJitter returns the delay before retry n (from 0): uniformly random in
-// [0, min(cap, base·2^n)], with rnd returning uniform values in [0, 1). The
-// store's retries and the reconnects of pkg/sync both use it.
-func FullJitter(rnd func() float64, base, cap time.Duration, n int) time.Duration {
-	limit := cap
-	if n < 62 && base > 0 && base <= cap>>n {
-		limit = base << n
-	}
-	return time.Duration(rnd() * float64(limit+1))
 }
 
 // halt abandons the attempt in flight and any retry timer.

@@ -67,7 +67,7 @@ func TestB03_echoConfirmsInsteadOfApplyingTwice(t *testing.T) {
 	inBubble(t, func(t *testing.T) {
 		h := newHarness(t)
 		h.todos.ApplyItems(item(Todo{ID: "t1", Title: "count", Position: 1}, 1))
-		inc := NewMutation(h.todos, nil, func(id string) Op[string, Todo] {
+		inc := NewMutation(h.todos, nil, func(id string) Op[Todo] {
 			return Patch(id, func(t *Todo) { t.Position++ }, "position")
 		})
 		var seen []float64
@@ -359,7 +359,7 @@ func TestPatchOfInvisibleEntityFails(t *testing.T) {
 func TestBuildPanicIsAnError(t *testing.T) {
 	inBubble(t, func(t *testing.T) {
 		h := newHarness(t)
-		m := NewMutation(h.todos, nil, func(string) Op[string, Todo] { panic("bug") })
+		m := NewMutation(h.todos, nil, func(string) Op[Todo] { panic("bug") })
 		p := m.Run("t1")
 		assert.ErrorContains(t, p.Err(), "panicked")
 	})

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tandemkit/tandem/pkg/cache"
@@ -39,7 +41,33 @@ type Store struct {
 	depth          int // nesting of Batch
 	outbox         outbox
 	colls          map[string]collection
+	topics         []Topic        // the collections, in registration order
+	watchers       []*func(Topic) // see Topics
 	pendingCount   *state.Signal[int]
+}
+
+// A Topic is a collection as the realtime reconciler (pkg/sync) sees it:
+// the confirmed layer that events and snapshots of its topic feed. Every
+// *Collection is one.
+type Topic interface {
+	Name() string
+	ApplyItems(items ...wire.Item)
+	Replace(items []wire.Item, epoch string, seq uint64, reset bool)
+	Cursor() wire.Cursor
+	SetCursor(wire.Cursor)
+	FetchItem(ctx context.Context, id string) (wire.Item, error)
+}
+
+// Topics calls fn with every collection of the store, in the order they
+// were registered, now and as later ones are, until stop is called. pkg/sync
+// uses it to keep every collection in sync without being told each one.
+func (s *Store) Topics(fn func(Topic)) (stop func()) {
+	w := &fn
+	s.watchers = append(s.watchers, w)
+	for _, t := range s.topics {
+		fn(t)
+	}
+	return func() { s.watchers = slices.DeleteFunc(s.watchers, func(x *func(Topic)) bool { return x == w }) }
 }
 
 // Options configure a Store. The zero value of every field has a stated

@@ -8,8 +8,8 @@ import (
 )
 
 // viewer receives every change of an entity's visible value.
-type viewer[ID ~string, UI any] interface {
-	changed(id ID, old UI, oldOK bool, new UI, newOK bool)
+type viewer[UI any] interface {
+	changed(id string, old UI, oldOK bool, new UI, newOK bool)
 }
 
 // A View is a live query over a Collection: the visible entities that match
@@ -19,20 +19,22 @@ type viewer[ID ~string, UI any] interface {
 //
 // IDs and Len are tracked reads that change only when membership or order
 // changes; an edit that keeps a row in place notifies only readers of that
-// row (Collection.Get). A View must be disposed when no longer needed.
-type View[ID ~string, UI any] struct {
-	c     *Collection[ID, UI]
+// row (Collection.Get). A View made inside an effect or scope — a
+// component's — belongs to it and is disposed with it, like the effects it
+// makes; one made outside any must be disposed by hand.
+type View[UI any] struct {
+	c     *Collection[UI]
 	where func(UI) bool
 	cmp   func(a, b UI) int
-	rows  []vrow[ID, UI] // sorted by (cmp, id)
+	rows  []vrow[UI] // sorted by (cmp, id)
 	order *state.Signal[uint64]
 	count *state.Signal[int]
-	ids   []ID // rows' ids, rebuilt on read after an order change
+	ids   []string // rows' ids, rebuilt on read after an order change
 	idsAt uint64
 }
 
-type vrow[ID ~string, UI any] struct {
-	id ID
+type vrow[UI any] struct {
+	id string
 	v  UI // the value the row is sorted by
 }
 
@@ -63,7 +65,7 @@ func OrderBy[UI any](compare func(a, b UI) int) ViewOption[UI] {
 }
 
 // View returns a live view of c.
-func (c *Collection[ID, UI]) View(opts ...ViewOption[UI]) *View[ID, UI] {
+func (c *Collection[UI]) View(opts ...ViewOption[UI]) *View[UI] {
 	var cfg viewConfig[UI]
 	for _, o := range opts {
 		o(&cfg)
@@ -71,33 +73,34 @@ func (c *Collection[ID, UI]) View(opts ...ViewOption[UI]) *View[ID, UI] {
 	v := newView(c, cfg.where, cfg.cmp)
 	for id, e := range c.ents {
 		if e.shownOK && (v.where == nil || v.where(e.shown)) {
-			v.rows = append(v.rows, vrow[ID, UI]{id, e.shown})
+			v.rows = append(v.rows, vrow[UI]{id, e.shown})
 		}
 	}
 	slices.SortFunc(v.rows, v.compare)
 	v.count.Set(len(v.rows))
 	c.views = append(c.views, v)
+	c.g.Adopt(v.Dispose)
 	return v
 }
 
-func newView[ID ~string, UI any](c *Collection[ID, UI], where func(UI) bool, order func(a, b UI) int) *View[ID, UI] {
-	return &View[ID, UI]{c: c, where: where, cmp: order,
+func newView[UI any](c *Collection[UI], where func(UI) bool, order func(a, b UI) int) *View[UI] {
+	return &View[UI]{c: c, where: where, cmp: order,
 		order: state.NewSignal(c.g, uint64(1)), count: state.NewSignal(c.g, 0)}
 }
 
 // Dispose stops maintaining v.
-func (v *View[ID, UI]) Dispose() {
-	v.c.views = slices.DeleteFunc(v.c.views, func(x viewer[ID, UI]) bool { return x == viewer[ID, UI](v) })
+func (v *View[UI]) Dispose() {
+	v.c.views = slices.DeleteFunc(v.c.views, func(x viewer[UI]) bool { return x == viewer[UI](v) })
 	v.rows = nil
 }
 
 // IDs returns the ids of the matching entities in order. It is a tracked
 // read that reruns its reader only when membership or order changes. The
 // slice must not be modified.
-func (v *View[ID, UI]) IDs() []ID {
+func (v *View[UI]) IDs() []string {
 	at := v.order.Get()
 	if v.idsAt != at {
-		ids := make([]ID, len(v.rows))
+		ids := make([]string, len(v.rows))
 		for i := range v.rows {
 			ids[i] = v.rows[i].id
 		}
@@ -108,7 +111,7 @@ func (v *View[ID, UI]) IDs() []ID {
 
 // Items returns the matching visible values in order, reading each entity:
 // its reader reruns when membership, order or any matching entity changes.
-func (v *View[ID, UI]) Items() []UI {
+func (v *View[UI]) Items() []UI {
 	ids := v.IDs()
 	out := make([]UI, 0, len(ids))
 	for _, id := range ids {
@@ -121,9 +124,9 @@ func (v *View[ID, UI]) Items() []UI {
 
 // Len returns, tracked, the number of matching entities; it reruns its
 // reader only when the count changes.
-func (v *View[ID, UI]) Len() int { return v.count.Get() }
+func (v *View[UI]) Len() int { return v.count.Get() }
 
-func (v *View[ID, UI]) compare(a, b vrow[ID, UI]) int {
+func (v *View[UI]) compare(a, b vrow[UI]) int {
 	if v.cmp != nil {
 		if c := v.cmp(a.v, b.v); c != 0 {
 			return c
@@ -133,20 +136,20 @@ func (v *View[ID, UI]) compare(a, b vrow[ID, UI]) int {
 }
 
 // search returns where row r is, or would be inserted.
-func (v *View[ID, UI]) search(r vrow[ID, UI]) (int, bool) {
+func (v *View[UI]) search(r vrow[UI]) (int, bool) {
 	return slices.BinarySearchFunc(v.rows, r, v.compare)
 }
 
-func (v *View[ID, UI]) changed(id ID, old UI, oldOK bool, new UI, newOK bool) {
+func (v *View[UI]) changed(id string, old UI, oldOK bool, new UI, newOK bool) {
 	wasIn := oldOK && (v.where == nil || v.where(old))
 	isIn := newOK && (v.where == nil || v.where(new))
 	switch {
 	case wasIn && isIn:
-		i, found := v.search(vrow[ID, UI]{id, old})
+		i, found := v.search(vrow[UI]{id, old})
 		if !found {
 			return // cannot happen: rows mirror visible values
 		}
-		nr := vrow[ID, UI]{id, new}
+		nr := vrow[UI]{id, new}
 		if (i == 0 || v.compare(v.rows[i-1], nr) < 0) && (i == len(v.rows)-1 || v.compare(nr, v.rows[i+1]) < 0) {
 			v.rows[i].v = new // still in place: only the row's readers care
 			return
@@ -156,13 +159,13 @@ func (v *View[ID, UI]) changed(id ID, old UI, oldOK bool, new UI, newOK bool) {
 		v.rows = slices.Insert(v.rows, j, nr)
 		v.order.Set(v.order.Peek() + 1)
 	case wasIn:
-		if i, found := v.search(vrow[ID, UI]{id, old}); found {
+		if i, found := v.search(vrow[UI]{id, old}); found {
 			v.rows = slices.Delete(v.rows, i, i+1)
 			v.order.Set(v.order.Peek() + 1)
 			v.count.Set(len(v.rows))
 		}
 	case isIn:
-		nr := vrow[ID, UI]{id, new}
+		nr := vrow[UI]{id, new}
 		j, _ := v.search(nr)
 		v.rows = slices.Insert(v.rows, j, nr)
 		v.order.Set(v.order.Peek() + 1)
@@ -172,29 +175,29 @@ func (v *View[ID, UI]) changed(id ID, old UI, oldOK bool, new UI, newOK bool) {
 
 // Groups is a live grouping of a Collection's visible entities by a key,
 // each group a View. Keys come in the order their groups were first needed.
-type Groups[K comparable, ID ~string, UI any] struct {
-	c      *Collection[ID, UI]
+type Groups[K comparable, UI any] struct {
+	c      *Collection[UI]
 	key    func(UI) K
 	where  func(UI) bool
 	cmp    func(a, b UI) int
-	groups map[K]*View[ID, UI]
+	groups map[K]*View[UI]
 	keys   []K
 	keysV  *state.Signal[uint64]
 }
 
 // GroupBy returns a live grouping of c by key; opts filter the entities and
-// order each group.
-func GroupBy[K comparable, ID ~string, UI any](c *Collection[ID, UI], key func(UI) K, opts ...ViewOption[UI]) *Groups[K, ID, UI] {
+// order each group. It belongs to the running effect or scope, as a View.
+func GroupBy[K comparable, UI any](c *Collection[UI], key func(UI) K, opts ...ViewOption[UI]) *Groups[K, UI] {
 	var cfg viewConfig[UI]
 	for _, o := range opts {
 		o(&cfg)
 	}
-	gr := &Groups[K, ID, UI]{c: c, key: key, where: cfg.where, cmp: cfg.cmp,
-		groups: map[K]*View[ID, UI]{}, keysV: state.NewSignal(c.g, uint64(0))}
+	gr := &Groups[K, UI]{c: c, key: key, where: cfg.where, cmp: cfg.cmp,
+		groups: map[K]*View[UI]{}, keysV: state.NewSignal(c.g, uint64(0))}
 	for id, e := range c.ents {
 		if e.shownOK && (gr.where == nil || gr.where(e.shown)) {
 			g := gr.group(key(e.shown))
-			g.rows = append(g.rows, vrow[ID, UI]{id, e.shown})
+			g.rows = append(g.rows, vrow[UI]{id, e.shown})
 		}
 	}
 	for _, g := range gr.groups {
@@ -202,26 +205,27 @@ func GroupBy[K comparable, ID ~string, UI any](c *Collection[ID, UI], key func(U
 		g.count.Set(len(g.rows))
 	}
 	c.views = append(c.views, gr)
+	c.g.Adopt(gr.Dispose)
 	return gr
 }
 
 // Keys returns, tracked, the keys of the non-empty groups.
-func (gr *Groups[K, ID, UI]) Keys() []K {
+func (gr *Groups[K, UI]) Keys() []K {
 	gr.keysV.Get()
 	return slices.Clone(gr.keys)
 }
 
 // Group returns the group of k, or nil if it is empty. Read Keys first to
 // rerun when groups appear or disappear.
-func (gr *Groups[K, ID, UI]) Group(k K) *View[ID, UI] { return gr.groups[k] }
+func (gr *Groups[K, UI]) Group(k K) *View[UI] { return gr.groups[k] }
 
 // Dispose stops maintaining gr.
-func (gr *Groups[K, ID, UI]) Dispose() {
-	gr.c.views = slices.DeleteFunc(gr.c.views, func(x viewer[ID, UI]) bool { return x == viewer[ID, UI](gr) })
+func (gr *Groups[K, UI]) Dispose() {
+	gr.c.views = slices.DeleteFunc(gr.c.views, func(x viewer[UI]) bool { return x == viewer[UI](gr) })
 	gr.groups = nil
 }
 
-func (gr *Groups[K, ID, UI]) group(k K) *View[ID, UI] {
+func (gr *Groups[K, UI]) group(k K) *View[UI] {
 	g := gr.groups[k]
 	if g == nil {
 		g = newView(gr.c, nil, gr.cmp)
@@ -232,7 +236,7 @@ func (gr *Groups[K, ID, UI]) group(k K) *View[ID, UI] {
 	return g
 }
 
-func (gr *Groups[K, ID, UI]) changed(id ID, old UI, oldOK bool, new UI, newOK bool) {
+func (gr *Groups[K, UI]) changed(id string, old UI, oldOK bool, new UI, newOK bool) {
 	wasIn := oldOK && (gr.where == nil || gr.where(old))
 	isIn := newOK && (gr.where == nil || gr.where(new))
 	var zero UI

@@ -39,7 +39,7 @@ func TestViewIsIncremental(t *testing.T) {
 
 		toggleTodo(h.todos).Run("t2")
 		assert.Equal(t, []string{"t0", "t1", "t3", "t4"}, orders[len(orders)-1], "a row leaves")
-		move := NewMutation(h.todos, nil, func(id string) Op[string, Todo] {
+		move := NewMutation(h.todos, nil, func(id string) Op[Todo] {
 			return Patch(id, func(t *Todo) { t.Position = 10 }, "position")
 		})
 		move.Run("t0")

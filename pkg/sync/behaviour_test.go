@@ -99,7 +99,7 @@ func TestB17_snapshotReplacesAtomicallyAndKeepsPending(t *testing.T) {
 		r.goLive(srv, subs)
 		r.send(srv, ev("todos", 1, "a", "a"))
 		r.send(srv, ev("todos", 2, "gone", "deleted while away"))
-		rename := store.NewMutation(r.todos, nil, func(title string) store.Op[string, Todo] {
+		rename := store.NewMutation(r.todos, nil, func(title string) store.Op[Todo] {
 			return store.Patch("a", func(t *Todo) { t.Title = title }, "title")
 		})
 		rename.Run("mine")
@@ -214,7 +214,7 @@ func TestB23_reconnectDelaysFullJitter(t *testing.T) {
 	for n := range 12 {
 		limit := min(cap, base<<n)
 		for range 100 {
-			d := ReconnectDelay(rng, base, cap, n)
+			d := reconnectDelay(rng, base, cap, n)
 			require.GreaterOrEqual(t, d, time.Duration(0))
 			require.LessOrEqual(t, d, limit, "attempt %d", n)
 		}
@@ -224,7 +224,7 @@ func TestB23_reconnectDelaysFullJitter(t *testing.T) {
 	buckets := map[int64]int{}
 	for c := range 1000 {
 		rng := rand.New(rand.NewPCG(uint64(c), 99))
-		d := ReconnectDelay(rng, base, cap, 3) // a few failures in: up to 2 s
+		d := reconnectDelay(rng, base, cap, 3) // a few failures in: up to 2 s
 		buckets[int64(d/(100*time.Millisecond))]++
 	}
 	most := 0
@@ -268,7 +268,7 @@ func TestB23_aRateLimitedCloseBacksOffAsAfterSeveralFailures(t *testing.T) {
 		r.settle()
 		assert.Equal(t, Offline, r.c.State())
 		assert.Equal(t, rateLimitedAttempt+1, r.c.attempt, "the delay was drawn from [0, base·2^4]")
-		r.clock.Advance(ReconnectDelay(rand.New(rand.NewPCG(7, 8)), r.c.opts.ReconnectBase, r.c.opts.ReconnectCap, rateLimitedAttempt) + 4*time.Second)
+		r.clock.Advance(reconnectDelay(rand.New(rand.NewPCG(7, 8)), r.c.opts.ReconnectBase, r.c.opts.ReconnectCap, rateLimitedAttempt) + 4*time.Second)
 		srv = r.accept() // and it does reconnect
 		assert.IsType(t, wire.Hello{}, r.recv(srv))
 
@@ -307,7 +307,7 @@ func TestB25_welcomeAcknowledgesProcessedMutations(t *testing.T) {
 		r := newRig(t)
 		srv, subs := r.connect(0)
 		r.goLive(srv, subs)
-		create := store.NewMutation(r.todos, nil, func(id string) store.Op[string, Todo] {
+		create := store.NewMutation(r.todos, nil, func(id string) store.Op[Todo] {
 			return store.Create(id, Todo{ID: id, Title: "x"})
 		})
 		p := create.Run("a")
@@ -334,7 +334,7 @@ func TestB26_offlineMutationsSentInOrderAfterReconnect(t *testing.T) {
 		r.goLive(srv, subs)
 		_ = srv.Close(wire.CloseGoingAway, "")
 		r.settle()
-		create := store.NewMutation(r.todos, nil, func(id string) store.Op[string, Todo] {
+		create := store.NewMutation(r.todos, nil, func(id string) store.Op[Todo] {
 			return store.Create(id, Todo{ID: id, Title: id})
 		})
 		for _, id := range []string{"a", "b", "c"} {
@@ -401,7 +401,7 @@ func TestEchoConfirmsOwnMutation(t *testing.T) {
 		r := newRig(t)
 		srv, subs := r.connect(0)
 		r.goLive(srv, subs)
-		create := store.NewMutation(r.todos, nil, func(id string) store.Op[string, Todo] {
+		create := store.NewMutation(r.todos, nil, func(id string) store.Op[Todo] {
 			return store.Create(id, Todo{ID: id, Title: "mine"})
 		})
 		p := create.Run("a")
@@ -469,5 +469,34 @@ func TestOnlineAndVisibilityDriveReconnects(t *testing.T) {
 		visible.set(false)
 		visible.set(true) // the tab is back in front
 		r.accept()
+	})
+}
+
+// Issue 12: every collection had to be added to the reconciler by hand,
+// though the store knows them. A Client follows all of its store's
+// collections, those registered while it is live included.
+func TestClient_syncsEveryCollectionOfItsStore(t *testing.T) {
+	inBubble(t, func(t *testing.T) {
+		r := newRig(t)
+		srv, subs := r.connect(0)
+		assert.Contains(t, subs, "todos")
+		assert.Contains(t, subs, "lists")
+		r.goLive(srv, subs)
+		r.settle()
+		require.Equal(t, Live, r.c.State())
+
+		notes, err := store.NewCollection(r.s, store.CollectionOptions[Todo, Todo]{Name: "notes", Codec: store.Identity[Todo]()})
+		require.NoError(t, err)
+		sub, ok := r.recv(srv).(wire.Sub)
+		require.True(t, ok, "a collection registered while live subscribes at once")
+		assert.Equal(t, "notes", sub.Topic)
+		r.send(srv, wire.Snapshot{Topic: "notes", Epoch: "e1", Seq: 1, Part: 0, Last: true, Items: []wire.Item{itm("n1", "hello", 1)}})
+		r.send(srv, wire.Live{Topic: "notes", Epoch: "e1", Seq: 1})
+		r.settle()
+		v, ok := notes.Get("n1")
+		require.True(t, ok)
+		assert.Equal(t, "hello", v.Title)
+
+		assert.ErrorContains(t, r.c.Add(notes), `topic "notes" is subscribed already`)
 	})
 }

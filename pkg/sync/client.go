@@ -8,6 +8,7 @@ import (
 	gosync "sync"
 	"time"
 
+	"github.com/tandemkit/tandem/pkg/cache"
 	"github.com/tandemkit/tandem/pkg/state"
 	"github.com/tandemkit/tandem/pkg/store"
 	"github.com/tandemkit/tandem/pkg/wire"
@@ -46,38 +47,6 @@ func (s ConnState) String() string {
 	return "unknown"
 }
 
-// A Collection is what the reconciler needs of a store.Collection; every
-// *store.Collection is one.
-type Collection interface {
-	Name() string
-	ApplyItems(items ...wire.Item)
-	Replace(items []wire.Item, epoch string, seq uint64, reset bool)
-	Cursor() wire.Cursor
-	SetCursor(wire.Cursor)
-	FetchItem(ctx context.Context, id string) (wire.Item, error)
-}
-
-// A Clock tells the time and runs functions later; cache.SystemClock() and
-// cachetest.Clock are Clocks.
-type Clock interface {
-	Now() time.Time
-	AfterFunc(d time.Duration, f func()) (stop func() bool)
-}
-
-// An OnlineSource says whether the network is reachable and when that
-// changes; cache.BrowserOnline() and cache.OnlineManager are sources.
-type OnlineSource interface {
-	Online() bool
-	Subscribe(listener func()) (unsubscribe func())
-}
-
-// A FocusSource says whether the page is visible and when that changes;
-// cache.BrowserFocus() and cache.FocusManager are sources.
-type FocusSource interface {
-	Focused() bool
-	Subscribe(listener func()) (unsubscribe func())
-}
-
 // Options configure a Client. Every zero value has a stated default.
 type Options struct {
 	// Store is the client runtime whose collections the reconciler keeps
@@ -89,7 +58,7 @@ type Options struct {
 	// Dial opens connections; WebSocket() by default.
 	Dial Dialer
 	// Clock times heartbeats and reconnects; the system clock by default.
-	Clock Clock
+	Clock cache.Clock
 	// Token returns the hello token (authentication); none by default.
 	Token func() string
 	// ReconnectBase and ReconnectCap bound the delay before reconnect
@@ -111,11 +80,11 @@ type Options struct {
 	Seed uint64
 	// Online, if set, pauses reconnect attempts while offline and
 	// reconnects at once when the network comes back.
-	Online OnlineSource
+	Online cache.OnlineSource
 	// Focus, if set, reconnects at once when the page becomes visible
 	// while the connection is down, instead of waiting out the backoff
 	// (browsers throttle timers in hidden tabs).
-	Focus FocusSource
+	Focus cache.FocusSource
 	// OnEvent is called, on the graph's goroutine, after each event is
 	// applied: the bridge to caches that hold the entity
 	// (store.EventBridge.OnEvent).
@@ -167,9 +136,11 @@ type Client struct {
 	ackDue   bool
 	unOnline func()
 	unFocus  func()
+	unTopics func() // stops following the store's collections
 }
 
-// New returns a stopped Client; Add collections, then Start.
+// New returns a stopped Client that keeps every collection of opts.Store in
+// sync, those registered later included; Start it.
 func New(opts Options) (*Client, error) {
 	if opts.Store == nil || opts.URL == "" {
 		return nil, errors.New("sync: Options.Store and Options.URL are required")
@@ -189,14 +160,14 @@ func New(opts Options) (*Client, error) {
 		opts.Dial = WebSocket()
 	}
 	if opts.Clock == nil {
-		opts.Clock = systemClock{}
+		opts.Clock = cache.SystemClock()
 	}
 	seed := opts.Seed
 	if seed == 0 {
 		seed = rand.Uint64()
 	}
 	g := opts.Store.Graph()
-	return &Client{
+	c := &Client{
 		s:      opts.Store,
 		g:      g,
 		opts:   opts,
@@ -204,19 +175,36 @@ func New(opts Options) (*Client, error) {
 		state:  state.NewSignal(g, Offline),
 		topics: map[string]*topic{},
 		maxMsg: wire.DefaultMaxMsg,
-	}, nil
+	}
+	// Every collection of the store, now and later: a collection's name is
+	// a valid topic (store.NewCollection checks it).
+	c.unTopics = opts.Store.Topics(func(t store.Topic) { c.addTopic(t) })
+	return c, nil
 }
 
-// Add keeps coll in sync: its topic is its name. Collections added while
-// connected subscribe at once.
-func (c *Client) Add(coll Collection) error {
+// Add syncs coll under its name in place of the store's own collection of
+// that name, to observe or filter what the reconciler applies (a test's
+// monitor, say); New already syncs every collection of the store. It fails
+// once that topic is subscribed.
+func (c *Client) Add(coll store.Topic) error {
+	if t := c.topics[coll.Name()]; t != nil {
+		if t.phase != phaseIdle {
+			return fmt.Errorf("sync: topic %q is subscribed already", coll.Name())
+		}
+		t.coll = coll
+		return nil
+	}
+	if !wire.ValidTopic(coll.Name()) {
+		return fmt.Errorf("sync: invalid topic %q", coll.Name())
+	}
+	c.addTopic(coll)
+	return nil
+}
+
+// addTopic keeps coll in sync: its topic is its name. Collections added
+// while connected subscribe at once.
+func (c *Client) addTopic(coll store.Topic) {
 	name := coll.Name()
-	if !wire.ValidTopic(name) {
-		return fmt.Errorf("sync: invalid topic %q", name)
-	}
-	if _, dup := c.topics[name]; dup {
-		return fmt.Errorf("sync: topic %q added twice", name)
-	}
 	t := &topic{c: c, name: name, coll: coll, refetch: map[string]bool{}}
 	c.topics[name] = t
 	c.order = append(c.order, name)
@@ -224,7 +212,6 @@ func (c *Client) Add(coll Collection) error {
 		t.subscribe()
 		c.updateState()
 	}
-	return nil
 }
 
 // State returns, tracked, where the connection stands.
@@ -476,16 +463,15 @@ func (c *Client) retry() {
 	if !c.running {
 		return
 	}
-	delay := ReconnectDelay(c.rng, c.opts.ReconnectBase, c.opts.ReconnectCap, c.attempt)
+	delay := reconnectDelay(c.rng, c.opts.ReconnectBase, c.opts.ReconnectCap, c.attempt)
 	c.attempt++
 	c.timer = c.after(delay, c.connect)
 }
 
-// ReconnectDelay returns the delay before reconnect attempt n (from 0) that
-// a Client with base, cap and generator rng chooses: uniformly random in
-// [0, min(cap, base·2^n)].
-func ReconnectDelay(rng *rand.Rand, base, cap time.Duration, n int) time.Duration {
-	return store.FullJitter(rng.Float64, base, cap, n)
+// reconnectDelay returns the delay before reconnect attempt n (from 0) that
+// a Client with base, cap and generator rng chooses.
+func reconnectDelay(rng *rand.Rand, base, cap time.Duration, n int) time.Duration {
+	return cache.FullJitter(rng.Float64, base, cap, n)
 }
 
 // watchdog fires when the server has been silent too long.
@@ -653,12 +639,4 @@ func (q *outQueue) pop() ([]byte, bool) {
 		q.mu.Unlock()
 		<-q.wake
 	}
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
-func (systemClock) AfterFunc(d time.Duration, f func()) func() bool {
-	return time.AfterFunc(d, f).Stop
 }

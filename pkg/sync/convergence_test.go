@@ -286,7 +286,7 @@ func (w *world) restart() error {
 	if err := w.srv.Shutdown(ctx); err != nil {
 		return err
 	}
-	for _, topic := range []string{model.Lists, model.Todos} {
+	for _, topic := range []string{model.Lists.Name(), model.Todos.Name()} {
 		if err := server.ResetLog(ctx, w.store, topic); err != nil {
 			return err
 		}
@@ -314,8 +314,8 @@ type peer struct {
 	done  chan struct{}
 	g     *state.Graph
 	s     *store.Store
-	lists *store.Collection[string, model.List]
-	todos *store.Collection[string, model.Todo]
+	lists *store.Collection[model.List]
+	todos *store.Collection[model.Todo]
 	sc    *tsync.Client
 	lossy *lossy
 	dials atomic.Int64
@@ -335,10 +335,10 @@ func newPeer(w *world, i int) (*peer, error) {
 		if err != nil {
 			return
 		}
-		if p.lists, err = store.NewCollection[string](p.s, store.CollectionOptions[model.List, model.List]{Name: model.Lists, Codec: store.Identity[model.List]()}); err != nil {
+		if p.lists, err = store.Collect(p.s, model.Lists); err != nil {
 			return
 		}
-		if p.todos, err = store.NewCollection[string](p.s, store.CollectionOptions[model.Todo, model.Todo]{Name: model.Todos, Codec: store.Identity[model.Todo]()}); err != nil {
+		if p.todos, err = store.Collect(p.s, model.Todos); err != nil {
 			return
 		}
 		ws := tsync.WebSocket()
@@ -357,10 +357,10 @@ func newPeer(w *world, i int) (*peer, error) {
 			return
 		}
 		p.mon = monitor{versions: map[string]uint64{}, cursors: map[string]wire.Cursor{}}
-		if err = p.sc.Add(&watched{Collection: p.lists, mon: &p.mon}); err != nil {
+		if err = p.sc.Add(&watched{Topic: p.lists, mon: &p.mon}); err != nil {
 			return
 		}
-		if err = p.sc.Add(&watched{Collection: p.todos, mon: &p.mon}); err != nil {
+		if err = p.sc.Add(&watched{Topic: p.todos, mon: &p.mon}); err != nil {
 			return
 		}
 		p.sc.Start()
@@ -416,7 +416,7 @@ type monitor struct {
 }
 
 type watched struct {
-	tsync.Collection
+	store.Topic
 	mon *monitor
 }
 
@@ -424,8 +424,8 @@ func (w *watched) check(reset bool) {
 	m := w.mon
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cur := w.Collection.Cursor()
-	name := w.Collection.Name()
+	cur := w.Topic.Cursor()
+	name := w.Topic.Name()
 	if old, ok := m.cursors[name]; ok && !reset && cur.Epoch == old.Epoch && cur.Seq < old.Seq {
 		m.violations = append(m.violations, fmt.Sprintf("%s cursor went from %d to %d", name, old.Seq, cur.Seq))
 	}
@@ -436,7 +436,7 @@ func (w *watched) checkItems(items []wire.Item, reset bool) {
 	m := w.mon
 	for _, it := range items {
 		v := w.version(it.ID)
-		key := w.Collection.Name() + "/" + it.ID
+		key := w.Topic.Name() + "/" + it.ID
 		m.mu.Lock()
 		if old := m.versions[key]; v < old && !reset {
 			m.violations = append(m.violations, fmt.Sprintf("%s version went from %d to %d", key, old, v))
@@ -447,11 +447,11 @@ func (w *watched) checkItems(items []wire.Item, reset bool) {
 }
 
 func (w *watched) version(id string) uint64 {
-	switch c := w.Collection.(type) {
-	case *store.Collection[string, model.Todo]:
+	switch c := w.Topic.(type) {
+	case *store.Collection[model.Todo]:
 		_, v, _ := c.Confirmed(id)
 		return v
-	case *store.Collection[string, model.List]:
+	case *store.Collection[model.List]:
 		_, v, _ := c.Confirmed(id)
 		return v
 	}
@@ -459,18 +459,18 @@ func (w *watched) version(id string) uint64 {
 }
 
 func (w *watched) ApplyItems(items ...wire.Item) {
-	w.Collection.ApplyItems(items...)
+	w.Topic.ApplyItems(items...)
 	w.checkItems(items, false)
 }
 
 func (w *watched) Replace(items []wire.Item, epoch string, seq uint64, reset bool) {
-	w.Collection.Replace(items, epoch, seq, reset)
+	w.Topic.Replace(items, epoch, seq, reset)
 	w.checkItems(items, reset)
 	w.check(reset)
 }
 
 func (w *watched) SetCursor(c wire.Cursor) {
-	w.Collection.SetCursor(c)
+	w.Topic.SetCursor(c)
 	w.check(false)
 }
 
@@ -501,11 +501,11 @@ func (w *world) live(collection string) ([]string, map[string]server.Record, err
 
 func (w *world) exec(s step) error {
 	p := w.peers[s.client]
-	lists, _, err := w.live(model.Lists)
+	lists, _, err := w.live(model.Lists.Name())
 	if err != nil {
 		return err
 	}
-	todos, todoRecs, err := w.live(model.Todos)
+	todos, todoRecs, err := w.live(model.Todos.Name())
 	if err != nil {
 		return err
 	}
@@ -520,7 +520,7 @@ func (w *world) exec(s step) error {
 		return w.restart()
 	case createList:
 		id := fmt.Sprintf("L%d", s.n)
-		m := store.NewMutation(p.lists, model.CreateList, func(l model.List) store.Op[string, model.List] { return store.Create(l.ID, l) })
+		m := p.lists.Creates()
 		o, err := settle(p, func() *store.Pending { return m.Run(model.List{ID: id, Name: s.title, Position: float64(s.n)}) })
 		if o == unknown {
 			w.maybe["lists/"+id] = true
@@ -535,7 +535,7 @@ func (w *world) exec(s step) error {
 			return err
 		}
 		id := fmt.Sprintf("T%d", s.n)
-		m := store.NewMutation(p.todos, model.CreateTodo, func(t model.Todo) store.Op[string, model.Todo] { return store.Create(t.ID, t) })
+		m := p.todos.Creates()
 		o, err := settle(p, func() *store.Pending {
 			return m.Run(model.Todo{ID: id, ListID: list, Title: s.title, Position: float64(s.n)})
 		})
@@ -551,23 +551,23 @@ func (w *world) exec(s step) error {
 		if err := p.waitVisible(func() bool { _, ok := p.todos.Get(id); return ok }); err != nil {
 			return err
 		}
-		var m *store.Mutation[string, string, model.Todo]
+		var m *store.Mutation[string]
 		var fields map[string]string
 		var deleted []string
 		switch s.kind {
 		case renameTodo:
-			m = store.NewMutation(p.todos, nil, func(id string) store.Op[string, model.Todo] {
+			m = store.NewMutation(p.todos, nil, func(id string) store.Op[model.Todo] {
 				return store.Patch(id, func(t *model.Todo) { t.Title = s.title }, "title")
 			})
 			fields = map[string]string{"title": q(s.title)}
 		case toggleTodo:
 			done := !strings.Contains(string(todoRecs[id].Data), `"done":true`)
-			m = store.NewMutation(p.todos, nil, func(id string) store.Op[string, model.Todo] {
+			m = store.NewMutation(p.todos, nil, func(id string) store.Op[model.Todo] {
 				return store.Patch(id, func(t *model.Todo) { t.Done = done }, "done")
 			})
 			fields = map[string]string{"done": strconv.FormatBool(done)}
 		default:
-			m = store.NewMutation(p.todos, nil, func(id string) store.Op[string, model.Todo] { return store.Delete[string, model.Todo](id) })
+			m = store.NewMutation(p.todos, nil, func(id string) store.Op[model.Todo] { return store.Delete[model.Todo](id) })
 			deleted = []string{"todos/" + id}
 		}
 		o, err := settle(p, func() *store.Pending { return m.Run(id) })
@@ -580,7 +580,7 @@ func (w *world) exec(s step) error {
 		if err := p.waitVisible(func() bool { _, ok := p.lists.Get(id); return ok }); err != nil {
 			return err
 		}
-		m := store.NewMutation(p.lists, nil, func(id string) store.Op[string, model.List] { return store.Delete[string, model.List](id) })
+		m := store.NewMutation(p.lists, nil, func(id string) store.Op[model.List] { return store.Delete[model.List](id) })
 		deleted := []string{"lists/" + id}
 		for tid, r := range todoRecs { // the cascade: the list's todos go with it
 			if strings.Contains(string(r.Data), `"listId":`+q(id)) {
@@ -666,7 +666,7 @@ func (p *peer) waitVisible(ok func() bool) error {
 // serverState returns every live entity's data by "collection/id".
 func (w *world) serverState() (map[string]string, error) {
 	out := map[string]string{}
-	for _, coll := range []string{model.Lists, model.Todos} {
+	for _, coll := range []string{model.Lists.Name(), model.Todos.Name()} {
 		_, recs, err := w.live(coll)
 		if err != nil {
 			return nil, err
@@ -736,8 +736,8 @@ func (p *peer) agrees(want map[string]string) error {
 			return
 		}
 		got := map[string]string{}
-		collect(p.lists, model.Lists, got, &err)
-		collect(p.todos, model.Todos, got, &err)
+		collect(p.lists, model.Lists.Name(), got, &err)
+		collect(p.todos, model.Todos.Name(), got, &err)
 		if err != nil {
 			return
 		}
@@ -757,7 +757,7 @@ func (p *peer) agrees(want map[string]string) error {
 	return err
 }
 
-func collect[T any](c *store.Collection[string, T], name string, out map[string]string, errp *error) {
+func collect[T any](c *store.Collection[T], name string, out map[string]string, errp *error) {
 	all := c.View()
 	defer all.Dispose()
 	for _, id := range all.IDs() {

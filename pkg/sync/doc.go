@@ -9,9 +9,11 @@
 // A Client holds one connection per store (one clientID). After hello, the
 // server's welcome says which of this client's mutations it has processed;
 // those leave the store's queue (store.Store.Acknowledge). Every collection
-// added with Add is a topic, subscribed from its cursor {epoch, seq}: the
-// server replays what was missed, or sends a snapshot, then "live". Until a
-// topic is live its events are held back, then applied in order.
+// of the store is a topic — those collected after New too, with nothing to
+// add — subscribed from its cursor {epoch, seq}: the server replays what was
+// missed, or sends a snapshot, then "live". Until a topic is live its events
+// are held back, then applied in order. (Add stands a wrapper in for a
+// collection, to observe what the reconciler applies.)
 //
 // Each event is checked against the topic's cursor: seq at or below it is a
 // duplicate and is dropped; a prev that is not the cursor is a gap, and that

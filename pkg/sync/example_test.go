@@ -22,7 +22,7 @@ func Example() {
 	work := make(chan func(), 64) // the graph's goroutine is this one
 	g := state.NewGraph(state.WithScheduler(func(fn func()) { work <- fn }))
 	s, _ := store.New(store.Options{Graph: g})
-	todos, _ := store.NewCollection[string](s, store.CollectionOptions[Todo, Todo]{Name: "todos", Codec: store.Identity[Todo]()})
+	todos, _ := store.NewCollection(s, store.CollectionOptions[Todo, Todo]{Name: "todos", Codec: store.Identity[Todo]()})
 
 	server := make(chan sync.Conn, 1)
 	client, _ := sync.New(sync.Options{Store: s, URL: "ws://example/api/ws",
@@ -30,8 +30,7 @@ func Example() {
 			a, b := sync.Pipe()
 			server <- b
 			return a, nil
-		}})
-	_ = client.Add(todos)
+		}}) // it syncs every collection of s
 
 	go func() { playServer(<-server) }()
 	g.Effect(func() { fmt.Println("connection:", client.State()) })

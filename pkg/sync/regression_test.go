@@ -43,7 +43,7 @@ func TestEchoOfAnotherEntityOfACascadeSettlesNothing(t *testing.T) {
 		r.goLive(srv, subs)
 		r.send(srv, ev("lists", 1, "L", "groceries"))
 		r.send(srv, ev("todos", 1, "t", "milk"))
-		del := store.NewMutation(r.lists, nil, func(id string) store.Op[string, Todo] { return store.Delete[string, Todo](id) })
+		del := store.NewMutation(r.lists, nil, func(id string) store.Op[Todo] { return store.Delete[Todo](id) })
 		p := del.Run("L")
 		call := r.restCall()
 		r.send(srv, wire.Event{Topic: "todos", Epoch: "e1", Seq: 2, Prev: 1, ID: "t", Op: wire.OpDelete, Version: 2, TS: 1,
@@ -104,7 +104,7 @@ func TestReadErrorClosesWithTheClientsOwnCode(t *testing.T) {
 func TestReconnectDelayNeverOverflows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for n := range 70 {
-		d := ReconnectDelay(rng, 20*time.Second, 5*time.Minute, n)
+		d := reconnectDelay(rng, 20*time.Second, 5*time.Minute, n)
 		require.GreaterOrEqual(t, d, time.Duration(0))
 		require.LessOrEqual(t, d, 5*time.Minute)
 	}
@@ -117,7 +117,7 @@ func TestWelcomeAcknowledgementDoesNotFlicker(t *testing.T) {
 		r.goLive(srv, subs)
 		var seen []bool
 		r.g.Effect(func() { _, ok := r.todos.Get("a"); seen = append(seen, ok) })
-		create := store.NewMutation(r.todos, nil, func(id string) store.Op[string, Todo] {
+		create := store.NewMutation(r.todos, nil, func(id string) store.Op[Todo] {
 			return store.Create(id, Todo{ID: id, Title: "x"})
 		})
 		p := create.Run("a")

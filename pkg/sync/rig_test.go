@@ -37,8 +37,8 @@ type rig struct {
 	sched  *cachetest.Scheduler
 	clock  *cachetest.Clock
 	s      *store.Store
-	todos  *store.Collection[string, Todo]
-	lists  *store.Collection[string, Todo]
+	todos  *store.Collection[Todo]
+	lists  *store.Collection[Todo]
 	c      *Client
 	conns  chan Conn // the server ends of dialed pipes
 	closes []wire.CloseCode
@@ -66,9 +66,9 @@ func newRig(t *testing.T, mutate ...func(*Options)) *rig {
 	r.s, err = store.New(store.Options{Graph: r.g, Transport: r.rest, Clock: r.clock, ClientID: "0123456789abcdef0123456789abcdef",
 		RetryBase: 10 * time.Second, RetryCap: 10 * time.Second})
 	require.NoError(t, err)
-	r.todos, err = store.NewCollection[string](r.s, store.CollectionOptions[Todo, Todo]{Name: "todos", Codec: store.Identity[Todo]()})
+	r.todos, err = store.NewCollection(r.s, store.CollectionOptions[Todo, Todo]{Name: "todos", Codec: store.Identity[Todo]()})
 	require.NoError(t, err)
-	r.lists, err = store.NewCollection[string](r.s, store.CollectionOptions[Todo, Todo]{Name: "lists", Codec: store.Identity[Todo]()})
+	r.lists, err = store.NewCollection(r.s, store.CollectionOptions[Todo, Todo]{Name: "lists", Codec: store.Identity[Todo]()})
 	require.NoError(t, err)
 	opts := Options{Store: r.s, URL: "ws://test/api/ws", Clock: r.clock, Seed: 1,
 		Dial: func(ctx context.Context, url string) (Conn, error) {
@@ -81,9 +81,7 @@ func newRig(t *testing.T, mutate ...func(*Options)) *rig {
 		m(&opts)
 	}
 	r.c, err = New(opts)
-	require.NoError(t, err)
-	require.NoError(t, r.c.Add(r.todos))
-	require.NoError(t, r.c.Add(r.lists))
+	require.NoError(t, err) // it follows every collection of the store
 	t.Cleanup(func() {
 		r.c.Stop()
 		r.s.Close()

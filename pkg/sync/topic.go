@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tandemkit/tandem/pkg/store"
 	"github.com/tandemkit/tandem/pkg/wire"
 )
 
@@ -24,7 +25,7 @@ const (
 type topic struct {
 	c     *Client
 	name  string
-	coll  Collection
+	coll  store.Topic
 	phase phase
 	// replaying is true between a resync{replay} and live: events are the
 	// missing ones and apply at once, in order.
@@ -254,7 +255,7 @@ func (t *topic) fetched(id string, item wire.Item, err error) {
 	if err != nil {
 		c.report(fmt.Errorf("sync: fetching %s/%s: %w", t.name, id, err))
 		t.failures++
-		delay := ReconnectDelay(c.rng, c.opts.ReconnectBase, c.opts.ReconnectCap, t.failures-1)
+		delay := reconnectDelay(c.rng, c.opts.ReconnectBase, c.opts.ReconnectCap, t.failures-1)
 		c.opts.Clock.AfterFunc(delay, func() { c.g.Schedule(t.fetchNext) })
 		return
 	}

@@ -54,8 +54,3 @@ func TestTitle_theNFCAndNFDSpellingsOfATitleAreOneTitle(t *testing.T) {
 	status, _ = post(t, hs.URL+"/api/todos", `{"id":"t9","listId":"l1","title":"Cafe au lait"}`)
 	assert.Equal(t, http.StatusCreated, status, "no accent is another title")
 }
-
-func TestTitleKey(t *testing.T) {
-	assert.Equal(t, backend.TitleKey("Caf\u00e9"), backend.TitleKey(" CAFE\u0301"))
-	assert.NotEqual(t, backend.TitleKey("Cafe"), backend.TitleKey("Caf\u00e9"))
-}
