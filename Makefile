@@ -10,11 +10,11 @@ WASM_EXEC_DIR := $(shell $(GO) env GOROOT)/lib/wasm
 export PATH := $(WASM_EXEC_DIR):$(PATH)
 
 # Packages that ship to the browser: vetted and tested again under GOOS=js.
-BROWSER_PKGS := $(foreach d,state cache wire form store sync,$(if $(wildcard pkg/$(d)/*.go),./pkg/$(d)/...)) ./examples/todo/model
+BROWSER_PKGS := $(foreach d,state cache wire form store sync,$(if $(wildcard pkg/$(d)/*.go),./pkg/$(d)/...)) ./examples/todo/model ./examples/todo/client ./examples/projects/model ./examples/projects/client
 
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: all test deps check-tracked vet test-native test-wasm bench-smoke bench bench-state bench-server fuzz soak precompress run clean
+.PHONY: all test deps check-tracked vet lines test-native test-wasm bench-smoke bench bench-state bench-server fuzz soak precompress run clean
 
 all: test
 
@@ -32,9 +32,13 @@ deps:
 	@command -v node >/dev/null || { echo "installing nodejs"; apt-get update -qq && apt-get install -y -qq nodejs >/dev/null; }
 	$(GO) mod download
 
+## vet: go vet, natively and under GOOS=js, and staticcheck's unused-code check (U1000) both ways.
 vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet $(BROWSER_PKGS)
+	$(GO) build -o bin/staticcheck honnef.co/go/tools/cmd/staticcheck
+	bin/staticcheck -checks U1000 ./...
+	GOOS=js GOARCH=wasm bin/staticcheck -checks U1000 $(BROWSER_PKGS)
 
 test-native:
 	$(GO) test -race -count=1 ./...
@@ -85,6 +89,10 @@ fuzz:
 	for f in FuzzKeyHash FuzzDecodeJSON; do fuzz1 $$f ./pkg/cache; done; \
 	fuzz1 FuzzServerMessages ./pkg/sync; \
 	fuzz1 FuzzPickJSON ./pkg/store
+
+## lines: the lines of Go each example entity takes, as the README's table shows them.
+lines:
+	$(GO) run ./examples/linecount
 
 ## soak: the convergence property test (B36) over 10,000 seeds instead of CI's 200.
 SEEDS ?= 10000
