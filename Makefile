@@ -27,9 +27,11 @@ check-tracked:
 	@bad=$$(git ls-files -z | xargs -0 -r perl -e 'for (@ARGV) { open(F, "<", $$_) or next; read(F, $$m, 4); print "$$_\n" if $$m eq "\x7fELF" || $$m eq "\0asm" }'); \
 	if [ -n "$$bad" ]; then echo "build outputs tracked by git (git rm --cached them):"; echo "$$bad"; exit 1; fi
 
-## deps: install what the tests need on a fresh machine (Node for the WASM tests).
+## deps: install what the tests need on a fresh machine: Node for the WASM tests, Debian's
+## Chromium for the browser tests.
 deps:
 	@command -v node >/dev/null || { echo "installing nodejs"; apt-get update -qq && apt-get install -y -qq nodejs >/dev/null; }
+	@command -v chromium >/dev/null || { echo "installing chromium"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 	$(GO) mod download
 
 ## vet: go vet, natively and under GOOS=js, and staticcheck's unused-code check (U1000) both ways.
