@@ -86,6 +86,7 @@ type outbox struct {
 func (o *outbox) enqueue(it *outItem) {
 	o.queue = append(o.queue, it)
 	o.s.pendingCount.Set(len(o.queue))
+	o.s.changedOutbox()
 	o.s.save()
 	o.pump()
 }
@@ -116,6 +117,7 @@ func (o *outbox) send(it *outItem) {
 	gen := o.gen
 	ctx, cancel := context.WithCancel(context.Background())
 	o.cancelRT = cancel
+	s.changedOutbox()
 	stopTimeout := s.clock.AfterFunc(requestTimeout, cancel)
 	go func() {
 		resp, err := s.transport.RoundTrip(ctx, req)
@@ -213,6 +215,7 @@ func (o *outbox) answered(it *outItem, gen uint64, resp *cache.Response, err err
 	if c != nil {
 		c.reject(it, body.Current)
 	}
+	s.rolledBack(it, merr)
 	o.settled(it, merr)
 }
 
@@ -259,6 +262,7 @@ func (o *outbox) retry(it *outItem) {
 	delay := cache.FullJitter(rand.Float64, s.retryBase, s.retryCap, it.attempts)
 	it.attempts++
 	gen := o.gen
+	defer s.changedOutbox()
 	o.stop = s.clock.AfterFunc(delay, func() {
 		s.g.Schedule(func() {
 			if gen == o.gen && len(o.queue) > 0 && o.queue[0] == it && o.stop != nil {
@@ -304,6 +308,7 @@ func (o *outbox) settled(it *outItem, err error) {
 	o.queue = o.queue[1:]
 	o.sending = false
 	o.s.pendingCount.Set(len(o.queue))
+	o.s.changedOutbox()
 	o.s.save()
 	if it.settle != nil {
 		it.settle(err)
@@ -342,6 +347,7 @@ func (o *outbox) acknowledge(mutationID uint64) {
 	done := slices.Clone(o.queue[start:n])
 	o.queue = slices.Delete(o.queue, start, n)
 	o.s.pendingCount.Set(len(o.queue))
+	o.s.changedOutbox()
 	o.s.save()
 	for _, it := range done {
 		if c := o.s.colls[it.Collection]; c != nil {
@@ -372,6 +378,7 @@ func (o *outbox) echo(clientID string, mutationID uint64, collection, id string)
 	}
 	o.queue = slices.Delete(o.queue, i, i+1)
 	o.s.pendingCount.Set(len(o.queue))
+	o.s.changedOutbox()
 	o.s.save()
 	if c := o.s.colls[it.Collection]; c != nil {
 		c.drop(it)

@@ -83,6 +83,7 @@ func (s *Store) restore() error {
 		s.lastMutationID = rec.LastMutationID // an explicit ClientID goes on counting
 	}
 	s.pendingCount.Set(len(s.outbox.queue))
+	s.changedOutbox()
 	return nil
 }
 

@@ -44,6 +44,7 @@ type Store struct {
 	topics         []Topic        // the collections, in registration order
 	watchers       []*func(Topic) // see Topics
 	pendingCount   *state.Signal[int]
+	insp           inspection
 }
 
 // A Topic is a collection as the realtime reconciler (pkg/sync) sees it:
@@ -170,6 +171,7 @@ func New(opts Options) (*Store, error) {
 	}
 	s.outbox.s = s
 	s.pendingCount = state.NewSignal(s.g, 0)
+	s.insp.outboxV, s.insp.rbV = state.NewSignal(s.g, uint64(0)), state.NewSignal(s.g, uint64(0))
 	if err := s.restore(); err != nil {
 		return nil, err
 	}

@@ -500,3 +500,27 @@ func TestClient_syncsEveryCollectionOfItsStore(t *testing.T) {
 		assert.ErrorContains(t, r.c.Add(notes), `topic "notes" is subscribed already`)
 	})
 }
+
+func TestInspect_topicsAndRecentEventsAsDevtoolsSeeThem(t *testing.T) {
+	inBubble(t, func(t *testing.T) {
+		r := newRig(t)
+		reruns := 0
+		r.g.Effect(func() { r.c.Topics(); reruns++ })
+		assert.Equal(t, []TopicInfo{{Name: "todos", Phase: "idle"}, {Name: "lists", Phase: "idle"}}, r.c.Topics())
+		srv, subs := r.connect(0)
+		assert.Equal(t, "subscribing", r.c.Topics()[0].Phase)
+		r.goLive(srv, subs)
+		own := ev("todos", 1, "a", "mine")
+		own.Origin = &wire.Origin{ClientID: r.s.ClientID(), MutationID: 7}
+		r.send(srv, own)
+		r.send(srv, ev("todos", 2, "b", "theirs"))
+		r.settle()
+		topics := r.c.Topics()
+		assert.Equal(t, TopicInfo{Name: "todos", Phase: "live", Cursor: wire.Cursor{Epoch: "e1", Seq: 2}}, topics[0])
+		events := r.c.RecentEvents()
+		require.Len(t, events, 2)
+		assert.Equal(t, EventInfo{At: r.clock.Now(), Topic: "todos", Seq: 1, ID: "a", Op: wire.OpUpdate, Own: true}, events[0])
+		assert.False(t, events[1].Own)
+		assert.Greater(t, reruns, 3)
+	})
+}

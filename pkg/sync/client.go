@@ -137,6 +137,7 @@ type Client struct {
 	unOnline func()
 	unFocus  func()
 	unTopics func() // stops following the store's collections
+	insp     inspection
 }
 
 // New returns a stopped Client that keeps every collection of opts.Store in
@@ -173,6 +174,7 @@ func New(opts Options) (*Client, error) {
 		opts:   opts,
 		rng:    rand.New(rand.NewPCG(seed, seed+1)),
 		state:  state.NewSignal(g, Offline),
+		insp:   inspection{v: state.NewSignal(g, uint64(0))},
 		topics: map[string]*topic{},
 		maxMsg: wire.DefaultMaxMsg,
 	}

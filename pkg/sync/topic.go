@@ -48,6 +48,7 @@ type topic struct {
 func (t *topic) subscribe() {
 	t.reset()
 	t.phase = phaseSubscribing
+	t.c.changed()
 	sub := wire.Sub{Topic: t.name}
 	if cur := t.coll.Cursor(); cur.Epoch != "" {
 		sub.Since = &cur
@@ -74,6 +75,7 @@ func (t *topic) arm() {
 // dropped whole, leaving the confirmed layer as it was (B20).
 func (t *topic) reset() {
 	t.phase = phaseIdle
+	t.c.changed()
 	t.replaying = false
 	t.buf = nil
 	t.parts = nil
@@ -88,6 +90,7 @@ func (t *topic) reset() {
 func (t *topic) refused() {
 	t.reset()
 	t.phase = phaseRefused
+	t.c.changed()
 }
 
 // resync starts the topic over from its cursor (B15: this topic only).
@@ -104,6 +107,7 @@ func (t *topic) handle(m wire.ServerMessage) {
 	case wire.Resync:
 		if t.phase == phaseLive {
 			t.phase = phaseSubscribing // the server restarted this subscription
+			t.c.changed()
 			t.arm()
 		}
 		t.replaying = m.Mode == wire.ModeReplay
@@ -167,6 +171,7 @@ func (t *topic) live(m wire.Live) {
 		return
 	}
 	t.phase = phaseLive
+	t.c.changed()
 	t.replaying = false
 	if t.deadline != nil {
 		t.deadline()
@@ -214,6 +219,7 @@ func (t *topic) event(ev wire.Event) {
 		}
 		t.coll.SetCursor(wire.Cursor{Epoch: ev.Epoch, Seq: ev.Seq})
 	})
+	t.c.applied(ev)
 	if t.c.opts.OnEvent != nil {
 		t.c.opts.OnEvent(ev)
 	}
