@@ -38,7 +38,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errNotFound("route "+clip(r.URL.Path, 200)))
 	})
-	return s.recoverer(s.CheckHost(mux))
+	return s.recoverer(s.CheckHost(s.cors(mux)))
 }
 
 // recoverer turns a panic in a handler into a logged 500.

@@ -126,11 +126,14 @@ type Options struct {
 	// Handler and of CheckHost: a page of another site that makes its own
 	// name resolve to this server's address (DNS rebinding) gets nothing.
 	AllowedHosts []string
-	// OriginPatterns lists extra allowed WebSocket origins (host patterns of
-	// path.Match, or scheme://host patterns; "*" allows every web origin).
-	// The server's own origin under an allowed host is always allowed; a
-	// handshake from any other origin, or from the opaque origin "null",
-	// gets 403.
+	// OriginPatterns lists the other origins whose pages may use the API —
+	// a static build of the app hosted elsewhere: host patterns of
+	// path.Match, or scheme://host patterns; "*" allows every web origin.
+	// Such a page's WebSocket handshake is accepted and its REST calls get
+	// CORS headers (preflights answered, no cookies). The server's own
+	// origin under an allowed host is always allowed; a handshake from any
+	// other origin, or from the opaque origin "null", gets 403, and its
+	// REST answers carry no CORS headers, so the browser hides them.
 	OriginPatterns []string
 
 	// Authenticate runs first on every REST request. It returns the context

@@ -51,6 +51,14 @@
 //   - POST and PATCH require Content-Type application/json (415
 //     unsupported_media otherwise), which also forces a CORS preflight on
 //     cross-site writes.
+//   - A page on another origin (the app built as a static site and hosted
+//     elsewhere) uses the API when its origin matches the server's allowed
+//     origin patterns, the same ones as for the WebSocket: preflights get
+//     204 with the methods GET, POST, PATCH, DELETE and the headers
+//     Content-Type, Authorization, If-Match, X-Client-ID, X-Mutation-ID;
+//     answers get Access-Control-Allow-Origin (and expose Retry-After). No
+//     credentials: such a site authenticates with Authorization. Any other
+//     origin gets no CORS headers, and 403 on a preflight.
 //   - Create: the body is the create form's fields plus "id" (required,
 //     client-generated); any other field, including server-set ones such as
 //     updatedAt, is 400. Answer 201. A create on a live id is 409 conflict
