@@ -69,3 +69,28 @@ func TestApp_everyRouteAnswersOnlyForAllowedHosts(t *testing.T) {
 		assert.Contains(t, body, "demo")
 	}
 }
+
+// Issue 13: the binary failed at start when its working directory had no
+// web folder. It serves the app built into it, from anywhere.
+func TestApp_servesTheAppBuiltIntoTheBinaryFromAnyDirectory(t *testing.T) {
+	cfg := config{addr: "127.0.0.1:0", db: filepath.Join(t.TempDir(), "tandem.db")} // no -web
+	a, err := newApp(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	go func() { _ = a.hs.Serve(a.ln) }()
+	t.Cleanup(func() {
+		require.NoError(t, a.shutdown(10*time.Second))
+		a.close()
+	})
+	res, err := http.Get(a.url("/"))
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, string(body), "Tandem")
+	assert.NotEmpty(t, res.Header.Get("ETag"), "embedded files have no time: a content hash stands in")
+
+	res, err = http.Get(a.url("/.keep"))
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusNotFound, res.StatusCode)
+}

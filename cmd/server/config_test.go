@@ -15,12 +15,12 @@ func TestParseConfig(t *testing.T) {
 	none := func(string) string { return "" }
 	c, err := parseConfig(nil, none, io.Discard)
 	require.NoError(t, err)
-	assert.Equal(t, config{addr: "127.0.0.1:8080", db: "tandem.db", web: "web"}, c)
+	assert.Equal(t, config{addr: "127.0.0.1:8080", db: "tandem.db"}, c)
 
 	env := map[string]string{"TANDEM_ADDR": ":9000", "TANDEM_DB": "/tmp/x.db", "TANDEM_ORIGINS": "a.example, *.b.example ,", "TANDEM_DEBUG": "true"}
 	c, err = parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
 	require.NoError(t, err)
-	assert.Equal(t, config{addr: ":9000", db: "/tmp/x.db", origins: []string{"a.example", "*.b.example"}, web: "web", debug: true}, c)
+	assert.Equal(t, config{addr: ":9000", db: "/tmp/x.db", origins: []string{"a.example", "*.b.example"}, debug: true}, c)
 
 	c, err = parseConfig([]string{"-addr", "127.0.0.1:0", "-origins", "c.example"}, func(k string) string { return env[k] }, io.Discard)
 	require.NoError(t, err)

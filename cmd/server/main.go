@@ -26,7 +26,8 @@
 //	-max-conns-per-addr   TANDEM_MAX_CONNS_PER_ADDR   open connections per client address (default 256;
 //	                                                  -1 behind a reverse proxy)
 //	-shutdown-timeout     TANDEM_SHUTDOWN_TIMEOUT     the budget of a graceful stop (default 15s)
-//	-web                  TANDEM_WEB                  directory of static files (default web)
+//	-web                  TANDEM_WEB                  a directory of static files served instead of the app
+//	                                                  built into the binary (development)
 //	-debug                TANDEM_DEBUG                log every request
 //
 // The timeouts never apply to WebSockets. The quotas per client and the
@@ -125,7 +126,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.IntVar(&t.MaxConns, "max-conns", envInt("TANDEM_MAX_CONNS"), "open connections at most; 0 for 4096, -1 for no limit (TANDEM_MAX_CONNS)")
 	fs.IntVar(&t.MaxConnsPerAddr, "max-conns-per-addr", envInt("TANDEM_MAX_CONNS_PER_ADDR"), "open connections per client address; 0 for 256, -1 for no limit (TANDEM_MAX_CONNS_PER_ADDR)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", envDur("TANDEM_SHUTDOWN_TIMEOUT"), "budget of a graceful stop; 0 for 15s (TANDEM_SHUTDOWN_TIMEOUT)")
-	fs.StringVar(&c.web, "web", env("TANDEM_WEB", "web"), "directory of static files (TANDEM_WEB)")
+	fs.StringVar(&c.web, "web", env("TANDEM_WEB", ""), "directory of static files to serve instead of the app built into the binary, for development (TANDEM_WEB)")
 	debug, _ := strconv.ParseBool(env("TANDEM_DEBUG", "false"))
 	fs.BoolVar(&c.debug, "debug", debug, "log every request (TANDEM_DEBUG)")
 	if envErr != nil {
@@ -233,7 +234,9 @@ func newApp(cfg config, log *slog.Logger) (_ *app, err error) {
 	if err := backend.Register(a.api); err != nil {
 		return nil, err
 	}
-	if a.static, err = newStaticFiles(cfg.web); err != nil {
+	if cfg.web == "" {
+		a.static = embeddedSite()
+	} else if a.static, err = newStaticFiles(cfg.web); err != nil {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
 	mux := http.NewServeMux()

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
 	"errors"
+	"io"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -9,7 +13,17 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 )
+
+// site is the built app that the binary serves unless -web names a
+// directory: make site (and so make run) generates it here before building
+// the server. A clone that has not built it holds only .keep, and the
+// server serves fallback.html instead.
+//
+//go:embed all:site
+var site embed.FS
+
 
 // staticFiles serves a directory read-only: index.html for "/", a
 // precompressed X.br or X.gz next to X when the client accepts that encoding
@@ -25,21 +39,52 @@ import (
 //
 // Caching: no file name is content-hashed yet, so every response says
 // Cache-Control: no-cache with a strong ETag (size and modification time, per
-// encoding): browsers revalidate on every load and get 304 when nothing
-// changed, so a new build is never hidden behind a stale cache.
+// encoding; a content hash for embedded files, which have no time):
+// browsers revalidate on every load and get 304 when nothing changed, so a
+// new build is never hidden behind a stale cache.
 type staticFiles struct {
-	root *os.Root
+	fsys   fs.FS
+	close  func() error
+	hashes sync.Map // name → ETag body, for files without a modification time
 }
 
+// newStaticFiles serves the directory dir, which links cannot escape.
 func newStaticFiles(dir string) (*staticFiles, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, err
 	}
-	return &staticFiles{root: root}, nil
+	return &staticFiles{fsys: root.FS(), close: root.Close}, nil
 }
 
-func (s *staticFiles) Close() error { return s.root.Close() }
+// embeddedSite serves the app built into the binary, or, when it was not
+// built, the fallback page at "/".
+func embeddedSite() *staticFiles {
+	sub, err := fs.Sub(site, "site")
+	if err != nil {
+		panic(err) // cannot happen: "site" is a valid path
+	}
+	if _, err := fs.Stat(sub, "index.html"); err != nil {
+		sub = fallbackFS{}
+	}
+	return &staticFiles{fsys: sub, close: func() error { return nil }}
+}
+
+// fallbackFS holds only index.html: the fallback page.
+type fallbackFS struct{}
+
+func (fallbackFS) Open(name string) (fs.File, error) {
+	if name != "index.html" {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	sub, _ := fs.Sub(fallbackOnly, ".")
+	return sub.Open("fallback.html")
+}
+
+//go:embed fallback.html
+var fallbackOnly embed.FS
+
+func (s *staticFiles) Close() error { return s.close() }
 
 // encodings in order of preference, with their file suffix.
 var encodings = [...]struct{ name, suffix string }{{"br", ".br"}, {"gzip", ".gz"}}
@@ -58,10 +103,10 @@ func (s *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	info, err := s.root.Stat(name)
+	info, err := fs.Stat(s.fsys, name)
 	if err == nil && info.IsDir() {
 		name = path.Join(name, "index.html")
-		info, err = s.root.Stat(name)
+		info, err = fs.Stat(s.fsys, name)
 	}
 	if err != nil || !info.Mode().IsRegular() {
 		http.NotFound(w, r)
@@ -85,7 +130,7 @@ func (s *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !accepted[enc.name] {
 			continue
 		}
-		vi, err := s.root.Stat(name + enc.suffix)
+		vi, err := fs.Stat(s.fsys, name+enc.suffix)
 		if err != nil || !vi.Mode().IsRegular() || vi.ModTime().Before(info.ModTime()) {
 			continue
 		}
@@ -93,7 +138,7 @@ func (s *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Encoding", enc.name)
 		break
 	}
-	f, err := s.root.Open(serve)
+	f, err := s.fsys.Open(serve)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			http.NotFound(w, r)
@@ -103,10 +148,34 @@ func (s *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	h.Set("ETag", `"`+strconv.FormatInt(info.Size(), 36)+"-"+strconv.FormatInt(info.ModTime().UnixNano(), 36)+tag+`"`)
+	rs, ok := f.(io.ReadSeeker)
+	if !ok {
+		http.Error(w, "cannot read file", http.StatusInternalServerError)
+		return
+	}
+	h.Set("ETag", `"`+s.version(name, info)+tag+`"`)
 	// ServeContent answers If-None-Match (304), Range and HEAD. The
 	// modification time is the original's so that all encodings agree.
-	http.ServeContent(w, r, name, info.ModTime(), f)
+	http.ServeContent(w, r, name, info.ModTime(), rs)
+}
+
+// version names the content of file name: its size and modification time,
+// or, for an embedded file (which has none), a hash of its bytes.
+func (s *staticFiles) version(name string, info fs.FileInfo) string {
+	if !info.ModTime().IsZero() {
+		return strconv.FormatInt(info.Size(), 36) + "-" + strconv.FormatInt(info.ModTime().UnixNano(), 36)
+	}
+	if v, ok := s.hashes.Load(name); ok {
+		return v.(string)
+	}
+	b, err := fs.ReadFile(s.fsys, name)
+	if err != nil {
+		return strconv.FormatInt(info.Size(), 36)
+	}
+	sum := sha256.Sum256(b)
+	v := base64.RawURLEncoding.EncodeToString(sum[:12])
+	s.hashes.Store(name, v)
+	return v
 }
 
 func contentType(name string) string {
