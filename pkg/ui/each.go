@@ -81,9 +81,14 @@ func (l *eachList[K, E]) start(g *state.Graph, owner *state.Scope) func() app.UI
 	return l.render
 }
 
-func (l *eachList[K, E]) update(newer lister) {
-	n := newer.(*eachList[K, E])
-	l.keys, l.row, l.container = n.keys, n.row, n.container
+func (l *eachList[K, E]) kind() string { return codeOf(l.row) }
+
+func (l *eachList[K, E]) update(newer lister) bool {
+	n, ok := newer.(*eachList[K, E])
+	if ok {
+		l.keys, l.row, l.container = n.keys, n.row, n.container
+	}
+	return ok
 }
 
 func (l *eachList[K, E]) render() app.UI {

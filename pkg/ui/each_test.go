@@ -331,3 +331,27 @@ func TestLIS_keepsALongestRunOfIncreasingPositions(t *testing.T) {
 		assert.Equal(t, tc.keep, b.run(), "%v", tc.pos)
 	}
 }
+
+func TestEach_anotherListInTheSamePlaceIsMountedAfresh(t *testing.T) {
+	h := newHarness(t)
+	ids := state.NewSignalFunc(h.g, []string{"a", "b"}, slices.Equal)
+	bodies := []func() app.UI{
+		func() app.UI {
+			return Each(h.rt, app.Ul, ids.Get, func(id string) app.UI { return app.Li().Text("todo " + id) })
+		},
+		func() app.UI {
+			return Each(h.rt, app.Ul, ids.Get, func(id string) app.UI { return app.Li().Text("list " + id) })
+		},
+	}
+	sw := &switcher{bodies: bodies}
+	h.e = app.NewTestEngine()
+	resetDOM()
+	require.NoError(t, h.e.Load(sw))
+	h.e.ConsumeAll()
+	require.NoError(t, h.e.Load(&switcher{Which: 1, bodies: bodies}))
+	h.e.ConsumeAll()
+	assert.Equal(t, "<div><ul><li>list a</li><li>list b</li></ul></div>", oneLine(app.HTMLString(sw)))
+	ids.Set([]string{"b"})
+	h.e.ConsumeAll()
+	assert.Equal(t, "<div><ul><li>list b</li></ul></div>", oneLine(app.HTMLString(sw)))
+}

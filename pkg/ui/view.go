@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"reflect"
+	"strconv"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/tandemkit/tandem/pkg/state"
@@ -62,12 +65,40 @@ type spec struct {
 	setup  func() func() app.UI // Setup's, or nil
 	list   lister               // Each's, or nil
 	rt     *Runtime
+	kind   string // see kindOf; set on first use
 }
+
+// kindOf is the spec's component identity, React's "component type": a View
+// is any View, a Setup is its setup function's code, an Each its row
+// function's code. go-app reuses a component at the same place in a
+// re-rendered parent when the types match, copying the new fields into it;
+// views of different kinds must not be reused so, since a Setup's or an
+// Each's state belongs to its own setup or rows.
+func (s *spec) kindOf() string {
+	if s.kind == "" {
+		switch {
+		case s.setup != nil:
+			s.kind = "setup " + codeOf(s.setup)
+		case s.list != nil:
+			s.kind = "each " + s.list.kind()
+		default:
+			s.kind = "view"
+		}
+	}
+	return s.kind
+}
+
+// codeOf names a function's code: the closures one func literal makes in one
+// place share it. (The compiler may copy a literal into each caller it
+// inlines its function into: those copies are other kinds, which costs a
+// remount, never a wrong reuse.)
+func codeOf(f any) string { return strconv.FormatUint(uint64(reflect.ValueOf(f).Pointer()), 16) }
 
 // A lister is the part of Each that does not depend on its type parameters.
 type lister interface {
+	kind() string // codeOf the row function
 	start(g *state.Graph, owner *state.Scope) (render func() app.UI)
-	update(newer lister)                  // a parent re-rendered with newer
+	update(newer lister) (ok bool)        // a parent re-rendered with newer; false: another type
 	rendered(mounted bool) (arrange bool) // go-app took the latest tree
 	arrange(container app.Value)          // put the DOM in order, after the frame
 	dispose()
@@ -93,6 +124,10 @@ type view struct {
 func (v *view) Render() app.UI {
 	return &inner{Spec: v.Spec, outer: v}
 }
+
+// CompoID makes go-app mount a new view instead of reusing this one when a
+// re-rendering parent puts a view of another kind in its place (see kindOf).
+func (v *view) CompoID() string { return v.Spec.kindOf() }
 
 // OnMount is called by go-app, through Dispatch, after the view is in the DOM,
 // on the UI goroutine.
@@ -138,6 +173,7 @@ type inner struct {
 	mounted  bool   // OnMount ran: ctx and outer.ctx are valid
 	queued   bool   // an update mark is queued in rt.dirty or go-app's dispatches
 	pending  bool   // a run before OnMount wants an update
+	restart  bool   // a new Spec the state cannot follow: start afresh
 }
 
 // Render returns the tree for go-app. A change already ran render (fresh);
@@ -145,6 +181,9 @@ type inner struct {
 // parent, or a Dispatch from an element inside — and render runs now.
 func (i *inner) Render() app.UI {
 	switch {
+	case i.restart:
+		i.stop()
+		i.start()
 	case i.scope == nil:
 		i.start()
 	case !i.fresh:
@@ -153,7 +192,7 @@ func (i *inner) Render() app.UI {
 	t := i.tree
 	i.tree, i.fresh = nil, false
 	if t == nil {
-		t = app.Text("")
+		return app.Text("")
 	}
 	if i.list != nil && i.list.rendered(i.mounted) {
 		// Rows go-app mounts from this tree reach the DOM after Render; the
@@ -248,9 +287,9 @@ func (i *inner) OnUpdate(ctx app.Context) {
 	i.fresh = false
 	switch sp := i.Spec; {
 	case sp.list != nil:
-		if i.list != nil {
-			i.list.update(sp.list)
-		}
+		// Kinds match (view.CompoID), but a row function's code may be
+		// shared by instances with other type arguments.
+		i.restart = i.list == nil || !i.list.update(sp.list)
 	case sp.setup == nil:
 		i.render = sp.render
 	}
@@ -275,11 +314,15 @@ func (i *inner) mount(ctx app.Context) {
 func (i *inner) OnDismount() {
 	i.mounted, i.queued, i.pending = false, false, false
 	i.ctx = app.Context{}
+	i.stop()
+}
+
+func (i *inner) stop() {
 	if i.scope != nil {
 		i.scope.Dispose()
-		if i.list != nil {
-			i.list.dispose()
-		}
 	}
-	i.scope, i.effect, i.render, i.list, i.tree, i.fresh = nil, nil, nil, nil, nil, false
+	if i.list != nil {
+		i.list.dispose()
+	}
+	i.scope, i.effect, i.render, i.list, i.tree, i.fresh, i.restart = nil, nil, nil, nil, nil, false, false
 }

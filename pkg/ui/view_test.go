@@ -309,3 +309,44 @@ func TestView_mountingAndDismountingAgainAndAgainLeaksNothing(t *testing.T) {
 	assert.Equal(t, state.Stats{}, h.g.Stats())
 	assert.Empty(t, h.errs)
 }
+
+// A switcher is a plain go-app component showing one of several bodies: go-app
+// compares what it renders with what is mounted, place by place.
+type switcher struct {
+	app.Compo
+	Which  int
+	bodies []func() app.UI
+}
+
+func (s *switcher) Render() app.UI { return app.Div().Body(s.bodies[s.Which]()) }
+
+func TestSetup_anotherSetupInTheSamePlaceIsMountedAfresh(t *testing.T) {
+	h := newHarness(t)
+	log := []string{}
+	bodies := []func() app.UI{
+		func() app.UI {
+			return Setup(h.rt, func() func() app.UI {
+				log = append(log, "setup a")
+				h.g.OnCleanup(func() { log = append(log, "cleanup a") })
+				return func() app.UI { return app.P().Text("a") }
+			})
+		},
+		func() app.UI {
+			return Setup(h.rt, func() func() app.UI {
+				log = append(log, "setup b")
+				h.g.OnCleanup(func() { log = append(log, "cleanup b") })
+				return func() app.UI { return app.P().Text("b") }
+			})
+		},
+	}
+	sw := &switcher{bodies: bodies}
+	h.e = app.NewTestEngine()
+	resetDOM()
+	require.NoError(t, h.e.Load(sw))
+	h.e.ConsumeAll()
+	require.NoError(t, h.e.Load(&switcher{Which: 1, bodies: bodies}))
+	h.e.ConsumeAll()
+	assert.Equal(t, "<div><p>b</p></div>", oneLine(app.HTMLString(sw)))
+	// go-app mounts the new component, then dismounts the old one.
+	assert.Equal(t, []string{"setup a", "setup b", "cleanup a"}, log)
+}
