@@ -54,31 +54,31 @@ func (rt *Runtime) Graph() *state.Graph { return rt.g }
 func (rt *Runtime) schedule(fn func()) {
 	rt.mu.Lock()
 	rt.tasks = append(rt.tasks, fn)
-	h := rt.claimLocked()
+	ctx := rt.claimLocked()
 	rt.mu.Unlock()
-	if h != nil {
-		h.ctx.Dispatch(rt.pump)
+	if ctx != nil {
+		ctx.Dispatch(rt.pump)
 	}
 }
 
-// claimLocked picks the host whose Dispatch will carry the next pump, or
-// returns nil when a pump is already queued or no view is mounted (the first
-// mount then pumps).
-func (rt *Runtime) claimLocked() *view {
+// claimLocked picks the host whose Dispatch will carry the next pump and
+// returns its context, or nil when a pump is already queued or no view is
+// mounted (the first mount then pumps).
+func (rt *Runtime) claimLocked() *app.Context {
 	if rt.carrier != nil || len(rt.hosts) == 0 {
 		return nil
 	}
 	rt.carrier = rt.hosts[0]
-	return rt.carrier
+	return rt.carrier.ctx
 }
 
 // wake queues a pump unless one is queued. UI goroutine or not.
 func (rt *Runtime) wake() {
 	rt.mu.Lock()
-	h := rt.claimLocked()
+	ctx := rt.claimLocked()
 	rt.mu.Unlock()
-	if h != nil {
-		h.ctx.Dispatch(rt.pump)
+	if ctx != nil {
+		ctx.Dispatch(rt.pump)
 	}
 }
 

@@ -113,9 +113,8 @@ type view struct {
 	app.Compo
 	Spec *spec
 
-	ctx     app.Context // valid while mounted; set by OnMount
-	mounted bool        // OnMount ran and OnDismount did not
-	host    int         // index in rt.hosts while mounted
+	ctx  *app.Context // set by OnMount, nil when not mounted; a pointer keeps a View small
+	host int          // index in rt.hosts while mounted
 }
 
 // Render returns the inner half. The first one becomes the mounted one; go-app
@@ -140,17 +139,17 @@ func (v *view) OnPreRender(ctx app.Context) { v.mount(ctx) }
 func (v *view) mount(ctx app.Context) {
 	// go-app dispatched this hook, marking the view and its ancestors.
 	ctx.PreventUpdate()
-	v.ctx, v.mounted = ctx, true
+	v.ctx = &ctx
 	v.Spec.rt.addHost(v)
 }
 
 // OnDismount is called by go-app after the view left the DOM, on the UI
 // goroutine.
 func (v *view) OnDismount() {
-	if v.mounted {
+	if v.ctx != nil {
 		v.Spec.rt.removeHost(v)
 	}
-	v.ctx, v.mounted = app.Context{}, false
+	v.ctx = nil
 }
 
 // An inner is the inner half of a View: it runs the render function in an
@@ -160,7 +159,7 @@ type inner struct {
 	Spec *spec
 
 	outer *view
-	ctx   app.Context // valid while mounted; set by OnMount
+	ctx   *app.Context // set by OnMount, nil when not mounted
 
 	scope  *state.Scope  // owns everything the view created; nil when not started
 	effect *state.Effect // runs render
@@ -170,7 +169,6 @@ type inner struct {
 	tree     app.UI // the latest tree render returned, not yet given to go-app
 	fresh    bool   // tree is newer than what go-app shows
 	inRender bool   // go-app is in Render: a run needs no update
-	mounted  bool   // OnMount ran: ctx and outer.ctx are valid
 	queued   bool   // an update mark is queued in rt.dirty or go-app's dispatches
 	pending  bool   // a run before OnMount wants an update
 	restart  bool   // a new Spec the state cannot follow: start afresh
@@ -194,7 +192,7 @@ func (i *inner) Render() app.UI {
 	if t == nil {
 		return app.Text("")
 	}
-	if i.list != nil && i.list.rendered(i.mounted) {
+	if i.list != nil && i.list.rendered(i.ctx != nil) {
 		// Rows go-app mounts from this tree reach the DOM after Render; the
 		// engine runs defers after the frame's updates.
 		i.ctx.Defer(i.arrange)
@@ -257,7 +255,7 @@ func (i *inner) run() {
 func (i *inner) changed() {
 	switch {
 	case i.queued:
-	case !i.mounted:
+	case i.ctx == nil:
 		i.pending = true
 	default:
 		i.queued = true
@@ -269,7 +267,7 @@ func (i *inner) changed() {
 // ancestors for update; mark unmarks the outer half and its ancestors.
 // UI goroutine, from a pump.
 func (i *inner) sendMark() {
-	if !i.mounted {
+	if i.ctx == nil {
 		i.queued = false
 		return
 	}
@@ -303,7 +301,7 @@ func (i *inner) OnPreRender(ctx app.Context) { i.mount(ctx) }
 
 func (i *inner) mount(ctx app.Context) {
 	ctx.PreventUpdate()
-	i.ctx, i.mounted = ctx, true
+	i.ctx = &ctx
 	if i.pending {
 		i.pending = false
 		i.changed()
@@ -312,8 +310,7 @@ func (i *inner) mount(ctx app.Context) {
 
 // OnDismount releases everything the view created.
 func (i *inner) OnDismount() {
-	i.mounted, i.queued, i.pending = false, false, false
-	i.ctx = app.Context{}
+	i.ctx, i.queued, i.pending = nil, false, false
 	i.stop()
 }
 
