@@ -7,7 +7,7 @@ import (
 )
 
 // A Container is an element Each can fill with rows: app.Ul, app.Ol,
-// app.Div, app.Tbody, or any element builder with a Body method.
+// app.Div, app.TBody, or any element builder with a Body method.
 type Container[E any] interface {
 	app.HTML
 	Body(elems ...app.UI) E
@@ -23,7 +23,10 @@ type Container[E any] interface {
 // untracked; what it creates in the graph is released when the key leaves.
 // A row shows changes to its own entity by itself, as a View or a component
 // built on one, so an edit to one row re-renders that row alone. A key that
-// appears twice keeps its first place.
+// appears twice keeps its first place. When the list re-renders, go-app
+// compares each row with itself, field by field: a row component with an
+// exported func field (never equal, to reflect.DeepEqual) would re-render
+// every time, so keep func fields unexported.
 //
 //	ui.Each(rt, app.Ul, todos.IDs, func(id TodoID) app.UI { return &TodoRow{ID: id, App: a} })
 //

@@ -46,7 +46,8 @@ func View(rt *Runtime, render func() app.UI) app.UI {
 // view and is released when it is dismounted:
 //
 //	return ui.Setup(b.RT, func() func() app.UI {
-//		todos := b.Todos.View(store.OrderBy(byPosition)) // disposed with the view
+//		todos := b.Todos.View(store.OrderBy(byPosition))
+//		b.RT.Graph().OnCleanup(todos.Dispose) // disposed with the view
 //		return func() app.UI { return ui.Each(b.RT, app.Ul, todos.IDs, b.row) }
 //	})
 //

@@ -304,7 +304,7 @@ func TestView_mountingAndDismountingAgainAndAgainLeaksNothing(t *testing.T) {
 		require.Equal(t, base, h.g.Stats(), "round %d", round)
 		keys.Set([]int{1, 2, 3})
 	}
-	require.Equal(t, base.Effects, 1, "only the page's view is alive")
+	require.Equal(t, 1, base.Effects, "only the page's view is alive")
 	h.unload()
 	assert.Equal(t, state.Stats{}, h.g.Stats())
 	assert.Empty(t, h.errs)
