@@ -40,7 +40,10 @@
 //	})
 //
 // Event handlers are made with On, Do, OnValue and OnChecked, which keep
-// go-app from re-rendering every ancestor of the element (see below).
+// go-app from re-rendering every ancestor of the element (see below). Text
+// and LiveAttr reach the DOM without waiting for go-app's frame:
+//
+//	ui.View(rt, render, ui.LiveAttr("data-done", func() string { return strconv.FormatBool(done()) }))
 //
 // # Lifetimes
 //
@@ -123,8 +126,9 @@
 // returns to the browser, since Go's js/wasm runtime runs every goroutine the
 // event woke (the engine's loop with the dispatched handler) before it
 // returns (runtime.handleEvent). go-app's own copy of the text is brought up
-// to date when the enclosing view re-renders. A general view cannot skip the
-// frame: only go-app's diff can write its tree.
+// to date when the enclosing view re-renders. LiveAttr does the same for an
+// attribute of a view's root element (a row's data-done, say). A general view
+// cannot skip the frame: only go-app's diff can write its tree.
 //
 // Keyed lists. Each keeps a row at the same position among go-app's
 // children for as long as its key lives (a deleted row leaves an empty text

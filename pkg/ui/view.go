@@ -10,7 +10,9 @@ import (
 )
 
 // View returns a go-app component that shows render's tree and re-renders,
-// alone, when a signal, computed or source that render read changes.
+// alone, when a signal, computed or source that render read changes. attrs,
+// if any, are attributes of the tree's root element that follow their
+// values without waiting for go-app (LiveAttr).
 //
 // render runs in an effect of rt's graph: whatever it reads with Get during a
 // run is what the view depends on. A change re-runs render at once, on the UI
@@ -35,8 +37,8 @@ import (
 // component, so render reads the current ones.
 //
 // Subscriptions start when the view mounts and end when it is dismounted.
-func View(rt *Runtime, render func() app.UI) app.UI {
-	return &view{Spec: &spec{render: render, rt: rt}}
+func View(rt *Runtime, render func() app.UI, attrs ...Attr) app.UI {
+	return &view{Spec: &spec{render: render, attrs: attrs, rt: rt}}
 }
 
 // Setup is View for components that own long-lived things: setup runs once,
@@ -65,6 +67,7 @@ type spec struct {
 	render func() app.UI        // View's, or nil
 	setup  func() func() app.UI // Setup's, or nil
 	list   lister               // Each's, or nil
+	attrs  []Attr               // View's
 	rt     *Runtime
 	kind   string // see kindOf; set on first use
 }
@@ -166,6 +169,7 @@ type inner struct {
 	effect *state.Effect // runs render
 	render func() app.UI
 	list   lister
+	attrs  []*liveAttr
 
 	tree     app.UI // the latest tree render returned, not yet given to go-app
 	fresh    bool   // tree is newer than what go-app shows
@@ -173,6 +177,8 @@ type inner struct {
 	queued   bool   // an update mark is queued in rt.dirty or go-app's dispatches
 	pending  bool   // a run before OnMount wants an update
 	restart  bool   // a new Spec the state cannot follow: start afresh
+
+	attrsStale bool // a new Spec came: its attrs replace the running ones
 }
 
 // Render returns the tree for go-app. A change already ran render (fresh);
@@ -199,6 +205,17 @@ func (i *inner) Render() app.UI {
 		i.ctx.Defer(i.arrange)
 	}
 	return t
+}
+
+// writeAttrs writes every live attribute's value, once the root is in the
+// DOM.
+func (i *inner) writeAttrs() {
+	if i.ctx == nil {
+		return
+	}
+	for _, a := range i.attrs {
+		a.write()
+	}
 }
 
 func (i *inner) arrange(ctx app.Context) {
@@ -230,6 +247,7 @@ func (i *inner) start() {
 		}
 		i.effect = g.Effect(i.run)
 	})
+	i.startAttrs(g)
 }
 
 // retrack runs render afresh in a new effect, then disposes the old one, so
@@ -241,6 +259,12 @@ func (i *inner) retrack() {
 	defer func() { i.inRender = false }()
 	i.scope.Run(func() { i.effect = g.Effect(i.run) })
 	old.Dispose()
+	if i.attrsStale {
+		i.attrsStale = false
+		i.stopAttrs()
+		i.startAttrs(g)
+		i.writeAttrs()
+	}
 }
 
 // run is the effect: it renders and, when not called from go-app's Render,
@@ -291,6 +315,7 @@ func (i *inner) OnUpdate(ctx app.Context) {
 		i.restart = i.list == nil || !i.list.update(sp.list)
 	case sp.setup == nil:
 		i.render = sp.render
+		i.attrsStale = len(i.attrs) > 0 || len(sp.attrs) > 0
 	}
 }
 
@@ -303,6 +328,7 @@ func (i *inner) OnPreRender(ctx app.Context) { i.mount(ctx) }
 func (i *inner) mount(ctx app.Context) {
 	ctx.PreventUpdate()
 	i.ctx = &ctx
+	i.writeAttrs()
 	if i.pending {
 		i.pending = false
 		i.changed()
@@ -317,8 +343,10 @@ func (i *inner) OnDismount() {
 
 func (i *inner) stop() {
 	if i.scope != nil {
-		i.scope.Dispose()
+		i.scope.Dispose() // and with it the attrs' effects
 	}
+	clear(i.attrs)
+	i.attrs = i.attrs[:0]
 	if i.list != nil {
 		i.list.dispose()
 	}
