@@ -42,8 +42,11 @@ type Container[E any] interface {
 // another row's insert or delete, and never hands one row's component to
 // another key. The DOM order is then put right after go-app's frame:
 // rows whose relative order changed, and new rows, are moved with
-// insertBefore, as few as a longest increasing subsequence allows. The
-// container holds at most as many children as the peak number of rows.
+// insertBefore, as few as a longest increasing subsequence allows (rows go-app
+// appends at the end are in place already). The container holds at most as
+// many children as the peak number of rows. A render adds at most 500 new
+// rows; the rest follow in the next frames, so that mounting never fills
+// go-app's dispatch queue.
 func Each[K comparable, E Container[E]](rt *Runtime, container func() E, keys func() []K, row func(K) app.UI) app.UI {
 	return &view{Spec: &spec{rt: rt, list: &eachList[K, E]{keys: keys, row: row, container: container}}}
 }
@@ -65,9 +68,17 @@ type eachList[K comparable, E Container[E]] struct {
 	shown []*eachRow[K] // next, as last given to go-app
 	given []*eachRow[K] // slots, as last given to go-app
 	gen   uint64        // render count, for marking the rows a render saw
+	more  bool          // keys were left out of the last render: see newRowsPerFrame
+	tick  *state.Signal[int]
 
 	lis lisBuf
 }
+
+// newRowsPerFrame bounds the rows one render adds. Every View in a row costs
+// go-app two dispatches when it mounts, sent while the frame runs into a queue
+// of 4,096 that only the next loop turn empties: 500 rows leave room for 8
+// dispatches a row. A longer list is added over several frames.
+const newRowsPerFrame = 500
 
 type eachRow[K comparable] struct {
 	key   K
@@ -81,6 +92,7 @@ type eachRow[K comparable] struct {
 func (l *eachList[K, E]) start(g *state.Graph, owner *state.Scope) func() app.UI {
 	l.g, l.owner = g, owner
 	l.rows = make(map[K]*eachRow[K])
+	l.tick = state.NewSignal(g, 0)
 	return l.render
 }
 
@@ -96,12 +108,17 @@ func (l *eachList[K, E]) update(newer lister) bool {
 
 func (l *eachList[K, E]) render() app.UI {
 	keys := l.keys()
+	l.tick.Get()
 	l.gen++
+	l.more = false
 	next := l.next[:0]
 	fresh := 0
 	for _, k := range keys {
 		r := l.rows[k]
 		switch {
+		case r == nil && fresh == newRowsPerFrame:
+			l.more = true
+			continue // in a later frame
 		case r == nil:
 			r = l.add(k)
 			fresh++
@@ -178,25 +195,37 @@ func (l *eachList[K, E]) add(k K) *eachRow[K] {
 
 // rendered is called when go-app takes the latest tree. Before the first
 // mount the DOM will be in slot order, which is keys order; later it reports
-// whether the DOM order must be arranged after the frame.
-func (l *eachList[K, E]) rendered(mounted bool) bool {
+// whether the DOM order must be arranged after the frame. more reports that
+// keys were left out, for the next frame (grow).
+func (l *eachList[K, E]) rendered(mounted bool) (arrange, more bool) {
+	appended := len(l.given) // go-app appends the slots from here, in order
 	l.shown = append(l.shown[:0], l.next...)
 	l.given = append(l.given[:0], l.slots...)
 	if !mounted {
 		for i, r := range l.shown {
 			r.pos = i
 		}
-		return false
+		return false, l.more
 	}
 	last := -1
 	for _, r := range l.shown {
-		if r.pos <= last {
-			return true // new (-1) or out of order
+		if r.pos < 0 && r.slot >= appended {
+			r.pos = appendedPos + r.slot // after every row go-app already holds
 		}
-		last = r.pos
+		if r.pos <= last {
+			arrange = true // new in a reused slot (-1), or out of order
+		}
+		last = max(last, r.pos)
 	}
-	return false
+	return arrange, l.more
 }
+
+// appendedPos is the DOM position given to a new row in a slot go-app
+// appends: after the rows it holds, in slot order.
+const appendedPos = 1 << 30
+
+// grow renders again to add keys left out of the last render.
+func (l *eachList[K, E]) grow() { l.tick.Update(func(n int) int { return n + 1 }) }
 
 // arrange moves the DOM nodes of the shown rows into keys order, keeping in
 // place the longest run of rows already in order.

@@ -307,6 +307,10 @@ func TestEach_movesAsFewRowsAsALongestIncreasingSubsequenceAllows(t *testing.T) 
 		{"swapping two rows moves two rows", []int{1, 2, 6, 4, 5, 3, 7, 0}, 2},
 		{"deleting a row replaces it with an empty text node and moves none", []int{1, 2, 6, 5, 3, 7, 0}, 1},
 		{"reversing four rows moves three", []int{1, 2, 6, 0, 7, 3, 5}, 3},
+		// A new row costs two writes (its text; itself, appended or replacing
+		// an empty slot's text node wherever that is); in a slot, it then moves.
+		{"of two new rows, the one in the deleted row's slot is moved", []int{1, 2, 6, 0, 7, 3, 5, 8, 9}, 2 + 1 + 2},
+		{"a new row that go-app appends at the end is not moved", []int{1, 2, 6, 0, 7, 3, 5, 8, 9, 10}, 2},
 	} {
 		before := domWrites()
 		keys.Set(tc.keys)
@@ -354,4 +358,32 @@ func TestEach_anotherListInTheSamePlaceIsMountedAfresh(t *testing.T) {
 	ids.Set([]string{"b"})
 	h.e.ConsumeAll()
 	assert.Equal(t, "<div><ul><li>list b</li></ul></div>", oneLine(app.HTMLString(sw)))
+}
+
+func TestEach_addsALongListOverSeveralFrames(t *testing.T) {
+	h := newHarness(t)
+	keys := make([]int, 1200)
+	for i := range keys {
+		keys[i] = i
+	}
+	ids := state.NewSignalFunc(h.g, keys, slices.Equal)
+	resetDOM()
+	h.e = app.NewTestEngine()
+	h.page = &page{body: func() app.UI {
+		return Each(h.rt, app.Ul, ids.Get, func(k int) app.UI {
+			return View(h.rt, func() app.UI { return app.Li().Text(k) })
+		})
+	}}
+	require.NoError(t, h.e.Load(h.page))
+	assert.Equal(t, 500, strings.Count(h.html(), "<li>"), "the first frame")
+	h.e.ConsumeNext() // mount hooks, then a frame
+	h.e.ConsumeAll()
+	assert.Equal(t, 1200, strings.Count(h.html(), "<li>"))
+	if hasDOM {
+		var want strings.Builder
+		for _, k := range keys {
+			fmt.Fprintf(&want, "<li>%d</li>", k)
+		}
+		assert.Equal(t, "<ul>"+want.String()+"</ul>", h.dom())
+	}
 }

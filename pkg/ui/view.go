@@ -102,9 +102,10 @@ func codeOf(f any) string { return strconv.FormatUint(uint64(reflect.ValueOf(f).
 type lister interface {
 	kind() string // codeOf the row function
 	start(g *state.Graph, owner *state.Scope) (render func() app.UI)
-	update(newer lister) (ok bool)        // a parent re-rendered with newer; false: another type
-	rendered(mounted bool) (arrange bool) // go-app took the latest tree
-	arrange(container app.Value)          // put the DOM in order, after the frame
+	update(newer lister) (ok bool)              // a parent re-rendered with newer; false: another type
+	rendered(mounted bool) (arrange, more bool) // go-app took the latest tree
+	arrange(container app.Value)                // put the DOM in order, after the frame
+	grow()                                      // render the keys left out
 	dispose()
 }
 
@@ -178,7 +179,8 @@ type inner struct {
 	pending  bool   // a run before OnMount wants an update
 	restart  bool   // a new Spec the state cannot follow: start afresh
 
-	attrsStale bool // a new Spec came: its attrs replace the running ones
+	attrsStale  bool // a new Spec came: its attrs replace the running ones
+	growOnMount bool // an Each left keys out of its first render
 }
 
 // Render returns the tree for go-app. A change already ran render (fresh);
@@ -199,12 +201,27 @@ func (i *inner) Render() app.UI {
 	if t == nil {
 		return app.Text("")
 	}
-	if i.list != nil && i.list.rendered(i.ctx != nil) {
+	if i.list != nil {
 		// Rows go-app mounts from this tree reach the DOM after Render; the
 		// engine runs defers after the frame's updates.
-		i.ctx.Defer(i.arrange)
+		arrange, more := i.list.rendered(i.ctx != nil)
+		if arrange {
+			i.ctx.Defer(i.arrange)
+		}
+		switch {
+		case more && i.ctx != nil:
+			i.ctx.Defer(i.grow)
+		case more:
+			i.growOnMount = true
+		}
 	}
 	return t
+}
+
+func (i *inner) grow(app.Context) {
+	if i.list != nil {
+		i.list.grow()
+	}
 }
 
 // writeAttrs writes every live attribute's value, once the root is in the
@@ -329,6 +346,10 @@ func (i *inner) mount(ctx app.Context) {
 	ctx.PreventUpdate()
 	i.ctx = &ctx
 	i.writeAttrs()
+	if i.growOnMount {
+		i.growOnMount = false
+		i.grow(ctx)
+	}
 	if i.pending {
 		i.pending = false
 		i.changed()
