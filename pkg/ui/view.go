@@ -20,7 +20,10 @@ import (
 // own update path — this view only: not its parent, not its siblings, and not
 // the views nested in it, which depend on what they read themselves.
 // Effects, scopes and cleanups created while render runs belong to that run
-// and are disposed before the next one. A nil tree renders as nothing.
+// and are disposed before the next one. A nil tree renders as nothing. A
+// render that panics is reported to the graph's error handler: the view
+// keeps showing its last tree, or nothing if go-app asked for a new one (a
+// parent's re-render), and runs again when what it read changes.
 //
 // Call View in a component's Render, wrapping its body:
 //
