@@ -10,7 +10,7 @@ WASM_EXEC_DIR := $(shell $(GO) env GOROOT)/lib/wasm
 export PATH := $(WASM_EXEC_DIR):$(PATH)
 
 # Packages that ship to the browser: vetted and tested again under GOOS=js.
-BROWSER_PKGS := $(foreach d,state cache wire form store sync,$(if $(wildcard pkg/$(d)/*.go),./pkg/$(d)/...)) ./examples/todo/model ./examples/todo/client ./examples/projects/model ./examples/projects/client
+BROWSER_PKGS := $(foreach d,state cache wire form store sync ui,$(if $(wildcard pkg/$(d)/*.go),./pkg/$(d)/...)) ./examples/todo/model ./examples/todo/client ./examples/projects/model ./examples/projects/client
 
 ADDR ?= 127.0.0.1:8080
 
