@@ -33,7 +33,7 @@
 //
 //	return ui.Setup(b.RT, func() func() app.UI {
 //		todos := b.Todos.View(store.OrderBy(byPosition))
-//		b.RT.Graph().OnCleanup(todos.Dispose)
+//		// made in setup, the store view belongs to this view: released at dismount
 //		return func() app.UI {
 //			return ui.Each(b.RT, app.Ul, todos.IDs, func(id TodoID) app.UI { return &TodoRow{ID: id, ...} })
 //		}

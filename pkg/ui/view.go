@@ -52,7 +52,7 @@ func View(rt *Runtime, render func() app.UI, attrs ...Attr) app.UI {
 //
 //	return ui.Setup(b.RT, func() func() app.UI {
 //		todos := b.Todos.View(store.OrderBy(byPosition))
-//		b.RT.Graph().OnCleanup(todos.Dispose) // disposed with the view
+//		// made in setup, the store view is disposed with this view
 //		return func() app.UI { return ui.Each(b.RT, app.Ul, todos.IDs, b.row) }
 //	})
 //
