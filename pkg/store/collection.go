@@ -116,6 +116,7 @@ func NewCollection[API, UI any](s *Store, opts CollectionOptions[API, UI]) (*Col
 	c.size = state.NewSignal(s.g, 0)
 	s.colls[c.name] = c
 	s.topics = append(s.topics, c)
+	s.loadCached(c.name, c)
 	s.Batch(func() { s.adopt(c.name, c) })
 	for _, w := range slices.Clone(s.watchers) {
 		(*w)(c)
@@ -251,11 +252,15 @@ func (c *Collection[UI]) Replace(items []wire.Item, epoch string, seq uint64, re
 	if reset || epoch != c.cursor.Epoch || seq > c.cursor.Seq {
 		c.cursor = wire.Cursor{Epoch: epoch, Seq: seq} // never backwards within a log
 	}
+	c.s.confirmedChanged(c.name)
 }
 
 // SetCursor records the topic position of the confirmed layer (pkg/sync
 // calls it as events apply).
-func (c *Collection[UI]) SetCursor(cur wire.Cursor) { c.cursor = cur }
+func (c *Collection[UI]) SetCursor(cur wire.Cursor) {
+	c.cursor = cur
+	c.s.confirmedChanged(c.name)
+}
 
 // applyServer applies one server item of topic epoch epoch ("" if unknown)
 // to e's confirmed layer and reports whether it changed it.
@@ -266,6 +271,7 @@ func (c *Collection[UI]) applyServer(id string, e *entity[UI], it wire.Item, epo
 	if it.Deleted {
 		var zero UI
 		e.version, e.epoch, e.exists, e.data, e.value = it.Version, epoch, false, nil, zero
+		c.s.confirmedChanged(c.name)
 		return true
 	}
 	if it.Stale() {
@@ -277,6 +283,7 @@ func (c *Collection[UI]) applyServer(id string, e *entity[UI], it wire.Item, epo
 		return false
 	}
 	e.version, e.epoch, e.exists, e.data, e.value = it.Version, epoch, true, it.Data, v
+	c.s.confirmedChanged(c.name)
 	return true
 }
 

@@ -85,7 +85,10 @@
 //
 // # Persistence
 //
-// With Options.Storage, the pending queue and the clientID are saved after
+// With Options.Storage, each collection's confirmed layer is kept there
+// too, with its cursor (a few hundred milliseconds after it changes, and at
+// Close): a reload shows the last data at once, and pkg/sync resumes from
+// that cursor. The pending queue and the clientID are saved after
 // every change and restored by New: after a reload the optimistic changes
 // show at once and are resent in order under the same clientID, which the
 // server's dedup makes harmless. A patch restored without its Go closure is

@@ -68,6 +68,10 @@ type collection interface {
 	commit()
 	// version returns the confirmed version of entity id.
 	version(id string) uint64
+	// confirmed and loadConfirmed save and restore the confirmed layer
+	// (see cached.go).
+	confirmed() (wire.Cursor, []wire.Item)
+	loadConfirmed(cur wire.Cursor, items []wire.Item)
 }
 
 // outbox sends mutations in mutationID order, one at a time: mutation N+1

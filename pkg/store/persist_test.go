@@ -88,3 +88,50 @@ func TestUnreadableRecordIsReportedNotFatal(t *testing.T) {
 		assert.NotEmpty(t, h.s.ClientID())
 	})
 }
+
+// Issue 13: a reload shows the cached board at once, then live data. The
+// confirmed layer is saved with its cursor, so pkg/sync resumes from there.
+func TestTheConfirmedLayerSurvivesAReloadWithItsCursor(t *testing.T) {
+	inBubble(t, func(t *testing.T) {
+		storage := &cache.MemoryStorage{}
+		withStorage := func(o *Options) { o.Storage, o.ClientID = storage, "" }
+
+		first := newHarness(t, withStorage)
+		first.todos.Replace([]wire.Item{item(milk, 3), item(Todo{ID: "t9", Title: "gone"}, 2)}, "e1", 4, false)
+		first.todos.ApplyItems(wire.Item{ID: "t9", Version: 5, Deleted: true})
+		first.todos.SetCursor(wire.Cursor{Epoch: "e1", Seq: 5})
+		_, err := storage.Get("tandem.outbox/todos")
+		assert.ErrorIs(t, err, cache.ErrNotFound, "saved after a short delay, once per burst")
+		first.clock.Advance(cacheDelay)
+		first.settle()
+		_, err = storage.Get("tandem.outbox/todos")
+		require.NoError(t, err)
+		createTodo(first.todos).Run(Todo{ID: "t2", ListID: "l1", Title: "eggs"})
+		first.s.Close()
+		first.drainRequests()
+
+		second := newHarness(t, withStorage)
+		v, ok := second.visible("t1")
+		require.True(t, ok, "the cached entity shows at once")
+		assert.Equal(t, "milk", v.Title)
+		_, ok = second.visible("t9")
+		assert.False(t, ok, "a deletion is kept too")
+		_, ok = second.visible("t2")
+		assert.True(t, ok, "and the pending create over it")
+		assert.Equal(t, wire.Cursor{Epoch: "e1", Seq: 5}, second.todos.Cursor(), "sync resumes from where the copy stands")
+		_, version, _ := second.todos.Confirmed("t1")
+		assert.Equal(t, uint64(3), version)
+		second.drainRequests()
+	})
+}
+
+func TestAnUnreadableCachedCopyIsReportedAndIgnored(t *testing.T) {
+	inBubble(t, func(t *testing.T) {
+		storage := &cache.MemoryStorage{}
+		require.NoError(t, storage.Set("tandem.outbox/todos", []byte("{not json")))
+		h := newHarness(t, func(o *Options) { o.Storage = storage })
+		assert.Equal(t, 0, h.todos.Len())
+		require.Len(t, h.errs, 1)
+		assert.Contains(t, h.errs[0].Error(), "discarding the cached copy of todos")
+	})
+}

@@ -45,6 +45,8 @@ type Store struct {
 	watchers       []*func(Topic) // see Topics
 	pendingCount   *state.Signal[int]
 	insp           inspection
+	cacheDirty     map[string]bool // collections whose confirmed layer is to be saved
+	cacheTimer     func() bool     // the pending save, if any
 }
 
 // A Topic is a collection as the realtime reconciler (pkg/sync) sees it:
@@ -275,6 +277,10 @@ var ErrOutcomeUnknown = errors.New("store: the server processed the mutation; it
 func (s *Store) Close() {
 	if s.closed {
 		return
+	}
+	if s.cacheTimer != nil {
+		s.cacheTimer()
+		s.saveCached() // what a reload shows: keep it now
 	}
 	s.closed = true
 	s.outbox.halt()
