@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tandemkit/tandem/pkg/cache"
 	"github.com/tandemkit/tandem/pkg/store"
 	"github.com/tandemkit/tandem/pkg/wire"
 )
@@ -522,5 +523,29 @@ func TestInspect_topicsAndRecentEventsAsDevtoolsSeeThem(t *testing.T) {
 		assert.Equal(t, EventInfo{At: r.clock.Now(), Topic: "todos", Seq: 1, ID: "a", Op: wire.OpUpdate, Own: true}, events[0])
 		assert.False(t, events[1].Own)
 		assert.Greater(t, reruns, 3)
+	})
+}
+
+// Issue 13: gone offline, the browser says so at once; the client used to
+// keep a dead connection "live" until its heartbeat timed out.
+func TestB23_goingOfflineDropsTheConnectionAtOnceAndComingBackReconnects(t *testing.T) {
+	inBubble(t, func(t *testing.T) {
+		online := cache.NewOnlineManager()
+		r := newRig(t, func(o *Options) { o.Online = online })
+		srv, subs := r.connect(0)
+		r.goLive(srv, subs)
+		r.settle()
+		require.Equal(t, Live, r.c.State())
+
+		online.SetOnline(false)
+		r.settle()
+		assert.Equal(t, Offline, r.c.State(), "offline now, not after the heartbeat times out")
+		_, err := srv.Read(t.Context())
+		assert.Error(t, err, "the connection is closed")
+
+		online.SetOnline(true)
+		srv2 := r.accept()
+		_, ok := r.recv(srv2).(wire.Hello)
+		assert.True(t, ok, "back online, it reconnects at once")
 	})
 }

@@ -226,7 +226,7 @@ func (c *Client) Start() {
 	}
 	c.running = true
 	if c.opts.Online != nil {
-		c.unOnline = c.opts.Online.Subscribe(func() { c.g.Schedule(c.wake) })
+		c.unOnline = c.opts.Online.Subscribe(func() { c.g.Schedule(c.onlineChanged) })
 	}
 	if c.opts.Focus != nil {
 		c.unFocus = c.opts.Focus.Subscribe(func() { c.g.Schedule(c.wake) })
@@ -262,6 +262,22 @@ func (c *Client) Reconnect() {
 	c.stopTimers()
 	c.attempt = 0
 	c.connect()
+}
+
+// onlineChanged follows the browser's word on the network: back online, it
+// reconnects at once (wake); gone offline, it drops the connection rather
+// than wait for its heartbeat to time out, so the UI says offline now and
+// the queued changes wait for the network.
+func (c *Client) onlineChanged() {
+	if c.opts.Online.Online() || !c.running {
+		c.wake()
+		return
+	}
+	if c.conn != nil || c.state.Peek() == Connecting {
+		c.drop(wire.CloseNormal, "offline")
+		c.stopTimers()
+		c.state.Set(Offline)
+	}
 }
 
 // wake reconnects at once, skipping the backoff, when the network came back
