@@ -19,6 +19,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,4 +160,52 @@ func BuildWASM(t testing.TB, pkg, out string) {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("browsertest: building %s: %v\n%s", pkg, err, b)
 	}
+}
+
+// A Console collects what a tab's console shows: logs, errors, uncaught
+// exceptions and the browser's own warnings (a Content-Security-Policy
+// violation, say).
+type Console struct {
+	mu   sync.Mutex
+	msgs []chromedp.ConsoleMessage
+}
+
+// Collect starts collecting tab's console until the test ends; call it
+// before navigating.
+func Collect(t testing.TB, tab context.Context) *Console {
+	t.Helper()
+	c := &Console{}
+	ctx, cancel := context.WithCancel(tab)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for m, err := range chromedp.Console(ctx) {
+			if err != nil {
+				return
+			}
+			c.mu.Lock()
+			c.msgs = append(c.msgs, m)
+			c.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return c
+}
+
+// Messages returns what was collected so far.
+func (c *Console) Messages() []chromedp.ConsoleMessage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.msgs)
+}
+
+// Errors returns the errors and exceptions collected so far, as text.
+func (c *Console) Errors() []string {
+	var out []string
+	for _, m := range c.Messages() {
+		if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
+			out = append(out, m.String())
+		}
+	}
+	return out
 }

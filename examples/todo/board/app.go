@@ -1,0 +1,225 @@
+// Package board is the demo's user interface: a collaborative todo board on
+// go-app, built on pkg/ui. Lists and todos are created, renamed, toggled,
+// reordered and deleted; every change shows before the server answers, is
+// rolled back with the server's message when refused, and reaches the other
+// tabs live. The connection badge says whether the board is live,
+// reconnecting or offline with changes queued, and the devtools panel shows
+// the queries, the queue, the stream and the rollbacks.
+//
+// The markup follows spec/DOM.md, which the React example follows too, so
+// one browser test drives either app.
+//
+// cmd/wasm runs it in the browser; cmd/site prerenders its shell (a
+// skeleton, with no App) into the static site.
+package board
+
+import (
+	"cmp"
+	"errors"
+	"slices"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/tandemkit/tandem/examples/todo/client"
+	"github.com/tandemkit/tandem/examples/todo/model"
+	"github.com/tandemkit/tandem/pkg/cache"
+	"github.com/tandemkit/tandem/pkg/state"
+	"github.com/tandemkit/tandem/pkg/store"
+	"github.com/tandemkit/tandem/pkg/sync"
+	"github.com/tandemkit/tandem/pkg/ui"
+)
+
+// Config is what the board needs from its host page.
+type Config struct {
+	// API is the base URL of the REST API ("/api" on the same origin, or
+	// "https://api.example.com/api" for a static build hosted elsewhere).
+	API string
+	// WebSocket is the stream's URL ("ws://host/api/ws").
+	WebSocket string
+	// Storage keeps the pending mutations and the last data across reloads
+	// (the tab's sessionStorage in the browser); nil keeps nothing.
+	Storage cache.Storage
+	// Transport sends REST requests (fetch in the browser); nil for the
+	// default.
+	Transport cache.Transport
+	// Dial opens the WebSocket; nil for the default.
+	Dial sync.Dialer
+	// Online and Focus wake the connection (the browser's); nil for none.
+	Online cache.OnlineSource
+	Focus  cache.FocusSource
+	// Devtools makes the devtools panel available (a button, and
+	// Ctrl+Shift+D); off in production builds unless enabled.
+	Devtools bool
+}
+
+// App is the board's state: the graph, the store and its collections, the
+// realtime client, and what the user has open. Make it with New on the UI
+// goroutine, before go-app runs.
+type App struct {
+	RT    *ui.Runtime
+	Store *store.Store
+	Lists *client.Lists
+	Todos *client.Todos
+	Sync  *sync.Client
+	Cache *cache.Client
+
+	cfg      Config
+	open     *state.Signal[string] // the list shown; "" until lists arrive
+	devtools *state.Signal[bool]
+	notices  *state.Signal[[]notice]
+	loaded   *state.Computed[bool] // data to show: cached, fetched or live
+	lists    *store.View[model.List]
+	noticeID int
+}
+
+// A notice is a message shown for a while: a refused change, say.
+type notice struct {
+	ID   int
+	Text string
+}
+
+// New builds the board's state and starts the realtime client; the first
+// snapshot comes over REST too (through the query cache) when the tab has
+// no copy of the board yet.
+func New(cfg Config) (*App, error) {
+	a := &App{RT: ui.NewRuntime(), cfg: cfg}
+	g := a.RT.Graph()
+	var err error
+	a.Store, err = store.New(store.Options{Graph: g, BaseURL: cfg.API, Storage: cfg.Storage, Transport: cfg.Transport})
+	if err != nil {
+		return nil, err
+	}
+	if a.Lists, err = client.NewLists(a.Store); err != nil {
+		return nil, err
+	}
+	if a.Todos, err = client.NewTodos(a.Store); err != nil {
+		return nil, err
+	}
+	a.Sync, err = sync.New(sync.Options{Store: a.Store, URL: cfg.WebSocket, Dial: cfg.Dial, Online: cfg.Online, Focus: cfg.Focus})
+	if err != nil {
+		return nil, err
+	}
+	a.Cache = cache.NewClient(cache.ClientOptions{Scheduler: func(f func()) { g.Schedule(f) }, Online: cfg.Online, Focus: cfg.Focus})
+	a.open = state.NewSignal(g, "")
+	a.devtools = state.NewSignal(g, false)
+	a.notices = state.NewSignalFunc(g, []notice(nil), nil)
+	a.lists = a.Lists.View(store.OrderBy(func(x, y model.List) int { return cmp.Compare(x.Position, y.Position) }))
+	a.loaded = state.NewComputed(g, func() bool {
+		if a.Lists.Len() > 0 {
+			return true
+		}
+		for _, t := range a.Sync.Topics() {
+			if t.Name == model.Lists.Name() && t.Phase == "live" {
+				return true
+			}
+		}
+		return false
+	})
+	if a.Lists.Cursor().Seq == 0 { // no copy of the board in this tab: fetch it now
+		a.Lists.Load(a.Cache)
+		a.Todos.Load(a.Cache)
+	}
+	// The open list follows the lists: the first one until the user picks
+	// another, and the next one when the open one goes away.
+	state.Watch(g, func() string {
+		ids := a.lists.IDs()
+		if open := a.open.Get(); open != "" && slices.Contains(ids, open) || len(ids) == 0 {
+			return ""
+		}
+		return ids[0]
+	}, func(_, first string) {
+		if first != "" {
+			a.open.Set(first)
+		}
+	})
+	if id := a.lists.IDs(); len(id) > 0 {
+		a.open.Set(id[0])
+	}
+	a.Sync.Start() // it syncs every collection of the store
+	return a, nil
+}
+
+// Open returns, tracked, the id of the list shown.
+func (a *App) Open() string { return a.open.Get() }
+
+// notify shows text for a while.
+func (a *App) notify(text string) {
+	a.noticeID++
+	n := notice{ID: a.noticeID, Text: text}
+	a.notices.Set(append(slices.Clone(a.notices.Peek()), n))
+	a.Cache.Clock().AfterFunc(noticeTime, func() {
+		a.RT.Graph().Schedule(func() {
+			a.notices.Set(slices.DeleteFunc(slices.Clone(a.notices.Peek()), func(x notice) bool { return x.ID == n.ID }))
+		})
+	})
+}
+
+// refused tells the user, in words, that the server refused a change.
+func (a *App) refused(what string, err error) {
+	if err == nil {
+		return
+	}
+	var me *store.MutationError
+	switch {
+	case errors.As(err, &me) && len(me.Fields()) > 0:
+		for _, msg := range me.Fields() {
+			a.notify(what + ": " + msg + ".")
+			return
+		}
+	case errors.As(err, &me):
+		a.notify(what + ": the server said no (" + me.Body.Message + ").")
+	case errors.Is(err, store.ErrNotVisible):
+	default:
+		a.notify(what + ": " + err.Error())
+	}
+}
+
+// Board is the page: the whole board, or its skeleton when App is nil (the
+// shell cmd/site prerenders, shown while the WebAssembly loads).
+type Board struct {
+	app.Compo
+	App *App
+
+	shortcut app.Func // the devtools shortcut's listener, while mounted
+}
+
+// Render shows the board.
+func (b *Board) Render() app.UI {
+	if b.App == nil {
+		return page(skeletonLists(), skeletonMain(), nil, nil, nil)
+	}
+	a := b.App
+	return page(
+		ui.View(a.RT, a.sidebar),
+		ui.View(a.RT, a.main),
+		ui.View(a.RT, a.badge),
+		ui.View(a.RT, a.toasts),
+		a.devtoolsParts(),
+	)
+}
+
+// OnMount listens for the devtools shortcut, Ctrl+Shift+D.
+func (b *Board) OnMount(ctx app.Context) {
+	if b.App == nil || !b.App.cfg.Devtools {
+		return
+	}
+	g := b.App.RT.Graph()
+	b.shortcut = app.FuncOf(func(this app.Value, args []app.Value) any {
+		e := args[0]
+		if e.Get("ctrlKey").Bool() && e.Get("shiftKey").Bool() && (e.Get("key").String() == "D" || e.Get("key").String() == "d") {
+			e.Call("preventDefault")
+			g.Schedule(func() { b.App.devtools.Set(!b.App.devtools.Peek()) })
+		}
+		return nil
+	})
+	app.Window().Call("addEventListener", "keydown", b.shortcut)
+}
+
+// OnDismount stops listening.
+func (b *Board) OnDismount() {
+	if b.shortcut != nil {
+		app.Window().Call("removeEventListener", "keydown", b.shortcut)
+		b.shortcut.Release()
+		b.shortcut = nil
+	}
+}

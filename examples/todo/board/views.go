@@ -1,0 +1,349 @@
+package board
+
+import (
+	"cmp"
+	"strconv"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/tandemkit/tandem/examples/todo/model"
+	"github.com/tandemkit/tandem/pkg/state"
+	"github.com/tandemkit/tandem/pkg/store"
+	"github.com/tandemkit/tandem/pkg/sync"
+	"github.com/tandemkit/tandem/pkg/ui"
+)
+
+// noticeTime is how long a notice stays.
+const noticeTime = 6 * time.Second
+
+// page lays the board out; each part is a view of its own that re-renders
+// alone, so the page itself never does.
+func page(sidebar, main, badge, toasts, devtools app.UI) app.UI {
+	return app.Div().Class("app").Body(
+		app.Header().Class("topbar").Body(
+			app.Div().Class("brand").Body(
+				app.Span().Class("brand-mark").Aria("hidden", true).Text("◆"),
+				app.Span().Class("brand-name").Text("Tandem"),
+				app.Span().Class("brand-sub").Text("board"),
+			),
+			app.Div().Class("topbar-end").Body(badge, devtools),
+		),
+		app.Div().Class("layout").Body(
+			app.Nav().Class("sidebar").Aria("label", "Lists").Body(sidebar),
+			app.Main().Class("content").Body(main),
+		),
+		toasts,
+	)
+}
+
+// sidebar shows the lists and the form that adds one.
+func (a *App) sidebar() app.UI {
+	if !a.loaded.Get() {
+		return skeletonLists()
+	}
+	return app.Div().Body(
+		app.H2().Class("sidebar-title").Text("Lists"),
+		ui.Each(a.RT, func() app.HTMLUl {
+			return app.Ul().Class("lists").DataSet("testid", "lists")
+		}, a.lists.IDs, a.listItem),
+		a.newListForm(),
+	)
+}
+
+// listItem is one list in the sidebar: a link that opens it, its count of
+// open todos, and its delete button.
+func (a *App) listItem(id string) app.UI {
+	return ui.Setup(a.RT, func() func() app.UI {
+		open := a.Todos.View(store.Where(func(t model.Todo) bool { return t.ListID == id && !t.Done }))
+		return func() app.UI {
+			l, _ := a.Lists.Get(id)
+			current := a.open.Get() == id
+			return app.Li().Class("list-item").DataSet("id", id).Body(
+				app.Button().Class("list-link"+cls(current, " is-open")).Aria("current", strconv.FormatBool(current)).
+					OnClick(ui.Do(func() { a.open.Set(id) })).Body(
+					app.Span().Class("list-name").Text(l.Name),
+					app.Span().Class("count").Text(countText(open.Len())),
+				),
+				app.Button().Class("icon-button list-delete").Title("Delete list "+l.Name).Aria("label", "Delete list "+l.Name).
+					OnClick(ui.Do(func() {
+						name := l.Name
+						a.Lists.Delete.Run(id).OnSettled(func(err error) { a.refused("Couldn't delete “"+name+"”", err) })
+					})).Text("×"),
+			)
+		}
+	})
+}
+
+func countText(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+func cls(on bool, class string) string {
+	if on {
+		return class
+	}
+	return ""
+}
+
+// newListForm adds a list at the end.
+func (a *App) newListForm() app.UI {
+	return ui.Setup(a.RT, func() func() app.UI {
+		f := store.NewForm(a.RT.Graph(), a.Lists.Create.Form(), model.List{})
+		submit := func() {
+			v := f.Value()
+			v.Position = nextPosition(a.lists.Items(), func(l model.List) float64 { return l.Position })
+			f.Set(v)
+			if err := a.Lists.Create.Form().Validate(v); err != nil {
+				f.Submit(a.Lists.Create.Run)
+				return
+			}
+			v.ID = store.NewID()
+			p := a.Lists.Create.Run(v)
+			f.Reset(model.List{})
+			a.open.Set(v.ID)
+			p.OnSettled(func(err error) { a.refused("Couldn't add the list “"+v.Name+"”", err) })
+		}
+		return func() app.UI {
+			msg := f.Error("name")
+			return app.Form().Class("new-list").OnSubmit(ui.On(func(ctx app.Context, e app.Event) {
+				e.PreventDefault()
+				submit()
+			})).Body(
+				app.Input().Class("field").Placeholder("New list").Aria("label", "New list name").
+					Value(f.Value().Name).OnInput(ui.OnValue(func(s string) { f.Update(func(l *model.List) { l.Name = s }) })).
+					OnBlur(ui.Do(func() { f.Touch("name") })),
+				app.If(msg != "", func() app.UI { return app.P().Class("field-error").Text(msg) }),
+			)
+		}
+	})
+}
+
+// nextPosition returns a position after every item's.
+func nextPosition[T any](items []T, pos func(T) float64) float64 {
+	p := 0.0
+	for _, it := range items {
+		p = max(p, pos(it))
+	}
+	return p + 1
+}
+
+// main shows the open list: its name, the form that adds a todo, and its
+// todos. One keyed entry per open list, so a list's views and forms are
+// made when it opens and released when another does.
+func (a *App) main() app.UI {
+	if !a.loaded.Get() {
+		return skeletonMain()
+	}
+	if a.lists.Len() == 0 {
+		return emptyBoard()
+	}
+	return ui.Each(a.RT, func() app.HTMLDiv { return app.Div().Class("list-panel-host") }, func() []string {
+		if id := a.open.Get(); id != "" {
+			return []string{id}
+		}
+		return nil
+	}, a.listPanel)
+}
+
+// emptyBoard is what a board without lists shows.
+func emptyBoard() app.UI {
+	return app.Div().Class("empty").Body(
+		app.H2().Text("No lists yet"),
+		app.P().Text("Add one on the left: it shows here, and in every other tab, at once."),
+	)
+}
+
+// listPanel is one open list.
+func (a *App) listPanel(listID string) app.UI {
+	return ui.Setup(a.RT, func() func() app.UI {
+		todos := a.Todos.View(
+			store.Where(func(t model.Todo) bool { return t.ListID == listID }),
+			store.OrderBy(func(x, y model.Todo) int { return cmp.Compare(x.Position, y.Position) }))
+		left := a.Todos.View(store.Where(func(t model.Todo) bool { return t.ListID == listID && !t.Done }))
+		return func() app.UI {
+			return app.Section().Class("list-panel").Aria("labelledby", "list-title").Body(
+				ui.View(a.RT, func() app.UI {
+					l, ok := a.Lists.Get(listID)
+					if !ok {
+						return emptyBoard()
+					}
+					return app.Div().Class("list-head").Body(
+						app.H1().ID("list-title").Class("list-title").Text(l.Name),
+						app.Span().Class("list-meta").Text(summary(left.Len(), todos.Len())),
+					)
+				}),
+				a.newTodoForm(listID, todos),
+				ui.View(a.RT, func() app.UI {
+					if todos.Len() == 0 {
+						return app.P().Class("list-empty").Text("Nothing here yet. Add the first todo above.")
+					}
+					return nil
+				}),
+				ui.Each(a.RT, func() app.HTMLUl {
+					return app.Ul().Class("todos").DataSet("testid", "todo-list")
+				}, todos.IDs, func(id string) app.UI { return a.todoRow(id, todos) }),
+			)
+		}
+	})
+}
+
+func summary(left, all int) string {
+	switch {
+	case all == 0:
+		return ""
+	case left == 0:
+		return "all done"
+	case left == 1:
+		return "1 left of " + strconv.Itoa(all)
+	}
+	return strconv.Itoa(left) + " left of " + strconv.Itoa(all)
+}
+
+// newTodoForm adds a todo at the end of the list, validated as the user
+// types by the same form the server runs. The todo shows at once and the
+// field empties; if the server refuses it (a title the list has already),
+// it goes away and its title comes back to the field with the message.
+func (a *App) newTodoForm(listID string, todos *store.View[model.Todo]) app.UI {
+	return ui.Setup(a.RT, func() func() app.UI {
+		f := store.NewForm(a.RT.Graph(), a.Todos.Create.Form(), model.Todo{ListID: listID})
+		server := state.NewSignal(a.RT.Graph(), "")
+		submit := func() {
+			v := f.Value()
+			v.Position = nextPosition(todos.Items(), func(t model.Todo) float64 { return t.Position })
+			if err := a.Todos.Create.Form().Validate(v); err != nil {
+				f.Submit(a.Todos.Create.Run) // shows every error, sends nothing
+				return
+			}
+			server.Set("")
+			f.Reset(model.Todo{ListID: listID})
+			a.Todos.Create.Run(v).OnSettled(func(err error) {
+				if err == nil {
+					return
+				}
+				var title string
+				if me, ok := asMutationError(err); ok {
+					title = me.Fields()["title"]
+				}
+				if f.Value().Title == "" { // give the title back unless a new one is being typed
+					f.Set(v)
+				}
+				if title != "" {
+					server.Set(title)
+				}
+				a.refused("Couldn't add “"+v.Title+"”", err)
+			})
+		}
+		return func() app.UI {
+			msg := server.Get()
+			if m := f.Error("title"); m != "" {
+				msg = m
+			}
+			return app.Form().Class("new-todo").OnSubmit(ui.On(func(ctx app.Context, e app.Event) {
+				e.PreventDefault()
+				submit()
+			})).Body(
+				app.Div().Class("new-todo-row").Body(
+					app.Input().Class("field field-large"+cls(msg != "", " has-error")).Placeholder("What needs doing?").
+						Aria("label", "New todo").Aria("invalid", strconv.FormatBool(msg != "")).AutoFocus(true).
+						DataSet("testid", "new-todo-title").Value(f.Value().Title).
+						OnInput(ui.OnValue(func(s string) {
+							server.Set("")
+							f.Update(func(t *model.Todo) { t.Title = s })
+							f.Touch("title")
+						})),
+					app.Button().Type("submit").Class("button button-primary").DataSet("testid", "new-todo-submit").Text("Add"),
+				),
+				app.P().Class("field-error").DataSet("testid", "new-todo-error").Aria("live", "polite").Text(msg),
+			)
+		}
+	})
+}
+
+// badge shows the connection: live, reconnecting, or offline with the
+// changes queued meanwhile.
+func (a *App) badge() app.UI {
+	st := a.Sync.State()
+	queued := a.Store.PendingCount()
+	state, text := "reconnecting", "Connecting…"
+	switch st {
+	case sync.Live:
+		state, text = "live", "Live"
+	case sync.Offline:
+		state, text = "offline", "Offline"
+	case sync.Resyncing:
+		text = "Catching up…"
+	case sync.Connecting:
+		if a.loaded.Peek() {
+			text = "Reconnecting…"
+		}
+	}
+	if queued > 0 && st != sync.Live {
+		text += " · " + plural(queued, "change", "changes") + " queued"
+	} else if queued > 0 {
+		text += " · saving " + strconv.Itoa(queued)
+	}
+	return app.Div().Class("badge badge-"+state).DataSet("testid", "connection").DataSet("state", state).
+		Aria("live", "polite").Body(
+		app.Span().Class("badge-dot").Aria("hidden", true),
+		app.Span().Text(text),
+	)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// toasts shows the notices.
+func (a *App) toasts() app.UI {
+	ns := a.notices.Get()
+	return app.Div().Class("toasts").Aria("live", "assertive").Body(
+		app.Range(ns).Slice(func(i int) app.UI {
+			n := ns[i]
+			return app.Div().Class("toast").DataSet("testid", "notice").Body(
+				app.Span().Text(n.Text),
+				app.Button().Class("icon-button").Aria("label", "Dismiss").OnClick(ui.Do(func() {
+					a.notices.Set(removeNotice(a.notices.Peek(), n.ID))
+				})).Text("×"),
+			)
+		}),
+	)
+}
+
+func removeNotice(ns []notice, id int) []notice {
+	out := make([]notice, 0, len(ns))
+	for _, n := range ns {
+		if n.ID != id {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// skeletonLists and skeletonMain stand for the board while it loads: grey
+// bars where the lists and todos will be, and no data-id anywhere
+// (spec/DOM.md: no placeholder carries one).
+func skeletonLists() app.UI {
+	return app.Div().Class("skeleton").Aria("busy", true).Body(
+		app.Div().Class("sk sk-title"),
+		app.Div().Class("sk sk-line"), app.Div().Class("sk sk-line"), app.Div().Class("sk sk-line short"),
+	)
+}
+
+func skeletonMain() app.UI {
+	rows := make([]app.UI, 6)
+	for i := range rows {
+		rows[i] = app.Div().Class("sk-row").Body(app.Div().Class("sk sk-box"), app.Div().Class("sk sk-line"))
+	}
+	return app.Div().Class("skeleton").Aria("busy", true).Aria("label", "Loading the board").Body(
+		app.Div().Class("sk sk-heading"),
+		app.Div().Class("sk sk-field"),
+		app.Div().Body(rows...),
+	)
+}
