@@ -24,7 +24,6 @@ import (
 //go:embed all:site
 var site embed.FS
 
-
 // staticFiles serves a directory read-only: index.html for "/", a
 // precompressed X.br or X.gz next to X when the client accepts that encoding
 // and the variant is not older than X, and caching headers.
