@@ -77,7 +77,7 @@ func write(out, wasm, web, api, ws string, devtools bool) error {
 		Env:             env,
 		Version:         version,
 	}
-	if err := os.RemoveAll(out); err != nil {
+	if err := clear(out); err != nil {
 		return err
 	}
 	if err := app.GenerateStaticWebsite(out, h); err != nil {
@@ -95,6 +95,27 @@ func write(out, wasm, web, api, ws string, devtools bool) error {
 	}
 	for _, size := range []int{192, 512} {
 		if err := writeIcon(filepath.Join(dir, fmt.Sprintf("icon-%d.png", size)), size); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clear empties dir of an earlier build, keeping the dotfiles that hold it
+// in git (cmd/server/site/.keep).
+func clear(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Name()[0] == '.' {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 			return err
 		}
 	}
