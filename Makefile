@@ -70,10 +70,14 @@ bench:
 bench-state:
 	$(GO) run ./bench/cmd/benchstate -out bench/state.json $(if $(JS),-js $(JS))
 
-## bench-server: mutations per second on SQLite; one event fanned out to 1,000 WebSocket subscribers.
+## bench-server: mutations per second on SQLite; one event fanned out to 1,000 WebSocket subscribers;
+## then SQLite beside PostgreSQL with 1, 2 and 3 instances on one database: mutations per second and
+## the delivery latency of each event to a subscriber on every instance (p50, p99). PostgreSQL runs in
+## a throwaway cluster with fsync on, as SQLite runs with synchronous=FULL: every commit is durable.
 bench-server:
 	$(GO) test -run '^$$' -bench Mutations -benchtime 3s ./pkg/server
 	$(GO) test -run '^$$' -bench Fanout -benchtime 300x -count 3 ./pkg/server
+	PG_FSYNC=on $(PGRUN) $(GO) test -run '^$$' -bench ScaleOut -benchtime 2000x -count 3 ./pkg/server
 
 ## fuzz: run every fuzz target for a while (by hand; the seed corpora run in make test).
 ## FUZZTIME is a count budget (Nx) by default: Go 1.26's fuzz coordinator can fail a

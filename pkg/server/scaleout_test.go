@@ -42,7 +42,13 @@ func newInstances(t *testing.T, url string, n int, opts Options) []*testEnv {
 	return envs
 }
 
-func newInstance(t *testing.T, url string, opts Options, bopts PostgresBusOptions) *testEnv {
+func newInstance(t testing.TB, url string, opts Options, bopts PostgresBusOptions) *testEnv {
+	t.Helper()
+	return newInstanceWith(t, url, opts, bopts, func(s Store) Store { return s })
+}
+
+// newInstanceWith is newInstance with the store wrapped by wrap.
+func newInstanceWith(t testing.TB, url string, opts Options, bopts PostgresBusOptions, wrap func(Store) Store) *testEnv {
 	t.Helper()
 	st := openPostgresAt(t, url)
 	if bopts.Logger == nil {
@@ -51,7 +57,7 @@ func newInstance(t *testing.T, url string, opts Options, bopts PostgresBusOption
 	bus, err := NewPostgresBus(context.Background(), st, bopts)
 	require.NoError(t, err)
 	opts.Bus = bus
-	return newEnv(t, &instanceStore{Postgres: st, bus: bus}, opts)
+	return newEnv(t, wrap(&instanceStore{Postgres: st, bus: bus}), opts)
 }
 
 // busRecorder keeps every event a Bus delivers to it.
