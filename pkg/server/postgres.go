@@ -283,6 +283,12 @@ const pgMaxAttempts = 3
 // appended events to, with "topic seq" (the topic's last new seq, never the
 // data): PostgreSQL delivers that to the listening instances only if the
 // transaction commits, and in commit order.
+//
+// Writes whose result fn does not need (Put, AppendEvent, SaveResponse,
+// SetIndex, savepoints...) are queued and reach PostgreSQL with the next
+// read, Release or the commit, in one round trip: a write's error is
+// returned by that later call, still inside the same transaction, which
+// then fails as a whole or rolls back to a savepoint taken before it.
 func (p *Postgres) Update(ctx context.Context, fn func(WriteTx) error) error {
 	for attempt := 1; ; attempt++ {
 		if p.closed.Load() {
@@ -319,9 +325,10 @@ func (p *Postgres) update(ctx context.Context, fn func(WriteTx) error) error {
 		return err
 	}
 	for _, topic := range slices.Sorted(mapKeys(w.heads)) {
-		if _, err := tx.Exec(ctx, pqNotify, p.channel, notePayload(topic, w.heads[topic])); err != nil {
-			return p.wrapErr("notify", err)
-		}
+		w.send("notify", pqNotify, p.channel, notePayload(topic, w.heads[topic]))
+	}
+	if err := w.flush(ctx); err != nil {
+		return err
 	}
 	done = true
 	if err := tx.Commit(ctx); err != nil {
@@ -361,23 +368,117 @@ func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
 	}
 }
 
-// pgTx implements WriteTx over one pgx.Tx. heads records, in an Update,
-// the last seq appended per topic, for the NOTIFY before commit.
+// pgTx implements WriteTx over one pgx.Tx. In an Update (write), heads
+// records the last seq appended per topic, for the NOTIFY before commit,
+// and queue holds the writes not sent yet.
 type pgTx struct {
 	tx    pgx.Tx
 	heads map[string]uint64
+	queue []pgWrite
+}
+
+// A pgWrite is one queued statement.
+type pgWrite struct {
+	what, sql string
+	args      []any
 }
 
 func pgErr(what string, err error) error {
 	return fmt.Errorf("server: postgres %s: %w", what, err)
 }
 
-func (t *pgTx) exec(ctx context.Context, what, q string, args ...any) (pgconn.CommandTag, error) {
-	tag, err := t.tx.Exec(ctx, q, args...)
-	if err != nil {
-		return tag, pgErr(what, err)
+// send queues a write; flush, or the next read, sends it.
+func (t *pgTx) send(what, q string, args ...any) {
+	t.queue = append(t.queue, pgWrite{what: what, sql: q, args: args})
+}
+
+// batch sends the queued writes then, unless q is "", q, in one round
+// trip, and calls read with the results positioned at q's. The first
+// failing write's error is returned, and q is not run.
+func (t *pgTx) batch(ctx context.Context, q string, args []any, read func(pgx.BatchResults) error) error {
+	b := &pgx.Batch{}
+	for _, w := range t.queue {
+		b.Queue(w.sql, w.args...)
 	}
-	return tag, nil
+	queued := t.queue
+	t.queue = nil
+	if q != "" {
+		b.Queue(q, args...)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	br := t.tx.SendBatch(ctx, b)
+	var err error
+	for _, w := range queued {
+		if _, e := br.Exec(); e != nil {
+			err = pgErr(w.what, e)
+			break
+		}
+	}
+	if err == nil && q != "" {
+		err = read(br)
+	}
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = pgErr("batch", cerr)
+	}
+	return err
+}
+
+// flush sends the queued writes.
+func (t *pgTx) flush(ctx context.Context) error {
+	return t.batch(ctx, "", nil, nil)
+}
+
+// row runs a query of one row (after the queued writes); found is false
+// for none.
+func (t *pgTx) row(ctx context.Context, what, q string, args []any, dest ...any) (found bool, err error) {
+	if len(t.queue) == 0 {
+		return pgRow(what, t.tx.QueryRow(ctx, q, args...), dest...)
+	}
+	err = t.batch(ctx, q, args, func(br pgx.BatchResults) error {
+		var err error
+		found, err = pgRow(what, br.QueryRow(), dest...)
+		return err
+	})
+	return found, err
+}
+
+// rows runs a query (after the queued writes) and calls each for every
+// row.
+func (t *pgTx) rows(ctx context.Context, what, q string, args []any, each func(pgx.Rows) error) error {
+	scan := func(rows pgx.Rows, err error) error {
+		if err != nil {
+			return pgErr(what, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := each(rows); err != nil {
+				return pgErr(what, err)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return pgErr(what, err)
+		}
+		return nil
+	}
+	if len(t.queue) == 0 {
+		return scan(t.tx.Query(ctx, q, args...))
+	}
+	return t.batch(ctx, q, args, func(br pgx.BatchResults) error { return scan(br.Query()) })
+}
+
+// execNow runs a write at once (after the queued ones), for its result.
+func (t *pgTx) execNow(ctx context.Context, what, q string, args ...any) (pgconn.CommandTag, error) {
+	var tag pgconn.CommandTag
+	err := t.batch(ctx, q, args, func(br pgx.BatchResults) error {
+		var err error
+		if tag, err = br.Exec(); err != nil {
+			return pgErr(what, err)
+		}
+		return nil
+	})
+	return tag, err
 }
 
 // pgRow scans one row; found is false for none.
@@ -394,7 +495,7 @@ func pgRow(what string, row pgx.Row, dest ...any) (found bool, err error) {
 func (t *pgTx) Topic(ctx context.Context, topic string) (TopicState, bool, error) {
 	var st TopicState
 	var seq, min int64
-	found, err := pgRow("topic", t.tx.QueryRow(ctx, pqTopic, topic), &st.Epoch, &seq, &min)
+	found, err := t.row(ctx, "topic", pqTopic, []any{topic}, &st.Epoch, &seq, &min)
 	if !found || err != nil {
 		return TopicState{}, false, err
 	}
@@ -406,7 +507,7 @@ func (t *pgTx) Get(ctx context.Context, collection, id string) (Record, bool, er
 	rec := Record{Collection: collection, ID: id}
 	var version int64
 	var data []byte
-	found, err := pgRow("get", t.tx.QueryRow(ctx, pqGet, collection, id), &version, &rec.Deleted, &data)
+	found, err := t.row(ctx, "get", pqGet, []any{collection, id}, &version, &rec.Deleted, &data)
 	if !found || err != nil {
 		return Record{}, false, err
 	}
@@ -422,58 +523,44 @@ func (t *pgTx) List(ctx context.Context, collection, afterID string, limit int, 
 	if withDeleted {
 		q = pqList
 	}
-	rows, err := t.tx.Query(ctx, q, collection, afterID, limit)
-	if err != nil {
-		return nil, pgErr("list", err)
-	}
-	defer rows.Close()
 	var out []Record
-	for rows.Next() {
+	err := t.rows(ctx, "list", q, []any{collection, afterID, limit}, func(rows pgx.Rows) error {
 		rec := Record{Collection: collection}
 		var version int64
 		var data []byte
 		if err := rows.Scan(&rec.ID, &version, &rec.Deleted, &data); err != nil {
-			return nil, pgErr("list", err)
+			return err
 		}
 		rec.Version = uint64(version)
 		if !rec.Deleted {
 			rec.Data = data
 		}
 		out = append(out, rec)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, pgErr("list", err)
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 func (t *pgTx) Events(ctx context.Context, topic string, afterSeq uint64, limit int) ([]EventRecord, error) {
-	rows, err := t.tx.Query(ctx, pqEvents, topic, int64(afterSeq), limit)
-	if err != nil {
-		return nil, pgErr("events", err)
-	}
-	defer rows.Close()
 	var out []EventRecord
-	for rows.Next() {
+	err := t.rows(ctx, "events", pqEvents, []any{topic, int64(afterSeq), limit}, func(rows pgx.Rows) error {
 		ev := EventRecord{Topic: topic}
 		var seq, version, mid int64
 		var op string
 		if err := rows.Scan(&seq, &ev.ID, &op, &version, &ev.Data, &ev.ClientID, &mid, &ev.TS); err != nil {
-			return nil, pgErr("events", err)
+			return err
 		}
 		ev.Seq, ev.Version, ev.MutationID, ev.Op = uint64(seq), uint64(version), uint64(mid), wire.Op(op)
 		out = append(out, ev)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, pgErr("events", err)
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 func (t *pgTx) Client(ctx context.Context, clientID string) (ClientState, bool, error) {
 	var principal []byte
 	var lmid, seen int64
-	found, err := pgRow("client", t.tx.QueryRow(ctx, pqClient, clientID), &principal, &lmid, &seen)
+	found, err := t.row(ctx, "client", pqClient, []any{clientID}, &principal, &lmid, &seen)
 	if !found || err != nil {
 		return ClientState{}, false, err
 	}
@@ -481,41 +568,40 @@ func (t *pgTx) Client(ctx context.Context, clientID string) (ClientState, bool, 
 }
 
 func (t *pgTx) Lookup(ctx context.Context, collection, index, key string) ([]string, error) {
-	rows, err := t.tx.Query(ctx, pqLookup, collection, index, []byte(key))
-	if err != nil {
-		return nil, pgErr("lookup", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, pgErr("lookup", err)
-	}
-	return ids, nil
+	var ids []string
+	err := t.rows(ctx, "lookup", pqLookup, []any{collection, index, []byte(key)}, func(rows pgx.Rows) error {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		ids = append(ids, id)
+		return nil
+	})
+	return ids, err
 }
 
 func (t *pgTx) CreateTopic(ctx context.Context, topic, epoch string) (TopicState, error) {
-	if _, err := t.exec(ctx, "create topic", pqNewTopic, topic, epoch); err != nil {
-		return TopicState{}, err
-	}
+	t.send("create topic", pqNewTopic, topic, epoch)
 	st, _, err := t.Topic(ctx, topic)
 	return st, err
 }
 
 func (t *pgTx) ResetTopic(ctx context.Context, topic, epoch string) error {
 	var seq int64
-	found, err := pgRow("reset topic", t.tx.QueryRow(ctx, pqSetEpoch, epoch, topic), &seq)
+	found, err := t.row(ctx, "reset topic", pqSetEpoch, []any{epoch, topic}, &seq)
 	if err != nil {
 		return err
 	}
 	if !found {
 		return fmt.Errorf("%w %q", ErrNoTopic, topic)
 	}
-	_, err = t.exec(ctx, "reset topic", pqDropLog, topic)
-	return err
+	t.send("reset topic", pqDropLog, topic)
+	return nil
 }
 
 func (t *pgTx) NextSeq(ctx context.Context, topic string) (uint64, error) {
 	var seq int64
-	found, err := pgRow("next seq", t.tx.QueryRow(ctx, pqNextSeq, topic), &seq)
+	found, err := t.row(ctx, "next seq", pqNextSeq, []any{topic}, &seq)
 	if err != nil {
 		return 0, err
 	}
@@ -530,34 +616,30 @@ func (t *pgTx) Put(ctx context.Context, rec Record) error {
 	if !rec.Deleted {
 		data = rec.Data
 	}
-	_, err := t.exec(ctx, "put", pqPut, rec.Collection, rec.ID, int64(rec.Version), rec.Deleted, data)
-	return err
+	t.send("put", pqPut, rec.Collection, rec.ID, int64(rec.Version), rec.Deleted, data)
+	return nil
 }
 
 func (t *pgTx) AppendEvent(ctx context.Context, ev EventRecord, keep int) error {
-	if _, err := t.exec(ctx, "append event", pqAppend, ev.Topic, int64(ev.Seq), ev.ID, string(ev.Op), int64(ev.Version), ev.Data, ev.ClientID, int64(ev.MutationID), ev.TS); err != nil {
-		return err
-	}
+	t.send("append event", pqAppend, ev.Topic, int64(ev.Seq), ev.ID, string(ev.Op), int64(ev.Version), ev.Data, ev.ClientID, int64(ev.MutationID), ev.TS)
 	if t.heads != nil {
 		t.heads[ev.Topic] = max(t.heads[ev.Topic], ev.Seq)
 	}
-	keep = max(keep, 1)
-	if ev.Seq > uint64(keep) {
-		_, err := t.exec(ctx, "prune events", pqDrop, ev.Topic, int64(ev.Seq)-int64(keep))
-		return err
+	if keep = max(keep, 1); ev.Seq > uint64(keep) {
+		t.send("prune events", pqDrop, ev.Topic, int64(ev.Seq)-int64(keep))
 	}
 	return nil
 }
 
 func (t *pgTx) DropEvents(ctx context.Context, topic string, through uint64) error {
-	_, err := t.exec(ctx, "drop events", pqDrop, topic, int64(through))
-	return err
+	t.send("drop events", pqDrop, topic, int64(through))
+	return nil
 }
 
 func (t *pgTx) Response(ctx context.Context, clientID string, mutationID uint64) (StoredResponse, bool, error) {
 	var r StoredResponse
 	var status int32
-	found, err := pgRow("response", t.tx.QueryRow(ctx, pqResponse, clientID, int64(mutationID)), &status, &r.Body)
+	found, err := t.row(ctx, "response", pqResponse, []any{clientID, int64(mutationID)}, &status, &r.Body)
 	if !found || err != nil {
 		return StoredResponse{}, false, err
 	}
@@ -570,21 +652,15 @@ func (t *pgTx) SaveResponse(ctx context.Context, clientID, principal string, mut
 	if body == nil {
 		body = []byte{} // NOT NULL
 	}
-	if _, err := t.exec(ctx, "save response", pqSaveResp, clientID, int64(mutationID), int32(r.Status), body); err != nil {
-		return err
-	}
-	if _, err := t.exec(ctx, "save client", pqSaveLMID, clientID, []byte(principal), int64(mutationID), now.UnixMilli()); err != nil {
-		return err
-	}
-	_, err := t.exec(ctx, "prune responses", pqPruneResp, clientID, max(keep, 1)-1)
-	return err
+	t.send("save response", pqSaveResp, clientID, int64(mutationID), int32(r.Status), body)
+	t.send("save client", pqSaveLMID, clientID, []byte(principal), int64(mutationID), now.UnixMilli())
+	t.send("prune responses", pqPruneResp, clientID, max(keep, 1)-1)
+	return nil
 }
 
 func (t *pgTx) PruneClients(ctx context.Context, before time.Time, limit int) (int, error) {
-	if _, err := t.exec(ctx, "prune clients", pqPruneCR, before.UnixMilli(), limit); err != nil {
-		return 0, err
-	}
-	tag, err := t.exec(ctx, "prune clients", pqPruneCl, before.UnixMilli(), limit)
+	t.send("prune clients", pqPruneCR, before.UnixMilli(), limit)
+	tag, err := t.execNow(ctx, "prune clients", pqPruneCl, before.UnixMilli(), limit)
 	if err != nil {
 		return 0, err
 	}
@@ -592,63 +668,62 @@ func (t *pgTx) PruneClients(ctx context.Context, before time.Time, limit int) (i
 }
 
 func (t *pgTx) SetIndex(ctx context.Context, collection, index, id string, keys []string) error {
-	if _, err := t.exec(ctx, "set index", pqDelIndex, collection, index, id); err != nil {
-		return err
-	}
+	t.send("set index", pqDelIndex, collection, index, id)
 	for _, k := range keys {
-		if _, err := t.exec(ctx, "set index", pqAddIndex, collection, index, []byte(k), id); err != nil {
-			return err
-		}
+		t.send("set index", pqAddIndex, collection, index, []byte(k), id)
 	}
 	return nil
 }
 
 func (t *pgTx) IndexSignatures(ctx context.Context, collection string) (map[string]string, error) {
-	rows, err := t.tx.Query(ctx, pqIndexSigs, collection)
-	if err != nil {
-		return nil, pgErr("index signatures", err)
-	}
-	defer rows.Close()
 	out := make(map[string]string)
-	for rows.Next() {
+	err := t.rows(ctx, "index signatures", pqIndexSigs, []any{collection}, func(rows pgx.Rows) error {
 		var name, sig string
 		if err := rows.Scan(&name, &sig); err != nil {
-			return nil, pgErr("index signatures", err)
+			return err
 		}
 		out[name] = sig
-	}
-	if err := rows.Err(); err != nil {
-		return nil, pgErr("index signatures", err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
 func (t *pgTx) ResetIndex(ctx context.Context, collection, index, signature string) error {
-	if _, err := t.exec(ctx, "reset index", pqDropIndex, collection, index); err != nil {
-		return err
-	}
-	var err error
+	t.send("reset index", pqDropIndex, collection, index)
 	if signature == "" {
-		_, err = t.exec(ctx, "reset index", pqDelSig, collection, index)
+		t.send("reset index", pqDelSig, collection, index)
 	} else {
-		_, err = t.exec(ctx, "reset index", pqSetSig, collection, index, signature)
+		t.send("reset index", pqSetSig, collection, index, signature)
 	}
-	return err
+	return nil
 }
 
 // Savepoint names are generated by the server ("m1", "m2", ...), never from
 // input, so they are safe to splice into the statement.
 func (t *pgTx) Savepoint(ctx context.Context, name string) error {
-	_, err := t.exec(ctx, "savepoint", "SAVEPOINT "+name)
-	return err
+	t.send("savepoint", "SAVEPOINT "+name)
+	return nil
 }
 
+// RollbackTo sends the queued writes, whatever they answer (a failed one
+// is what is being undone), then rolls back to the savepoint: after an
+// error PostgreSQL skips the rest of a batch, so they cannot go together.
 func (t *pgTx) RollbackTo(ctx context.Context, name string) error {
-	_, err := t.exec(ctx, "rollback to savepoint", "ROLLBACK TO SAVEPOINT "+name)
-	return err
+	_ = t.flush(ctx)
+	_, err := t.tx.Exec(ctx, "ROLLBACK TO SAVEPOINT "+name)
+	if err != nil {
+		return pgErr("rollback to savepoint", err)
+	}
+	return nil
 }
 
+// Release sends the queued writes with the release, so that a write that
+// failed fails the Release (and the transaction) rather than a later
+// mutation's read.
 func (t *pgTx) Release(ctx context.Context, name string) error {
-	_, err := t.exec(ctx, "release savepoint", "RELEASE SAVEPOINT "+name)
-	return err
+	t.send("release savepoint", "RELEASE SAVEPOINT "+name)
+	return t.flush(ctx)
 }

@@ -10,7 +10,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tandemkit/tandem/pkg/wire"
 )
 
 // pgEnv names the variable holding the URL of the test database. make test
@@ -67,4 +70,59 @@ func openPostgresAt(t testing.TB, url string) *Postgres {
 	st, err := OpenPostgres(context.Background(), url, PostgresOptions{})
 	require.NoError(t, err)
 	return st
+}
+
+// Writes are queued and sent with the next read (or Release, or the
+// commit): a write that fails fails that later call, a savepoint taken
+// before it still undoes it, and a transaction ending with it commits
+// nothing.
+func TestPostgres_aQueuedWriteThatFailsFailsALaterCallOfItsTransaction(t *testing.T) {
+	st := openPostgres(t)
+	defer st.Close()
+	ctx := context.Background()
+	ev := func(seq uint64) EventRecord {
+		return EventRecord{Topic: "todos", Seq: seq, ID: "a", Op: wire.OpUpdate, Version: seq, Data: []byte(`{}`)}
+	}
+	require.NoError(t, st.Update(ctx, func(tx WriteTx) error {
+		_, err := tx.CreateTopic(ctx, "todos", "e1")
+		return err
+	}))
+
+	err := st.Update(ctx, func(tx WriteTx) error {
+		require.NoError(t, tx.Savepoint(ctx, "m0"))
+		require.NoError(t, tx.Put(ctx, Record{Collection: "todos", ID: "gone", Version: 1, Data: []byte(`{}`)}))
+		require.NoError(t, tx.AppendEvent(ctx, ev(1), 100))
+		require.NoError(t, tx.AppendEvent(ctx, ev(1), 100)) // a duplicate key: fails when sent
+		_, _, err := tx.Get(ctx, "todos", "gone")
+		require.Error(t, err, "the read after it reports the failed write")
+		assert.ErrorContains(t, err, "append event")
+		require.NoError(t, tx.RollbackTo(ctx, "m0"), "the savepoint undoes it")
+		require.NoError(t, tx.Put(ctx, Record{Collection: "todos", ID: "kept", Version: 1, Data: []byte(`{}`)}))
+		require.NoError(t, tx.Savepoint(ctx, "m1"))
+		require.NoError(t, tx.AppendEvent(ctx, ev(2), 100))
+		require.NoError(t, tx.AppendEvent(ctx, ev(2), 100))
+		assert.Error(t, tx.Release(ctx, "m1"), "Release sends what was queued")
+		return nil
+	})
+	require.Error(t, err, "the transaction cannot commit")
+	require.NoError(t, st.View(ctx, func(rt ReadTx) error {
+		for _, id := range []string{"gone", "kept"} {
+			_, found, err := rt.Get(ctx, "todos", id)
+			require.NoError(t, err)
+			assert.False(t, found, id)
+		}
+		return nil
+	}))
+
+	require.NoError(t, st.Update(ctx, func(tx WriteTx) error {
+		require.NoError(t, tx.Put(ctx, Record{Collection: "todos", ID: "kept", Version: 1, Data: []byte(`{}`)}))
+		require.NoError(t, tx.AppendEvent(ctx, ev(1), 100))
+		return nil // sent with the commit
+	}))
+	require.NoError(t, st.View(ctx, func(rt ReadTx) error {
+		_, found, err := rt.Get(ctx, "todos", "kept")
+		require.NoError(t, err)
+		assert.True(t, found)
+		return nil
+	}))
 }
