@@ -96,7 +96,8 @@ restart() {
 run() {
 	if [[ -n "${TANDEM_TEST_POSTGRES:-}" ]]; then "$@"; return; fi
 	local status=0
-	rundir=$(mktemp -d "${TMPDIR:-/tmp}/tandem-pg.XXXXXX")
+	# In /tmp, not $TMPDIR: the cluster's user must reach it, and a Unix socket's path is short.
+	rundir=$(mktemp -d /tmp/tandem-pg.XXXXXX)
 	trap 'stop "$rundir"; rm -rf "$rundir"' EXIT
 	TANDEM_TEST_POSTGRES=$(start "$rundir")
 	export TANDEM_TEST_POSTGRES

@@ -625,9 +625,10 @@ type pgCluster struct {
 func startCluster(t *testing.T) *pgCluster {
 	t.Helper()
 	pgBase(t) // PostgreSQL is there (make test installed it)
-	// Not under t.TempDir(): as root, the cluster runs as another user, who
-	// must reach the directory.
-	dir, err := os.MkdirTemp("", "tandem-pg-")
+	// In /tmp, not under t.TempDir() or $TMPDIR: as root, the cluster runs
+	// as another user, who must reach the directory, and a Unix socket's
+	// path is short.
+	dir, err := os.MkdirTemp("/tmp", "tandem-pg-")
 	require.NoError(t, err)
 	c := &pgCluster{t: t, dir: dir}
 	t.Cleanup(func() {
