@@ -6,20 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
+	"log"
 	"math/rand/v2"
-	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
-	"github.com/tandemkit/tandem/examples/todo/backend"
 	"github.com/tandemkit/tandem/examples/todo/model"
 	"github.com/tandemkit/tandem/pkg/cache"
 	"github.com/tandemkit/tandem/pkg/server"
@@ -30,16 +31,15 @@ import (
 )
 
 // B36 (and B38) across instances: the convergence property test of
-// pkg/sync, with its clients spread over three server instances on one
+// pkg/sync, with its clients spread over three cmd/server processes on one
 // PostgreSQL database. Each client reaches the instances through a front of
-// its own that sends each request — REST call or WebSocket — to the next
-// instance in turn, so its mutations land on every instance and every
-// reconnect moves it to another one. The instances run in this process
-// (each with its own Postgres pool, PostgresBus and Server, as separate
-// processes would); the clients are the real pkg/store and pkg/sync,
-// through fault-injecting connections (duplicated, reordered, delayed,
-// dropped and cut messages), with lost REST answers and a restart of every
-// instance that resets the epochs. After quiescence: invariants 1–3.
+// its own, a reverse proxy that sends each request — REST call or
+// WebSocket — to the next instance in turn, so its mutations land on every
+// instance and every reconnect moves it to another one. The clients are the
+// real pkg/store and pkg/sync, through fault-injecting connections
+// (duplicated, reordered, delayed, dropped and cut messages), with lost
+// REST answers and a restart of every instance that resets the epochs
+// (ResetLog while they are down). After quiescence: invariants 1–3.
 //
 // Seeds: 20 in CI; TANDEM_SEEDS=<n> runs more, TANDEM_SEED=<seed> replays
 // one (the failure message says how).
@@ -111,6 +111,7 @@ func convTrace(seed uint64) []convStep {
 
 func TestB36_convergenceAcrossInstances(t *testing.T) {
 	base := pgBase(t)
+	bin := buildServer(t)
 	seeds := 20
 	if v, err := strconv.Atoi(os.Getenv("TANDEM_SEEDS")); err == nil && v > 0 {
 		seeds = v
@@ -126,7 +127,7 @@ func TestB36_convergenceAcrossInstances(t *testing.T) {
 	failures := 0
 	for seed := first; seed <= last; seed++ {
 		tr := convTrace(seed)
-		w, err := newConvWorld(t, seed, pgSchema(t, base))
+		w, err := newConvWorld(t, bin, seed, pgSchema(t, base))
 		if err == nil {
 			err = w.run(tr)
 			w.close()
@@ -146,48 +147,52 @@ func TestB36_convergenceAcrossInstances(t *testing.T) {
 	t.Logf("convergence across %d instances: seeds %d–%d, %d failures", convInstances, first, last, failures)
 }
 
-// convInstance is one server instance: its store, bus and server.
-type convInstance struct {
-	pg  *server.Postgres
-	bus *server.PostgresBus
-	srv *server.Server
-}
-
 // convWorld is one run: the instances, a front per client, the clients.
 type convWorld struct {
-	seed      uint64
-	db        string
-	log       *slog.Logger
-	mu        gosync.Mutex
-	instances []*convInstance // nil while restarting
-	fronts    []*httptest.Server
-	peers     []*convPeer
-	quiet     atomic.Bool // faults off
+	t      *testing.T
+	bin    string
+	seed   uint64
+	db     string
+	pg     *server.Postgres // the test's own view of the database
+	procs  []*instance
+	mu     gosync.Mutex
+	addrs  []string // of the instances; nil while they restart
+	fronts []*httptest.Server
+	peers  []*convPeer
+	quiet  atomic.Bool // faults off
 	// Invariant 2's bookkeeping, as in pkg/sync's test.
 	promised map[string]map[string]string
 	gone     map[string]bool
 	maybe    map[string]bool
 }
 
-func newConvWorld(t *testing.T, seed uint64, db string) (*convWorld, error) {
-	w := &convWorld{seed: seed, db: db, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+func newConvWorld(t *testing.T, bin string, seed uint64, db string) (*convWorld, error) {
+	w := &convWorld{t: t, bin: bin, seed: seed, db: db,
 		promised: map[string]map[string]string{}, gone: map[string]bool{}, maybe: map[string]bool{}}
-	if err := w.startInstances(); err != nil {
+	w.startInstances()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var err error
+	if w.pg, err = server.OpenPostgres(ctx, db, server.PostgresOptions{MaxConns: 2}); err != nil {
+		w.stopInstances()
 		return nil, err
 	}
 	for i := range convClients {
 		var turn atomic.Uint64
 		turn.Store(uint64(i))
-		w.fronts = append(w.fronts, httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-			w.mu.Lock()
-			insts := w.instances
-			w.mu.Unlock()
-			if insts == nil {
-				http.Error(rw, `{"error":{"code":"unavailable","message":"restarting"}}`, http.StatusServiceUnavailable)
-				return
-			}
-			insts[turn.Add(1)%uint64(len(insts))].srv.Handler().ServeHTTP(rw, r)
-		})))
+		proxy := &httputil.ReverseProxy{
+			Rewrite: func(pr *httputil.ProxyRequest) {
+				w.mu.Lock()
+				addrs := w.addrs
+				w.mu.Unlock()
+				if addrs == nil {
+					addrs = []string{"127.0.0.1:1"} // restarting: nothing answers
+				}
+				pr.SetURL(&url.URL{Scheme: "http", Host: addrs[turn.Add(1)%uint64(len(addrs))]})
+			},
+			ErrorLog: log.New(io.Discard, "", 0),
+		}
+		w.fronts = append(w.fronts, httptest.NewServer(proxy))
 	}
 	for i := range convClients {
 		p, err := newConvPeer(w, i)
@@ -200,44 +205,31 @@ func newConvWorld(t *testing.T, seed uint64, db string) (*convWorld, error) {
 	return w, nil
 }
 
-func (w *convWorld) startInstances() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var insts []*convInstance
-	for range convInstances {
-		pg, err := server.OpenPostgres(ctx, w.db, server.PostgresOptions{MaxConns: 4})
-		if err != nil {
-			return err
-		}
-		bus, err := server.NewPostgresBus(ctx, pg, server.PostgresBusOptions{Logger: w.log})
-		if err != nil {
-			pg.Close()
-			return err
-		}
-		srv := server.New(pg, server.Options{Logger: w.log, Bus: bus, Clock: frozenClock{}, HeartbeatInterval: 500 * time.Millisecond, Retention: 8})
-		if err := backend.Register(srv); err != nil {
-			return err
-		}
-		srv.Handler() // serving: Register is over
-		insts = append(insts, &convInstance{pg: pg, bus: bus, srv: srv})
-	}
+// startInstances starts the server processes, all at once: a small
+// retention (8 events) makes resuming clients fall back to snapshots, a
+// short heartbeat makes a message held back by the faults move on.
+func (w *convWorld) startInstances() {
+	w.procs = startInstances(w.t, w.bin, w.db, convInstances, "-retention", "8", "-heartbeat", "500ms")
 	w.mu.Lock()
-	w.instances = insts
+	w.addrs = addrsOf(w.procs)
 	w.mu.Unlock()
-	return nil
 }
 
+// stopInstances stops the processes with SIGTERM and waits for them.
 func (w *convWorld) stopInstances() error {
 	w.mu.Lock()
-	insts := w.instances
-	w.instances = nil
+	w.addrs = nil
 	w.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
 	var errs []error
-	for _, in := range insts {
-		errs = append(errs, in.srv.Shutdown(ctx), in.bus.Close(), in.pg.Close())
+	for _, p := range w.procs {
+		errs = append(errs, p.cmd.Process.Signal(syscall.SIGTERM))
 	}
+	for _, p := range w.procs {
+		if err := p.wait(w.t); err != nil {
+			errs = append(errs, fmt.Errorf("server exited with %v:\n%s", err, p.logs()))
+		}
+	}
+	w.procs = nil
 	return errors.Join(errs...)
 }
 
@@ -249,18 +241,13 @@ func (w *convWorld) restart() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	pg, err := server.OpenPostgres(ctx, w.db, server.PostgresOptions{MaxConns: 1})
-	if err != nil {
-		return err
-	}
 	for _, topic := range []string{model.Lists, model.Todos} {
-		if err := server.ResetLog(ctx, pg, topic); err != nil {
-			pg.Close()
+		if err := server.ResetLog(ctx, w.pg, topic); err != nil {
 			return err
 		}
 	}
-	pg.Close()
-	return w.startInstances()
+	w.startInstances()
+	return nil
 }
 
 func (w *convWorld) close() {
@@ -271,17 +258,14 @@ func (w *convWorld) close() {
 		f.Close()
 	}
 	_ = w.stopInstances()
+	if w.pg != nil {
+		w.pg.Close()
+	}
 }
 
-// view reads the database through the first instance's store.
+// view reads the database.
 func (w *convWorld) view(fn func(rt server.ReadTx) error) error {
-	w.mu.Lock()
-	insts := w.instances
-	w.mu.Unlock()
-	if insts == nil {
-		return errors.New("no instance is running")
-	}
-	return insts[0].pg.View(context.Background(), fn)
+	return w.pg.View(context.Background(), fn)
 }
 
 // live returns the server's live ids of a collection, sorted, and the
@@ -788,11 +772,5 @@ func convSleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	}
 }
-
-// frozenClock reads one instant, so that server-set timestamps (updatedAt)
-// are the same whichever instance commits; its timers are real.
-type frozenClock struct{ server.SystemClock }
-
-func (frozenClock) Now() time.Time { return time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) }
 
 func convQ(s string) string { b, _ := json.Marshal(s); return string(b) }

@@ -13,6 +13,8 @@
 //	-retention            TANDEM_RETENTION            events kept per topic for clients that reconnect (default
 //	                                                  10000); a client further behind gets a snapshot
 //	-retention-age        TANDEM_RETENTION_AGE        also drop events older than this (e.g. 24h; default none)
+//	-heartbeat            TANDEM_HEARTBEAT            interval of the WebSocket heartbeat (default 15s); a client
+//	                                                  silent for twice that plus 5 s is closed
 //	-hosts                TANDEM_HOSTS                host names the server answers for besides the loopback
 //	                                                  names, comma-separated ("app.example.com,*.example.org",
 //	                                                  or "*" behind a proxy that checks Host); any other Host
@@ -77,6 +79,7 @@ type config struct {
 	db              string
 	retention       int
 	retentionAge    time.Duration
+	heartbeat       time.Duration
 	hosts           []string
 	origins         []string
 	clientIPHeader  string
@@ -129,6 +132,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.db, "db", env("TANDEM_DB", "tandem.db"), "SQLite file, or a postgres:// URL (TANDEM_DB)")
 	fs.IntVar(&c.retention, "retention", envInt("TANDEM_RETENTION"), "events kept per topic for reconnecting clients; 0 for 10000 (TANDEM_RETENTION)")
 	fs.DurationVar(&c.retentionAge, "retention-age", envDur("TANDEM_RETENTION_AGE"), "also drop events older than this; 0 for none (TANDEM_RETENTION_AGE)")
+	fs.DurationVar(&c.heartbeat, "heartbeat", envDur("TANDEM_HEARTBEAT"), "interval of the WebSocket heartbeat; 0 for 15s (TANDEM_HEARTBEAT)")
 	fs.StringVar(&hosts, "hosts", env("TANDEM_HOSTS", ""), "host names served besides the loopback names, comma-separated; * for any (TANDEM_HOSTS)")
 	fs.StringVar(&origins, "origins", env("TANDEM_ORIGINS", ""), "extra allowed WebSocket origins, comma-separated (TANDEM_ORIGINS)")
 	fs.StringVar(&c.clientIPHeader, "client-ip-header", env("TANDEM_CLIENT_IP_HEADER", ""), "behind a reverse proxy: the header holding the client address, e.g. X-Forwarded-For (TANDEM_CLIENT_IP_HEADER)")
@@ -236,7 +240,7 @@ func newApp(cfg config, log *slog.Logger) (_ *app, err error) {
 		}
 	}()
 	opts := server.Options{Logger: log, AllowedHosts: cfg.hosts, OriginPatterns: cfg.origins,
-		Retention: cfg.retention, RetentionAge: cfg.retentionAge}
+		Retention: cfg.retention, RetentionAge: cfg.retentionAge, HeartbeatInterval: cfg.heartbeat}
 	if isPostgres(cfg.db) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()

@@ -10,11 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestParseConfig_retentionFlagsAndPostgresURL(t *testing.T) {
-	env := map[string]string{"TANDEM_DB": "postgres://app:s3cret@db.example.com/app", "TANDEM_RETENTION": "500", "TANDEM_RETENTION_AGE": "24h"}
+func TestParseConfig_retentionHeartbeatAndPostgresURL(t *testing.T) {
+	env := map[string]string{"TANDEM_DB": "postgres://app:s3cret@db.example.com/app", "TANDEM_RETENTION": "500", "TANDEM_RETENTION_AGE": "24h", "TANDEM_HEARTBEAT": "5s"}
 	c, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, 500, c.retention)
+	assert.Equal(t, 5*time.Second, c.heartbeat)
 	assert.Equal(t, 24*time.Hour, c.retentionAge)
 	assert.True(t, isPostgres(c.db))
 	c, err = parseConfig([]string{"-retention-age", "90m", "-db", "x.db"}, func(k string) string { return env[k] }, io.Discard)
