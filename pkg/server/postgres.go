@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -19,8 +20,9 @@ import (
 
 // PostgresOptions configures OpenPostgres; the zero value gives the defaults.
 type PostgresOptions struct {
-	// MaxConns is the size of the connection pool; 10 by default. A
-	// PostgresBus opens one more connection of its own, for LISTEN.
+	// MaxConns is the size of the connection pool; the URL's
+	// pool_max_conns, or 10, by default. A PostgresBus opens one more
+	// connection of its own, for LISTEN.
 	MaxConns int
 }
 
@@ -48,14 +50,21 @@ type Postgres struct {
 }
 
 // pgSchemaVersion is the version of the tables this code reads and writes;
-// pgMigrations[v-1] brings version v-1 to v.
+// pgMigration(v) brings version v-1 to v.
 const pgSchemaVersion = 1
 
-var pgMigrations = [pgSchemaVersion]string{
-	// Version 1. Text that is compared or ordered is COLLATE "C" (bytes,
-	// as Go compares strings and as SQLite does); text that may hold any
-	// byte, NUL included (index keys, principals, JSON), is BYTEA.
-	`CREATE TABLE tandem_topics (
+func pgMigration(v int) string {
+	switch v {
+	case 1:
+		return pgSchemaV1
+	}
+	panic(fmt.Sprintf("server: no migration to version %d", v))
+}
+
+// pgSchemaV1 creates the tables. Text that is compared or ordered is
+// COLLATE "C" (bytes, as Go compares strings and as SQLite does); text that
+// may hold any byte, NUL included (index keys, principals, JSON), is BYTEA.
+const pgSchemaV1 = `CREATE TABLE tandem_topics (
 		topic TEXT COLLATE "C" PRIMARY KEY,
 		epoch TEXT NOT NULL,
 		seq   BIGINT NOT NULL
@@ -108,8 +117,7 @@ var pgMigrations = [pgSchemaVersion]string{
 		name       TEXT COLLATE "C" NOT NULL,
 		signature  TEXT NOT NULL,
 		PRIMARY KEY (collection, name)
-	);`,
-}
+	);`
 
 // Statement texts; pgx prepares each once per connection.
 const (
@@ -155,10 +163,12 @@ func OpenPostgres(ctx context.Context, url string, opts PostgresOptions) (*Postg
 	if err != nil {
 		return nil, fmt.Errorf("server: postgres URL: %w", err)
 	}
-	if opts.MaxConns <= 0 {
-		opts.MaxConns = 10
+	switch {
+	case opts.MaxConns > 0:
+		cfg.MaxConns = int32(opts.MaxConns)
+	case !strings.Contains(url, "pool_max_conns"):
+		cfg.MaxConns = 10
 	}
-	cfg.MaxConns = int32(opts.MaxConns)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("server: postgres: %w", err)
@@ -212,7 +222,7 @@ func (p *Postgres) init(ctx context.Context) error {
 		return tx.Commit(ctx) // nothing to do: no DDL, no lock on the tables
 	}
 	for v := version + 1; v <= pgSchemaVersion; v++ {
-		if _, err := tx.Exec(ctx, pgMigrations[v-1]); err != nil {
+		if _, err := tx.Exec(ctx, pgMigration(v)); err != nil {
 			return p.wrapErr(fmt.Sprintf("migrate to version %d", v), err)
 		}
 	}

@@ -126,3 +126,23 @@ func TestPostgres_aQueuedWriteThatFailsFailsALaterCallOfItsTransaction(t *testin
 		return nil
 	}))
 }
+
+func TestPostgres_poolSizeFromOptionsOrURL(t *testing.T) {
+	url := pgSchemaURL(t)
+	for _, tc := range []struct {
+		url  string
+		opts PostgresOptions
+		want int32
+	}{
+		{url, PostgresOptions{}, 10},
+		{url, PostgresOptions{MaxConns: 3}, 3},
+		{url + "&pool_max_conns=7", PostgresOptions{}, 7},
+	} {
+		st, err := OpenPostgres(context.Background(), tc.url, tc.opts)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, st.pool.Config().MaxConns, tc.url)
+		require.NoError(t, st.Close())
+	}
+	_, err := OpenPostgres(context.Background(), "postgres://x@127.0.0.1:1/none?connect_timeout=1", PostgresOptions{})
+	assert.Error(t, err, "a database that cannot be reached is an error at once")
+}
