@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tandemkit/tandem/examples/todo/model"
 	"github.com/tandemkit/tandem/pkg/cache"
 	"github.com/tandemkit/tandem/pkg/server"
 	"github.com/tandemkit/tandem/pkg/state"
@@ -48,6 +47,9 @@ const (
 	convInstances = 3
 	convClients   = 3
 	convSteps     = 25
+	// The demo's topics.
+	convLists = "lists"
+	convTodos = "todos"
 )
 
 type convKind uint8
@@ -241,7 +243,7 @@ func (w *convWorld) restart() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	for _, topic := range []string{model.Lists, model.Todos} {
+	for _, topic := range []string{convLists, convTodos} {
 		if err := server.ResetLog(ctx, w.pg, topic); err != nil {
 			return err
 		}
@@ -289,7 +291,7 @@ func (w *convWorld) live(collection string) ([]string, map[string]server.Record,
 
 func (w *convWorld) serverState() (map[string]string, error) {
 	out := map[string]string{}
-	for _, coll := range []string{model.Lists, model.Todos} {
+	for _, coll := range []string{convLists, convTodos} {
 		_, recs, err := w.live(coll)
 		if err != nil {
 			return nil, err
@@ -312,11 +314,11 @@ func (w *convWorld) run(tr []convStep) error {
 
 func (w *convWorld) exec(s convStep) error {
 	p := w.peers[s.client]
-	lists, _, err := w.live(model.Lists)
+	lists, _, err := w.live(convLists)
 	if err != nil {
 		return err
 	}
-	todos, todoRecs, err := w.live(model.Todos)
+	todos, todoRecs, err := w.live(convTodos)
 	if err != nil {
 		return err
 	}
@@ -505,8 +507,8 @@ type convPeer struct {
 	stop  context.CancelFunc
 	done  chan struct{}
 	s     *store.Store
-	lists *store.Collection[string, model.List]
-	todos *store.Collection[string, model.Todo]
+	lists *listColl
+	todos *todoColl
 	sc    *tsync.Client
 	lossy *convLossy
 	dials atomic.Int64
@@ -527,10 +529,7 @@ func newConvPeer(w *convWorld, i int) (*convPeer, error) {
 		if err != nil {
 			return
 		}
-		if p.lists, err = store.NewCollection[string](p.s, store.CollectionOptions[model.List, model.List]{Name: model.Lists, Codec: store.Identity[model.List]()}); err != nil {
-			return
-		}
-		if p.todos, err = store.NewCollection[string](p.s, store.CollectionOptions[model.Todo, model.Todo]{Name: model.Todos, Codec: store.Identity[model.Todo]()}); err != nil {
+		if err = p.openCollections(); err != nil {
 			return
 		}
 		ws := tsync.WebSocket()
@@ -549,49 +548,12 @@ func newConvPeer(w *convWorld, i int) (*convPeer, error) {
 			return
 		}
 		p.mon = convMonitor{versions: map[string]uint64{}, cursors: map[string]wire.Cursor{}}
-		if err = p.sc.Add(&convWatched{Collection: p.lists, mon: &p.mon, version: func(id string) uint64 { _, v, _ := p.lists.Confirmed(id); return v }}); err != nil {
-			return
-		}
-		if err = p.sc.Add(&convWatched{Collection: p.todos, mon: &p.mon, version: func(id string) uint64 { _, v, _ := p.todos.Confirmed(id); return v }}); err != nil {
+		if err = p.watch(); err != nil {
 			return
 		}
 		p.sc.Start()
 	})
 	return p, err
-}
-
-func (p *convPeer) createList(id, name string, n int) *store.Pending {
-	m := store.NewMutation(p.lists, model.CreateList, func(l model.List) store.Op[string, model.List] { return store.Create(l.ID, l) })
-	return m.Run(model.List{ID: id, Name: name, Position: float64(n)})
-}
-
-func (p *convPeer) createTodo(id, list, title string, n int) *store.Pending {
-	m := store.NewMutation(p.todos, model.CreateTodo, func(t model.Todo) store.Op[string, model.Todo] { return store.Create(t.ID, t) })
-	return m.Run(model.Todo{ID: id, ListID: list, Title: title, Position: float64(n)})
-}
-
-func (p *convPeer) renameTodo(id, title string) *store.Pending {
-	m := store.NewMutation(p.todos, nil, func(id string) store.Op[string, model.Todo] {
-		return store.Patch(id, func(t *model.Todo) { t.Title = title }, "title")
-	})
-	return m.Run(id)
-}
-
-func (p *convPeer) setDone(id string, done bool) *store.Pending {
-	m := store.NewMutation(p.todos, nil, func(id string) store.Op[string, model.Todo] {
-		return store.Patch(id, func(t *model.Todo) { t.Done = done }, "done")
-	})
-	return m.Run(id)
-}
-
-func (p *convPeer) deleteTodo(id string) *store.Pending {
-	m := store.NewMutation(p.todos, nil, func(id string) store.Op[string, model.Todo] { return store.Delete[string, model.Todo](id) })
-	return m.Run(id)
-}
-
-func (p *convPeer) deleteList(id string) *store.Pending {
-	m := store.NewMutation(p.lists, nil, func(id string) store.Op[string, model.List] { return store.Delete[string, model.List](id) })
-	return m.Run(id)
 }
 
 // settle runs a mutation on p's graph and waits until it settles.
@@ -627,8 +589,8 @@ func (p *convPeer) agrees(want map[string]string) error {
 			return
 		}
 		got := map[string]string{}
-		convCollect(p.lists, model.Lists, got, &err)
-		convCollect(p.todos, model.Todos, got, &err)
+		convCollect(p.lists, convLists, got, &err)
+		convCollect(p.todos, convTodos, got, &err)
 		if err != nil {
 			return
 		}
@@ -646,25 +608,6 @@ func (p *convPeer) agrees(want map[string]string) error {
 		}
 	})
 	return err
-}
-
-func convCollect[T any](c *store.Collection[string, T], name string, out map[string]string, errp *error) {
-	all := c.View()
-	defer all.Dispose()
-	for _, id := range all.IDs() {
-		v, ok := c.Get(id)
-		conf, _, cok := c.Confirmed(id)
-		if !ok || !cok {
-			continue
-		}
-		vb, _ := json.Marshal(v)
-		cb, _ := json.Marshal(conf)
-		if string(vb) != string(cb) {
-			*errp = fmt.Errorf("%s/%s: visible %s differs from confirmed %s", name, id, vb, cb)
-			return
-		}
-		out[name+"/"+id] = string(vb)
-	}
 }
 
 func (p *convPeer) waitVisible(ok func() bool) error {
@@ -715,53 +658,6 @@ type convMonitor struct {
 	versions   map[string]uint64
 	cursors    map[string]wire.Cursor
 	violations []string
-}
-
-type convWatched struct {
-	tsync.Collection
-	mon     *convMonitor
-	version func(id string) uint64
-}
-
-func (w *convWatched) check(reset bool) {
-	m := w.mon
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	cur, name := w.Collection.Cursor(), w.Collection.Name()
-	if old, ok := m.cursors[name]; ok && !reset && cur.Epoch == old.Epoch && cur.Seq < old.Seq {
-		m.violations = append(m.violations, fmt.Sprintf("%s cursor went from %d to %d", name, old.Seq, cur.Seq))
-	}
-	m.cursors[name] = cur
-}
-
-func (w *convWatched) checkItems(items []wire.Item, reset bool) {
-	m := w.mon
-	for _, it := range items {
-		v := w.version(it.ID)
-		key := w.Collection.Name() + "/" + it.ID
-		m.mu.Lock()
-		if old := m.versions[key]; v < old && !reset {
-			m.violations = append(m.violations, fmt.Sprintf("%s version went from %d to %d", key, old, v))
-		}
-		m.versions[key] = v
-		m.mu.Unlock()
-	}
-}
-
-func (w *convWatched) ApplyItems(items ...wire.Item) {
-	w.Collection.ApplyItems(items...)
-	w.checkItems(items, false)
-}
-
-func (w *convWatched) Replace(items []wire.Item, epoch string, seq uint64, reset bool) {
-	w.Collection.Replace(items, epoch, seq, reset)
-	w.checkItems(items, reset)
-	w.check(reset)
-}
-
-func (w *convWatched) SetCursor(c wire.Cursor) {
-	w.Collection.SetCursor(c)
-	w.check(false)
 }
 
 func convSleep(ctx context.Context, d time.Duration) {
