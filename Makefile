@@ -18,9 +18,18 @@ ADDR ?= 127.0.0.1:8080
 
 all: test
 
+# PGRUN runs a command beside a throwaway PostgreSQL cluster in a temporary directory
+# (initdb and pg_ctl as an unprivileged user when root), with TANDEM_TEST_POSTGRES set
+# to its URL, and stops and removes the cluster afterwards. With TANDEM_TEST_POSTGRES
+# already set (an enclosing PGRUN, or a database of your own) it just runs the command.
+# The PostgreSQL tests fail, never skip, without it.
+PGRUN := scripts/pgcluster.sh run
+
 ## test: everything CI runs — vet (native and js/wasm), race tests, WASM tests under Node,
-## and every benchmark once (each checks its results), so none rots unnoticed.
-test: deps check-tracked vet test-native test-wasm bench-smoke
+## and every benchmark once (each checks its results), so none rots unnoticed. One
+## PostgreSQL cluster serves the whole run.
+test: deps check-tracked vet
+	$(PGRUN) $(MAKE) --no-print-directory test-native test-wasm bench-smoke
 
 ## check-tracked: fail when git tracks a build output (an ELF or WebAssembly binary).
 check-tracked:
@@ -28,10 +37,11 @@ check-tracked:
 	if [ -n "$$bad" ]; then echo "build outputs tracked by git (git rm --cached them):"; echo "$$bad"; exit 1; fi
 
 ## deps: install what the tests need on a fresh machine: Node for the WASM tests, Debian's
-## Chromium for the browser tests.
+## Chromium for the browser tests, PostgreSQL for the storage and scale-out tests.
 deps:
 	@command -v node >/dev/null || { echo "installing nodejs"; apt-get update -qq && apt-get install -y -qq nodejs >/dev/null; }
 	@command -v chromium >/dev/null || { echo "installing chromium"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	scripts/pgcluster.sh install
 	$(GO) mod download
 
 ## vet: go vet, natively and under GOOS=js, and staticcheck's unused-code check (U1000) both ways.
@@ -43,7 +53,7 @@ vet:
 	GOOS=js GOARCH=wasm bin/staticcheck -checks U1000 $(BROWSER_PKGS)
 
 test-native:
-	$(GO) test -race -count=1 ./...
+	$(PGRUN) $(GO) test -race -count=1 ./...
 
 ## test-wasm: the browser packages again under GOOS=js, in Node with its default stack
 ## (about what a browser gives; Go's own runner raises it to 8 MiB, which hides overflows).
@@ -52,23 +62,27 @@ test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec '$(WASM_NODE)' $(BROWSER_PKGS)
 
 bench-smoke:
-	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
+	$(PGRUN) $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x $(BROWSER_PKGS) ./bench/floor
 	node bench/floor/floor.mjs
 
 ## bench: every Go benchmark, natively, once.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	PG_FSYNC=on $(PGRUN) $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
 ## bench-state: the SIGNALS.md shapes, native beside WASM under Node; writes bench/state.json.
 ## JS=<path of shared/bench/js-signals> also runs alien-signals and MobX in the same sitting.
 bench-state:
 	$(GO) run ./bench/cmd/benchstate -out bench/state.json $(if $(JS),-js $(JS))
 
-## bench-server: mutations per second on SQLite; one event fanned out to 1,000 WebSocket subscribers.
+## bench-server: mutations per second on SQLite; one event fanned out to 1,000 WebSocket subscribers;
+## then SQLite beside PostgreSQL with 1, 2 and 3 instances on one database: mutations per second and
+## the delivery latency of each event to a subscriber on every instance (p50, p99). PostgreSQL runs in
+## a throwaway cluster with fsync on, as SQLite runs with synchronous=FULL: every commit is durable.
 bench-server:
 	$(GO) test -run '^$$' -bench Mutations -benchtime 3s ./pkg/server
 	$(GO) test -run '^$$' -bench Fanout -benchtime 300x -count 3 ./pkg/server
+	PG_FSYNC=on $(PGRUN) $(GO) test -run '^$$' -bench ScaleOut -benchtime 2000x -count 3 ./pkg/server
 
 ## fuzz: run every fuzz target for a while (by hand; the seed corpora run in make test).
 ## FUZZTIME is a count budget (Nx) by default: Go 1.26's fuzz coordinator can fail a

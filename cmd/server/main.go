@@ -1,13 +1,20 @@
 // Command server runs the Tandem demo backend: the REST API and WebSocket
-// stream of PROTOCOL.md for the demo's lists and todos, on embedded SQLite,
-// plus the web app's static files.
+// stream of PROTOCOL.md for the demo's lists and todos, on embedded SQLite or
+// on PostgreSQL, plus the web app's static files.
 //
 // Flags, each also read from the environment (a flag given on the command
 // line wins):
 //
 //	-addr                 TANDEM_ADDR                 listen address (default 127.0.0.1:8080)
 //	-db                   TANDEM_DB                   SQLite file, created on first start (default tandem.db);
-//	                                                  a postgres:// URL selects PostgreSQL (a later issue)
+//	                                                  or a postgres:// (postgresql://) URL: PostgreSQL, whose
+//	                                                  tables are created or migrated at start; any number of
+//	                                                  instances may share one database
+//	-retention            TANDEM_RETENTION            events kept per topic for clients that reconnect (default
+//	                                                  10000); a client further behind gets a snapshot
+//	-retention-age        TANDEM_RETENTION_AGE        also drop events older than this (e.g. 24h; default none)
+//	-heartbeat            TANDEM_HEARTBEAT            interval of the WebSocket heartbeat (default 15s); a client
+//	                                                  silent for twice that plus 5 s is closed
 //	-hosts                TANDEM_HOSTS                host names the server answers for besides the loopback
 //	                                                  names, comma-separated ("app.example.com,*.example.org",
 //	                                                  or "*" behind a proxy that checks Host); any other Host
@@ -33,6 +40,11 @@
 // The timeouts never apply to WebSockets. The quotas per client and the
 // other limits of the API are pkg/server's defaults (see server.Quotas).
 //
+// On PostgreSQL every instance streams every instance's writes: put several
+// behind a load balancer, on one database, and a client may reconnect to any
+// of them (see server.PostgresBus). Each instance's quotas count what that
+// instance sees.
+//
 // SIGINT or SIGTERM stop it within the shutdown budget: it stops accepting,
 // lets in-flight requests finish for half the budget and then closes the
 // connections still busy (a client that stalled), closes WebSockets with
@@ -49,6 +61,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -65,6 +78,9 @@ import (
 type config struct {
 	addr            string
 	db              string
+	retention       int
+	retentionAge    time.Duration
+	heartbeat       time.Duration
 	hosts           []string
 	origins         []string
 	clientIPHeader  string
@@ -115,6 +131,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	t := &c.transport
 	fs.StringVar(&c.addr, "addr", env("TANDEM_ADDR", "127.0.0.1:8080"), "listen address (TANDEM_ADDR)")
 	fs.StringVar(&c.db, "db", env("TANDEM_DB", "tandem.db"), "SQLite file, or a postgres:// URL (TANDEM_DB)")
+	fs.IntVar(&c.retention, "retention", envInt("TANDEM_RETENTION"), "events kept per topic for reconnecting clients; 0 for 10000 (TANDEM_RETENTION)")
+	fs.DurationVar(&c.retentionAge, "retention-age", envDur("TANDEM_RETENTION_AGE"), "also drop events older than this; 0 for none (TANDEM_RETENTION_AGE)")
+	fs.DurationVar(&c.heartbeat, "heartbeat", envDur("TANDEM_HEARTBEAT"), "interval of the WebSocket heartbeat; 0 for 15s (TANDEM_HEARTBEAT)")
 	fs.StringVar(&hosts, "hosts", env("TANDEM_HOSTS", ""), "host names served besides the loopback names, comma-separated; * for any (TANDEM_HOSTS)")
 	fs.StringVar(&origins, "origins", env("TANDEM_ORIGINS", ""), "extra allowed WebSocket origins, comma-separated (TANDEM_ORIGINS)")
 	fs.StringVar(&c.clientIPHeader, "client-ip-header", env("TANDEM_CLIENT_IP_HEADER", ""), "behind a reverse proxy: the header holding the client address, e.g. X-Forwarded-For (TANDEM_CLIENT_IP_HEADER)")
@@ -182,7 +201,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer a.close()
-	log.Info("listening", "addr", a.ln.Addr().String(), "db", cfg.db, "web", cfg.web,
+	log.Info("listening", "addr", a.ln.Addr().String(), "db", redactDB(cfg.db), "web", cfg.web,
 		"hosts", strings.Join(cfg.hosts, ","), "origins", strings.Join(cfg.origins, ","),
 		"max-conns", a.transport.MaxConns, "max-conns-per-addr", a.transport.MaxConnsPerAddr)
 
@@ -206,7 +225,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 type app struct {
 	log       *slog.Logger
 	transport server.Transport // in effect
-	store     *server.SQLite
+	store     server.Store
+	bus       *server.PostgresBus // on PostgreSQL
 	api       *server.Server
 	static    *staticFiles
 	hs        *http.Server
@@ -214,19 +234,33 @@ type app struct {
 }
 
 func newApp(cfg config, log *slog.Logger) (_ *app, err error) {
-	if strings.HasPrefix(cfg.db, "postgres://") || strings.HasPrefix(cfg.db, "postgresql://") {
-		return nil, errors.New("PostgreSQL is not supported yet (a later issue adds it); use a SQLite file path")
-	}
 	a := &app{log: log}
 	defer func() {
 		if err != nil {
 			a.close()
 		}
 	}()
-	if a.store, err = server.OpenSQLite(cfg.db, server.SQLiteOptions{}); err != nil {
-		return nil, err
+	opts := server.Options{Logger: log, AllowedHosts: cfg.hosts, OriginPatterns: cfg.origins,
+		Retention: cfg.retention, RetentionAge: cfg.retentionAge, HeartbeatInterval: cfg.heartbeat}
+	if isPostgres(cfg.db) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		pg, err := server.OpenPostgres(ctx, cfg.db, server.PostgresOptions{})
+		if err != nil {
+			return nil, err
+		}
+		a.store = pg
+		if a.bus, err = server.NewPostgresBus(ctx, pg, server.PostgresBusOptions{Logger: log}); err != nil {
+			return nil, err
+		}
+		opts.Bus = a.bus
+	} else {
+		lite, err := server.OpenSQLite(cfg.db, server.SQLiteOptions{})
+		if err != nil {
+			return nil, err
+		}
+		a.store = lite
 	}
-	opts := server.Options{Logger: log, AllowedHosts: cfg.hosts, OriginPatterns: cfg.origins}
 	if cfg.clientIPHeader != "" {
 		opts.ClientAddr = server.ForwardedAddr(cfg.clientIPHeader)
 	}
@@ -291,9 +325,29 @@ func (a *app) close() {
 	if a.static != nil {
 		_ = a.static.Close()
 	}
+	if a.bus != nil {
+		_ = a.bus.Close()
+	}
 	if a.store != nil {
 		_ = a.store.Close()
 	}
+}
+
+// isPostgres reports whether db is a PostgreSQL URL rather than a file.
+func isPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// redactDB returns db for the log, without the password of a URL.
+func redactDB(db string) string {
+	if !isPostgres(db) {
+		return db
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "postgres://…"
+	}
+	return u.Redacted()
 }
 
 // fdReserve is the file descriptors kept beside the connections: the

@@ -13,7 +13,9 @@ import (
 // order. A Bus spanning instances (B31) may drop events: clients detect the
 // gap by prev and resynchronise, so a drop is never silent. A Bus spanning
 // instances carries Principal along with each event: it is server-side
-// data, never sent to clients.
+// data, never sent to clients. LocalBus serves one instance; PostgresBus
+// the instances of one PostgreSQL database, and drops nothing unless an
+// instance falls further behind than the outbox's retention.
 type Bus interface {
 	Publish(events []BusEvent)
 	// Subscribe registers fn for every later Publish; cancel removes it.

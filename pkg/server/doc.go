@@ -104,9 +104,30 @@
 //
 // Store is the whole persistence contract (see its doc): SQLite (OpenSQLite:
 // one file, WAL, synchronous=FULL, one writer connection, a pool of
-// readers) and MemStore (tests) implement it; PostgreSQL is meant to be a
-// third. Nothing outside sqlite.go knows SQL. Events reach the hub through a
-// Bus (LocalBus in-process), the seam for several instances.
+// readers), PostgreSQL (OpenPostgres) and MemStore (tests) implement it.
+// Nothing outside sqlite.go and postgres.go knows SQL. Events reach the hub
+// through a Bus: LocalBus in-process.
+//
+// Events the outbox held longer than Retention (per topic, 10000 events by
+// default) or, if set, RetentionAge are dropped; a client whose cursor is
+// older gets a snapshot (PROTOCOL.md §3).
+//
+// # Several instances
+//
+// Any number of servers may share one PostgreSQL database, behind any load
+// balancer (no sticky sessions): each opens its own Postgres and
+// PostgresBus, and a client may send each request, and open each
+// WebSocket, to any of them. Writes of all instances run one at a time,
+// under one advisory lock (see Postgres.Update), so each topic's seq is
+// contiguous in commit order and a mutation's dedup record is read by
+// whichever instance its retry reaches. After each commit, NOTIFY wakes
+// every instance, which reads the new events from the outbox, from the last
+// seq it delivered, and sends them to its subscribers: every subscriber of
+// every instance gets every event once, in seq order, with the same seq,
+// prev and epoch (B31). Correctness never rests on NOTIFY: a listener that
+// reconnects, and a poll every 2 s, read from the last seq too. Topic
+// epochs are the database's, the same on every instance. Each instance
+// enforces its quotas and limits on what it sees itself.
 //
 // Decisions where PROTOCOL.md is silent are listed in package wire's
 // documentation under "Protocol decisions".

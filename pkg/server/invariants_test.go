@@ -138,6 +138,7 @@ func TestInvariant4_B29_eachCommitEmitsOneEventWithTheNextSeq(t *testing.T) {
 	}{
 		{"sqlite", func(t *testing.T) Store { return openSQLite(t) }},
 		{"memory", func(t *testing.T) Store { return NewMemStore() }},
+		{"postgres", func(t *testing.T) Store { return openPostgres(t) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newEnv(t, tc.store(t), Options{MaxBatch: 8})

@@ -218,6 +218,20 @@ func (t *memTx) AppendEvent(_ context.Context, ev EventRecord, keep int) error {
 	return nil
 }
 
+func (t *memTx) DropEvents(_ context.Context, topic string, through uint64) error {
+	old := t.m.events[topic]
+	i := 0
+	for i < len(old) && old[i].Seq <= through {
+		i++
+	}
+	if i == 0 {
+		return nil
+	}
+	t.m.events[topic] = slices.Clone(old[i:])
+	t.undo = append(t.undo, func() { t.m.events[topic] = old })
+	return nil
+}
+
 func (t *memTx) Response(_ context.Context, clientID string, mutationID uint64) (StoredResponse, bool, error) {
 	r, ok := t.m.responses[clientID][mutationID]
 	return r, ok, nil

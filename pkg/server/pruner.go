@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -15,11 +17,14 @@ const (
 )
 
 // The pruner deletes the dedup records of clients idle for ClientRetention,
-// once an hour, on its own goroutine and in chunks of pruneChunk clients,
-// each chunk its own transaction: pruning never runs on the commit path,
-// and a backlog of any size delays a commit by one short chunk at most.
+// and the events older than RetentionAge if set, once an hour (or every
+// RetentionAge/4), on its own goroutine and in chunks of pruneChunk clients
+// or events, each chunk its own transaction: pruning never runs on the
+// commit path, and a backlog of any size delays a commit by one short chunk
+// at most.
 type pruner struct {
-	s *Server
+	s     *Server
+	every time.Duration
 
 	mu      sync.Mutex
 	stopped bool
@@ -28,9 +33,12 @@ type pruner struct {
 }
 
 func newPruner(s *Server) *pruner {
-	p := &pruner{s: s}
+	p := &pruner{s: s, every: pruneEvery}
+	if age := s.opts.RetentionAge; age > 0 {
+		p.every = min(max(age/4, time.Second), pruneEvery)
+	}
 	p.mu.Lock()
-	p.stop = s.opts.Clock.AfterFunc(pruneEvery, p.tick)
+	p.stop = s.opts.Clock.AfterFunc(p.every, p.tick)
 	p.mu.Unlock()
 	return p
 }
@@ -45,10 +53,13 @@ func (p *pruner) tick() {
 	p.mu.Unlock()
 	defer p.running.Done()
 	p.prune()
+	if p.s.opts.RetentionAge > 0 {
+		p.pruneEvents()
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.stopped {
-		p.stop = p.s.opts.Clock.AfterFunc(pruneEvery, p.tick)
+		p.stop = p.s.opts.Clock.AfterFunc(p.every, p.tick)
 	}
 }
 
@@ -83,6 +94,55 @@ func (p *pruner) prune() {
 	}
 	if total > 0 {
 		s.log.Info("pruned dedup records of inactive clients", "clients", total)
+	}
+}
+
+func (p *pruner) isStopped() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stopped
+}
+
+// pruneEvents drops, topic by topic, the events committed before
+// RetentionAge ago: the run of them at the start of the log, so that what
+// stays is contiguous (an event of another instance whose clock ran ahead
+// ends the run early; it goes at a later tick). It reads pruneChunk events
+// at a time in a View and drops them in a short Update.
+func (p *pruner) pruneEvents() {
+	s := p.s
+	ctx := context.Background()
+	cutoff := s.opts.Clock.Now().Add(-s.opts.RetentionAge).UnixMilli()
+	s.mu.RLock()
+	topics := slices.Sorted(maps.Keys(s.epochs))
+	s.mu.RUnlock()
+	total := 0
+	for _, topic := range topics {
+		for !p.isStopped() {
+			var evs []EventRecord
+			err := s.store.View(ctx, func(rt ReadTx) error {
+				var err error
+				evs, err = rt.Events(ctx, topic, 0, pruneChunk)
+				return err
+			})
+			n := 0
+			for n < len(evs) && evs[n].TS < cutoff {
+				n++
+			}
+			if err == nil && n > 0 {
+				err = s.store.Update(ctx, func(tx WriteTx) error { return tx.DropEvents(ctx, topic, evs[n-1].Seq) })
+			}
+			if err != nil {
+				s.log.Error("dropping old events failed; retrying at the next prune", "topic", topic, "err", err)
+				return
+			}
+			total += n
+			if n < pruneChunk {
+				break
+			}
+		}
+	}
+	if total > 0 {
+		s.log.Info("dropped events older than RetentionAge", "events", total)
 	}
 }
 

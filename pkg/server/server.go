@@ -51,6 +51,12 @@ type Options struct {
 	// Retention is the number of events kept per topic for replay; a client
 	// further behind gets a snapshot. 10000 by default.
 	Retention int
+	// RetentionAge, if set, also drops the events older than it (by their
+	// commit time), whatever their number: a client whose cursor is older
+	// gets a snapshot. The pruner drops them every RetentionAge/4 (at least
+	// every second, at most every hour), off the commit path, in chunks of
+	// 500 events per transaction. 0, the default, keeps events by count only.
+	RetentionAge time.Duration
 	// ResponseRetention is the number of answers kept per client for dedup;
 	// 32 by default (a client has one mutation in flight at a time).
 	ResponseRetention int

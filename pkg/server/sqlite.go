@@ -499,6 +499,10 @@ func (t *sqliteTx) AppendEvent(ctx context.Context, ev EventRecord, keep int) er
 	return nil
 }
 
+func (t *sqliteTx) DropEvents(ctx context.Context, topic string, through uint64) error {
+	return t.exec(ctx, qPrune, topic, int64(through))
+}
+
 func (t *sqliteTx) Response(ctx context.Context, clientID string, mutationID uint64) (StoredResponse, bool, error) {
 	var r StoredResponse
 	none, err := noRows(t.queryRow(ctx, qResponse, clientID, int64(mutationID)).Scan(&r.Status, &r.Body))

@@ -10,8 +10,8 @@ import (
 
 // A Store persists entities, the per-topic event log (the outbox), topic
 // epochs and seqs, and per-client mutation records. The server needs
-// nothing else from a database; SQLite (OpenSQLite) is the default and
-// PostgreSQL is meant to be a second implementation of the same interface.
+// nothing else from a database; SQLite (OpenSQLite) is the default,
+// PostgreSQL (OpenPostgres) serves several instances on one database.
 //
 // Contract for implementations:
 //   - Update runs fn in one read-write transaction and commits it when fn
@@ -121,6 +121,9 @@ type WriteTx interface {
 	// AppendEvent appends an event to its topic's outbox, then drops the
 	// topic's events with seq <= ev.Seq-keep (keep >= 1).
 	AppendEvent(ctx context.Context, ev EventRecord, keep int) error
+	// DropEvents drops a topic's events with seq <= through, so that what
+	// stays is still a contiguous run of the log (retention by age).
+	DropEvents(ctx context.Context, topic string, through uint64) error
 	// Response returns the stored answer to (clientID, mutationID).
 	Response(ctx context.Context, clientID string, mutationID uint64) (r StoredResponse, found bool, err error)
 	// SaveResponse stores r as the answer to (clientID, mutationID). It

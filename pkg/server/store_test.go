@@ -22,6 +22,7 @@ func eachStore(t *testing.T, fn func(t *testing.T, st Store)) {
 	}{
 		{"sqlite", func(t *testing.T) Store { return openSQLite(t) }},
 		{"memory", func(t *testing.T) Store { return NewMemStore() }},
+		{"postgres", func(t *testing.T) Store { return openPostgres(t) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := tc.open(t)
@@ -31,8 +32,7 @@ func eachStore(t *testing.T, fn func(t *testing.T, st Store)) {
 	}
 }
 
-// TestStoreContract runs the same checks on every Store implementation: the
-// interface is what a PostgreSQL store will implement next.
+// TestStoreContract runs the same checks on every Store implementation.
 func TestStoreContract(t *testing.T) {
 	eachStore(t, func(t *testing.T, st Store) {
 		ctx := context.Background()

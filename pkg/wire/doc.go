@@ -232,4 +232,23 @@
 //     (CloseCode.Reconnect).
 //   - Topic = collection in this implementation; tenant topics are valid on
 //     the wire but no server registration maps to them yet.
+//
+// Several server instances (one PostgreSQL database)
+//   - The instances are one server to a client: one epoch per topic (the
+//     database's), one seq per topic assigned in commit order whichever
+//     instance commits, one outbox, one set of dedup records. A client may
+//     send each REST call and open each WebSocket to any instance; a sub
+//     with since resumes from the shared log wherever it lands, and a
+//     retried mutation gets its stored answer from any instance.
+//   - Every instance sends every committed event to its subscribers, in seq
+//     order, each once, with the seq, prev and epoch of the commit (B31).
+//     An event may reach a subscriber on another instance after the
+//     writer's REST answer, as on one instance the two channels are not
+//     ordered. An instance that fell further behind than the log's
+//     retention (it could not read the events before they were dropped)
+//     sends the next event it has; its prev is not the subscriber's cursor,
+//     and the client resyncs that topic (B15): never a silent loss.
+//   - Retention by age (a server option) keeps the events of a topic
+//     committed within the configured age; a since older than what is kept
+//     is answered as any cursor older than the retained log.
 package wire
