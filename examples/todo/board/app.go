@@ -68,6 +68,7 @@ type App struct {
 	devtools *state.Signal[bool]
 	notices  *state.Signal[[]notice]
 	loaded   *state.Computed[bool] // data to show: cached, fetched or live
+	online   func() bool           // tracked: whether the browser says it is online
 	lists    *store.View[model.List]
 	noticeID int
 }
@@ -100,6 +101,10 @@ func New(cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.Cache = cache.NewClient(cache.ClientOptions{Scheduler: func(f func()) { g.Schedule(f) }, Online: cfg.Online, Focus: cfg.Focus})
+	a.online = func() bool { return true }
+	if cfg.Online != nil {
+		a.online = state.FromSource(g, cfg.Online.Online, cfg.Online.Subscribe).Get
+	}
 	a.open = state.NewSignal(g, "")
 	a.devtools = state.NewSignal(g, false)
 	a.notices = state.NewSignalFunc(g, []notice(nil), nil)

@@ -3,6 +3,7 @@ package board
 import (
 	"cmp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -93,7 +94,7 @@ func cls(on bool, class string) string {
 func (a *App) newListForm() app.UI {
 	return ui.Setup(a.RT, func() func() app.UI {
 		f := store.NewForm(a.RT.Graph(), a.Lists.Create.Form(), model.List{})
-		submit := func() {
+		submit := func(form app.Value) {
 			v := f.Value()
 			v.Position = nextPosition(a.lists.Items(), func(l model.List) float64 { return l.Position })
 			f.Set(v)
@@ -104,6 +105,7 @@ func (a *App) newListForm() app.UI {
 			v.ID = store.NewID()
 			p := a.Lists.Create.Run(v)
 			f.Reset(model.List{})
+			form.Call("querySelector", "input").Set("value", "")
 			a.open.Set(v.ID)
 			p.OnSettled(func(err error) { a.refused("Couldn't add the list “"+v.Name+"”", err) })
 		}
@@ -111,7 +113,7 @@ func (a *App) newListForm() app.UI {
 			msg := f.Error("name")
 			return app.Form().Class("new-list").OnSubmit(ui.On(func(ctx app.Context, e app.Event) {
 				e.PreventDefault()
-				submit()
+				submit(ctx.JSSrc())
 			})).Body(
 				app.Input().Class("field").Placeholder("New list").Aria("label", "New list name").
 					Value(f.Value().Name).OnInput(ui.OnValue(func(s string) { f.Update(func(l *model.List) { l.Name = s }) })).
@@ -211,7 +213,7 @@ func (a *App) newTodoForm(listID string, todos *store.View[model.Todo]) app.UI {
 	return ui.Setup(a.RT, func() func() app.UI {
 		f := store.NewForm(a.RT.Graph(), a.Todos.Create.Form(), model.Todo{ListID: listID})
 		server := state.NewSignal(a.RT.Graph(), "")
-		submit := func() {
+		submit := func(form app.Value) {
 			v := f.Value()
 			v.Position = nextPosition(todos.Items(), func(t model.Todo) float64 { return t.Position })
 			if err := a.Todos.Create.Form().Validate(v); err != nil {
@@ -220,6 +222,9 @@ func (a *App) newTodoForm(listID string, todos *store.View[model.Todo]) app.UI {
 			}
 			server.Set("")
 			f.Reset(model.Todo{ListID: listID})
+			// go-app writes an input's value only when its render changes
+			// it, and the last render may have had "" already.
+			form.Call("querySelector", "input").Set("value", "")
 			a.Todos.Create.Run(v).OnSettled(func(err error) {
 				if err == nil {
 					return
@@ -234,7 +239,7 @@ func (a *App) newTodoForm(listID string, todos *store.View[model.Todo]) app.UI {
 				if title != "" {
 					server.Set(title)
 				}
-				a.refused("Couldn't add “"+v.Title+"”", err)
+				a.refused("Couldn't add “"+strings.TrimSpace(v.Title)+"”", err)
 			})
 		}
 		return func() app.UI {
@@ -244,7 +249,7 @@ func (a *App) newTodoForm(listID string, todos *store.View[model.Todo]) app.UI {
 			}
 			return app.Form().Class("new-todo").OnSubmit(ui.On(func(ctx app.Context, e app.Event) {
 				e.PreventDefault()
-				submit()
+				submit(ctx.JSSrc())
 			})).Body(
 				app.Div().Class("new-todo-row").Body(
 					app.Input().Class("field field-large"+cls(msg != "", " has-error")).Placeholder("What needs doing?").
@@ -263,23 +268,23 @@ func (a *App) newTodoForm(listID string, todos *store.View[model.Todo]) app.UI {
 	})
 }
 
-// badge shows the connection: live, reconnecting, or offline with the
-// changes queued meanwhile.
+// badge shows the connection: live, reconnecting, or offline (the browser
+// says the network is gone) with the changes queued meanwhile.
 func (a *App) badge() app.UI {
 	st := a.Sync.State()
 	queued := a.Store.PendingCount()
-	state, text := "reconnecting", "Connecting…"
-	switch st {
-	case sync.Live:
-		state, text = "live", "Live"
-	case sync.Offline:
+	state, text := "reconnecting", "Reconnecting…"
+	switch {
+	case !a.online():
 		state, text = "offline", "Offline"
-	case sync.Resyncing:
+	case st == sync.Live:
+		state, text = "live", "Live"
+	case st == sync.Resyncing:
 		text = "Catching up…"
-	case sync.Connecting:
-		if a.loaded.Peek() {
-			text = "Reconnecting…"
-		}
+	case st == sync.Unauthorized:
+		text = "Signed out"
+	case !a.loaded.Peek():
+		text = "Connecting…"
 	}
 	if queued > 0 && st != sync.Live {
 		text += " · " + plural(queued, "change", "changes") + " queued"
