@@ -88,6 +88,11 @@ func newView[UI any](c *Collection[UI], where func(UI) bool, order func(a, b UI)
 		order: state.NewSignal(c.g, uint64(1)), count: state.NewSignal(c.g, 0)}
 }
 
+// Views returns how many live views and groupings c maintains: a number
+// that goes back where it was when the components that made them are gone
+// (tests use it to find leaks).
+func (c *Collection[UI]) Views() int { return len(c.views) }
+
 // Dispose stops maintaining v.
 func (v *View[UI]) Dispose() {
 	v.c.views = slices.DeleteFunc(v.c.views, func(x viewer[UI]) bool { return x == viewer[UI](v) })

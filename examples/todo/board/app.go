@@ -144,6 +144,15 @@ func New(cfg Config) (*App, error) {
 	return a, nil
 }
 
+// Close stops the realtime client, the store and the query cache: the
+// connection closes and nothing more is sent (what is queued stays in
+// Storage for the next session).
+func (a *App) Close() {
+	a.Sync.Stop()
+	a.Store.Close()
+	a.Cache.Close()
+}
+
 // Open returns, tracked, the id of the list shown.
 func (a *App) Open() string { return a.open.Get() }
 
