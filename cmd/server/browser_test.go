@@ -62,15 +62,16 @@ func buildSite(static bool, extra ...string) (string, error) {
 		return "", err
 	}
 	wasm := filepath.Join(dir, "app.wasm")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", wasm, "./cmd/wasm")
+	tags := "devtools"
+	if static {
+		tags = ""
+	}
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-tags="+tags, "-o", wasm, "./cmd/wasm")
 	build.Dir, build.Env = root, append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if out, err := build.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building cmd/wasm: %v\n%s", err, out)
 	}
 	args := append([]string{"run", "./cmd/site", "-out", filepath.Join(dir, "site"), "-wasm", wasm, "-web", "web"}, extra...)
-	if !static {
-		args = append(args, "-devtools")
-	}
 	gen := exec.Command("go", args...)
 	gen.Dir = root
 	if out, err := gen.CombinedOutput(); err != nil {

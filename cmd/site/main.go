@@ -6,14 +6,13 @@
 //
 // Usage:
 //
-//	site -wasm bin/app.wasm -out DIR [-api URL] [-ws URL] [-devtools]
+//	site -wasm bin/app.wasm -out DIR [-api URL] [-ws URL]
 //
 // -api is the base URL of the REST API, "/api" on the page's own origin by
 // default: a site hosted elsewhere names the API server's, which must allow
 // the site's origin (cmd/server -origins). -ws is the WebSocket URL, derived
-// from -api by default. -devtools makes the devtools panel available (a
-// button, and Ctrl+Shift+D): development builds turn it on, production
-// builds leave it off.
+// from -api by default. Whether the devtools panel is in is the WebAssembly's
+// choice: GOOS=js GOARCH=wasm go build -tags devtools ./cmd/wasm.
 package main
 
 import (
@@ -39,27 +38,23 @@ func main() {
 	web := flag.String("web", "web", "the folder of the stylesheet")
 	api := flag.String("api", "", `the REST API's base URL; "" for /api on the page's own origin`)
 	ws := flag.String("ws", "", `the WebSocket URL; "" to derive it from -api`)
-	devtools := flag.Bool("devtools", false, "make the devtools panel available")
 	flag.Parse()
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "site: -out is required")
 		os.Exit(2)
 	}
-	if err := write(*out, *wasm, *web, *api, *ws, *devtools); err != nil {
+	if err := write(*out, *wasm, *web, *api, *ws); err != nil {
 		fmt.Fprintln(os.Stderr, "site:", err)
 		os.Exit(1)
 	}
 }
 
-func write(out, wasm, web, api, ws string, devtools bool) error {
+func write(out, wasm, web, api, ws string) error {
 	version, err := fileHash(wasm)
 	if err != nil {
 		return fmt.Errorf("the WebAssembly: %w (build it first: GOOS=js GOARCH=wasm go build -o %s ./cmd/wasm)", err, wasm)
 	}
 	env := map[string]string{"TANDEM_API": api, "TANDEM_WS": ws}
-	if devtools {
-		env["TANDEM_DEVTOOLS"] = "1"
-	}
 	// The prerendered shell: the board without its state, a skeleton.
 	app.Route("/", func() app.Composer { return &board.Board{} })
 	h := &app.Handler{

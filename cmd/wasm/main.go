@@ -7,8 +7,8 @@
 //
 // The page's go-app environment configures it (cmd/site writes it):
 // TANDEM_API is the REST base URL ("/api" by default), TANDEM_WS the
-// WebSocket URL (the page's own host by default), TANDEM_DEVTOOLS "1"
-// makes the devtools panel available.
+// WebSocket URL (the page's own host by default). Built with -tags
+// devtools (make run does), it carries the devtools panel.
 package main
 
 import (
@@ -21,7 +21,7 @@ import (
 )
 
 func main() {
-	cfg := board.Config{API: app.Getenv("TANDEM_API"), WebSocket: app.Getenv("TANDEM_WS"), Devtools: app.Getenv("TANDEM_DEVTOOLS") == "1"}
+	cfg := board.Config{API: app.Getenv("TANDEM_API"), WebSocket: app.Getenv("TANDEM_WS")}
 	loc := app.Window().Get("location")
 	if cfg.API == "" {
 		cfg.API = "/api"

@@ -3,8 +3,8 @@
 // reordered and deleted; every change shows before the server answers, is
 // rolled back with the server's message when refused, and reaches the other
 // tabs live. The connection badge says whether the board is live,
-// reconnecting or offline with changes queued, and the devtools panel shows
-// the queries, the queue, the stream and the rollbacks.
+// reconnecting or offline with changes queued; built with -tags devtools, it
+// carries the devtools panel of pkg/ui/devtools.
 //
 // The markup follows spec/DOM.md, which the React example follows too, so
 // one browser test drives either app.
@@ -47,9 +47,8 @@ type Config struct {
 	// Online and Focus wake the connection (the browser's); nil for none.
 	Online cache.OnlineSource
 	Focus  cache.FocusSource
-	// Devtools makes the devtools panel available (a button, and
-	// Ctrl+Shift+D); off in production builds unless enabled.
-	Devtools bool
+	// Clock times retries, reconnects and notices; the system's when nil.
+	Clock cache.Clock
 }
 
 // App is the board's state: the graph, the store and its collections, the
@@ -61,11 +60,9 @@ type App struct {
 	Lists *client.Lists
 	Todos *client.Todos
 	Sync  *sync.Client
-	Cache *cache.Client
 
 	cfg      Config
 	open     *state.Signal[string] // the list shown; "" until lists arrive
-	devtools *state.Signal[bool]
 	notices  *state.Signal[[]notice]
 	loaded   *state.Computed[bool] // data to show: cached, fetched or live
 	online   func() bool           // tracked: whether the browser says it is online
@@ -79,14 +76,16 @@ type notice struct {
 	Text string
 }
 
-// New builds the board's state and starts the realtime client; the first
-// snapshot comes over REST too (through the query cache) when the tab has
-// no copy of the board yet.
+// New builds the board's state and starts the realtime client, which
+// fetches what the tab has no copy of yet.
 func New(cfg Config) (*App, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = cache.SystemClock()
+	}
 	a := &App{RT: ui.NewRuntime(), cfg: cfg}
 	g := a.RT.Graph()
 	var err error
-	a.Store, err = store.New(store.Options{Graph: g, BaseURL: cfg.API, Storage: cfg.Storage, Transport: cfg.Transport})
+	a.Store, err = store.New(store.Options{Graph: g, BaseURL: cfg.API, Storage: cfg.Storage, Transport: cfg.Transport, Clock: cfg.Clock})
 	if err != nil {
 		return nil, err
 	}
@@ -96,17 +95,15 @@ func New(cfg Config) (*App, error) {
 	if a.Todos, err = client.NewTodos(a.Store); err != nil {
 		return nil, err
 	}
-	a.Sync, err = sync.New(sync.Options{Store: a.Store, URL: cfg.WebSocket, Dial: cfg.Dial, Online: cfg.Online, Focus: cfg.Focus})
+	a.Sync, err = sync.New(sync.Options{Store: a.Store, URL: cfg.WebSocket, Dial: cfg.Dial, Online: cfg.Online, Focus: cfg.Focus, Clock: cfg.Clock})
 	if err != nil {
 		return nil, err
 	}
-	a.Cache = cache.NewClient(cache.ClientOptions{Scheduler: func(f func()) { g.Schedule(f) }, Online: cfg.Online, Focus: cfg.Focus})
 	a.online = func() bool { return true }
 	if cfg.Online != nil {
 		a.online = state.FromSource(g, cfg.Online.Online, cfg.Online.Subscribe).Get
 	}
 	a.open = state.NewSignal(g, "")
-	a.devtools = state.NewSignal(g, false)
 	a.notices = state.NewSignalFunc(g, []notice(nil), nil)
 	a.lists = a.Lists.View(store.OrderBy(func(x, y model.List) int { return cmp.Compare(x.Position, y.Position) }))
 	a.loaded = state.NewComputed(g, func() bool {
@@ -120,10 +117,6 @@ func New(cfg Config) (*App, error) {
 		}
 		return false
 	})
-	if a.Lists.Cursor().Seq == 0 { // no copy of the board in this tab: fetch it now
-		a.Lists.Load(a.Cache)
-		a.Todos.Load(a.Cache)
-	}
 	// The open list follows the lists: the first one until the user picks
 	// another, and the next one when the open one goes away.
 	state.Watch(g, func() string {
@@ -144,13 +137,12 @@ func New(cfg Config) (*App, error) {
 	return a, nil
 }
 
-// Close stops the realtime client, the store and the query cache: the
+// Close stops the realtime client and the store: the
 // connection closes and nothing more is sent (what is queued stays in
 // Storage for the next session).
 func (a *App) Close() {
 	a.Sync.Stop()
 	a.Store.Close()
-	a.Cache.Close()
 }
 
 // Open returns, tracked, the id of the list shown.
@@ -161,7 +153,7 @@ func (a *App) notify(text string) {
 	a.noticeID++
 	n := notice{ID: a.noticeID, Text: text}
 	a.notices.Set(append(slices.Clone(a.notices.Peek()), n))
-	a.Cache.Clock().AfterFunc(noticeTime, func() {
+	a.cfg.Clock.AfterFunc(noticeTime, func() {
 		a.RT.Graph().Schedule(func() {
 			a.notices.Set(slices.DeleteFunc(slices.Clone(a.notices.Peek()), func(x notice) bool { return x.ID == n.ID }))
 		})
@@ -193,8 +185,6 @@ func (a *App) refused(what string, err error) {
 type Board struct {
 	app.Compo
 	App *App
-
-	shortcut app.Func // the devtools shortcut's listener, while mounted
 }
 
 // Render shows the board.
@@ -208,32 +198,6 @@ func (b *Board) Render() app.UI {
 		ui.View(a.RT, a.main),
 		ui.View(a.RT, a.badge),
 		ui.View(a.RT, a.toasts),
-		a.devtoolsParts(),
+		a.devtoolsPanel(),
 	)
-}
-
-// OnMount listens for the devtools shortcut, Ctrl+Shift+D.
-func (b *Board) OnMount(ctx app.Context) {
-	if b.App == nil || !b.App.cfg.Devtools {
-		return
-	}
-	g := b.App.RT.Graph()
-	b.shortcut = app.FuncOf(func(this app.Value, args []app.Value) any {
-		e := args[0]
-		if e.Get("ctrlKey").Bool() && e.Get("shiftKey").Bool() && (e.Get("key").String() == "D" || e.Get("key").String() == "d") {
-			e.Call("preventDefault")
-			g.Schedule(func() { b.App.devtools.Set(!b.App.devtools.Peek()) })
-		}
-		return nil
-	})
-	app.Window().Call("addEventListener", "keydown", b.shortcut)
-}
-
-// OnDismount stops listening.
-func (b *Board) OnDismount() {
-	if b.shortcut != nil {
-		app.Window().Call("removeEventListener", "keydown", b.shortcut)
-		b.shortcut.Release()
-		b.shortcut = nil
-	}
 }

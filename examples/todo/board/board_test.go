@@ -28,7 +28,9 @@ func (emptyServer) RoundTrip(ctx context.Context, r *cache.Request) (*cache.Resp
 func newTestApp(t *testing.T) *App {
 	t.Helper()
 	a, err := New(Config{API: "/api", WebSocket: "ws://test/api/ws", Transport: emptyServer{},
-		Dial: func(ctx context.Context, url string) (sync.Conn, error) { return nil, errors.New("no server in this test") }})
+		Dial: func(ctx context.Context, url string) (sync.Conn, error) {
+			return nil, errors.New("no server in this test")
+		}})
 	require.NoError(t, err)
 	t.Cleanup(a.Close)
 	return a

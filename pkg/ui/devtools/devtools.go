@@ -1,4 +1,15 @@
-package board
+// Package devtools is the in-app devtools panel of a Tandem app on go-app:
+// the query cache (keys, status, staleness, observers, last update), the
+// queue of mutations waiting for the server (clientID, mutationID, state,
+// tries), the realtime stream (the connection, each topic's phase and
+// cursor, the last events) and the rollbacks with their reasons. A button
+// opens it, and so does Ctrl+Shift+D.
+//
+// It is meant for development builds: an app includes it behind a build tag
+// (the demo's is "devtools"), so production builds carry none of it.
+//
+//	devtools.Panel(rt, devtools.Sources{Store: st, Sync: rt, Cache: cc})
+package devtools
 
 import (
 	"fmt"
@@ -10,25 +21,78 @@ import (
 
 	"github.com/tandemkit/tandem/pkg/cache"
 	"github.com/tandemkit/tandem/pkg/state"
+	"github.com/tandemkit/tandem/pkg/store"
+	"github.com/tandemkit/tandem/pkg/sync"
 	"github.com/tandemkit/tandem/pkg/ui"
 )
 
-// devtoolsParts returns the devtools button and panel, or nothing when the
-// build does not enable them.
-func (a *App) devtoolsParts() app.UI {
-	if !a.cfg.Devtools {
+// Sources are what the panel shows; Cache may be nil for an app without a
+// query cache.
+type Sources struct {
+	Store *store.Store
+	Sync  *sync.Client
+	Cache *cache.Client
+}
+
+type panel struct {
+	rt   *ui.Runtime
+	src  Sources
+	open *state.Signal[bool]   // whether the panel shows
+	tab  *state.Signal[string] // the tab it shows
+}
+
+// Panel returns the devtools' button, which opens and closes the panel,
+// and the panel itself; mount it once, in a component's tree. Ctrl+Shift+D
+// toggles it too.
+func Panel(rt *ui.Runtime, src Sources) app.UI {
+	return &host{p: &panel{rt: rt, src: src, open: state.NewSignal(rt.Graph(), false), tab: state.NewSignal(rt.Graph(), "queue")}}
+}
+
+// host listens for the shortcut while it is mounted.
+type host struct {
+	app.Compo
+	p        *panel
+	shortcut app.Func
+}
+
+func (h *host) Render() app.UI { return h.p.parts() }
+
+// OnMount listens for Ctrl+Shift+D.
+func (h *host) OnMount(ctx app.Context) {
+	g := h.p.rt.Graph()
+	h.shortcut = app.FuncOf(func(this app.Value, args []app.Value) any {
+		e := args[0]
+		if e.Get("ctrlKey").Bool() && e.Get("shiftKey").Bool() && strings.EqualFold(e.Get("key").String(), "d") {
+			e.Call("preventDefault")
+			g.Schedule(func() { h.p.open.Set(!h.p.open.Peek()) })
+		}
 		return nil
+	})
+	app.Window().Call("addEventListener", "keydown", h.shortcut)
+}
+
+// OnDismount stops listening.
+func (h *host) OnDismount() {
+	if h.shortcut != nil {
+		app.Window().Call("removeEventListener", "keydown", h.shortcut)
+		h.shortcut.Release()
+		h.shortcut = nil
 	}
+}
+
+// parts are the button and the panel.
+func (p *panel) parts() app.UI {
+	a := p
 	return app.Div().Class("devtools-host").Body(
-		ui.View(a.RT, func() app.UI {
-			open := a.devtools.Get()
+		ui.View(a.rt, func() app.UI {
+			open := a.open.Get()
 			return app.Button().Class("button button-ghost devtools-toggle"+cls(open, " is-on")).
 				Title("Devtools (Ctrl+Shift+D)").Aria("pressed", strconv.FormatBool(open)).
 				DataSet("testid", "devtools-toggle").
-				OnClick(ui.Do(func() { a.devtools.Set(!a.devtools.Peek()) })).Text("Devtools")
+				OnClick(ui.Do(func() { a.open.Set(!a.open.Peek()) })).Text("Devtools")
 		}),
-		ui.View(a.RT, func() app.UI {
-			if !a.devtools.Get() {
+		ui.View(a.rt, func() app.UI {
+			if !a.open.Get() {
 				return nil
 			}
 			return a.devtoolsPanel()
@@ -38,17 +102,22 @@ func (a *App) devtoolsParts() app.UI {
 
 // devtoolsPanel shows the query cache, the queue of mutations, the stream
 // and the rollbacks, each a view of its own.
-func (a *App) devtoolsPanel() app.UI {
-	return ui.Setup(a.RT, func() func() app.UI {
-		g := a.RT.Graph()
-		tab := state.NewSignal(g, "queue")
-		// The query cache lives outside the graph: a source over its events.
-		queries := state.FromSourceFunc(g, func() []cache.QueryInfo { return a.Cache.Find(cache.Filter{}) },
-			func(changed func()) func() { return a.Cache.Subscribe(func(cache.Event) { changed() }) }, nil)
+func (a *panel) devtoolsPanel() app.UI {
+	return ui.Setup(a.rt, func() func() app.UI {
+		g := a.rt.Graph()
+		tab := a.tab
+		queries := func() []cache.QueryInfo { return nil }
+		now := time.Now
+		if c := a.src.Cache; c != nil {
+			// The query cache lives outside the graph: a source over its events.
+			queries = state.FromSourceFunc(g, func() []cache.QueryInfo { return c.Find(cache.Filter{}) },
+				func(changed func()) func() { return c.Subscribe(func(cache.Event) { changed() }) }, nil).Get
+			now = c.Clock().Now
+		}
 		tabs := []struct{ id, label string }{{"queue", "Queue"}, {"stream", "Stream"}, {"queries", "Queries"}, {"rollbacks", "Rollbacks"}}
 		return func() app.UI {
 			return app.Aside().Class("devtools").Aria("label", "Devtools").DataSet("testid", "devtools").Body(
-				ui.View(a.RT, func() app.UI {
+				ui.View(a.rt, func() app.UI {
 					cur := tab.Get()
 					items := make([]app.UI, len(tabs))
 					for i, t := range tabs {
@@ -57,12 +126,12 @@ func (a *App) devtoolsPanel() app.UI {
 					}
 					return app.Div().Class("dt-tabs").Body(items...)
 				}),
-				ui.View(a.RT, func() app.UI {
+				ui.View(a.rt, func() app.UI {
 					switch tab.Get() {
 					case "stream":
 						return a.dtStream()
 					case "queries":
-						return dtQueries(queries.Get(), a.Cache.Clock().Now())
+						return dtQueries(a.src.Cache != nil, queries(), now())
 					case "rollbacks":
 						return a.dtRollbacks()
 					}
@@ -73,10 +142,10 @@ func (a *App) devtoolsPanel() app.UI {
 	})
 }
 
-func (a *App) dtQueue() app.UI {
-	out := a.Store.Outbox()
+func (a *panel) dtQueue() app.UI {
+	out := a.src.Store.Outbox()
 	if len(out) == 0 {
-		return dtEmpty("No mutation waiting for the server. clientID " + a.Store.ClientID())
+		return dtEmpty("No mutation waiting for the server. clientID " + a.src.Store.ClientID())
 	}
 	rows := make([]app.UI, len(out))
 	for i, p := range out {
@@ -95,9 +164,9 @@ func (a *App) dtQueue() app.UI {
 	return dtTable([]string{"mutation", "state", "change", "tries", "client"}, rows)
 }
 
-func (a *App) dtStream() app.UI {
-	topics := a.Sync.Topics()
-	events := a.Sync.RecentEvents()
+func (a *panel) dtStream() app.UI {
+	topics := a.src.Sync.Topics()
+	events := a.src.Sync.RecentEvents()
 	trows := make([]app.UI, len(topics))
 	for i, t := range topics {
 		trows[i] = app.Tr().Body(
@@ -118,14 +187,17 @@ func (a *App) dtStream() app.UI {
 		))
 	}
 	return app.Div().Body(
-		app.P().Class("dt-line").Text("Connection: "+a.Sync.State().String()),
+		app.P().Class("dt-line").Text("Connection: "+a.src.Sync.State().String()),
 		dtTable([]string{"topic", "phase", "cursor", "epoch"}, trows),
 		app.H3().Class("dt-h").Text("Last events"),
 		dtTable([]string{"at", "event", "op", ""}, erows),
 	)
 }
 
-func dtQueries(qs []cache.QueryInfo, now time.Time) app.UI {
+func dtQueries(has bool, qs []cache.QueryInfo, now time.Time) app.UI {
+	if !has {
+		return dtEmpty("This app has no query cache: its data comes through the store and the stream.")
+	}
 	if len(qs) == 0 {
 		return dtEmpty("No query in the cache.")
 	}
@@ -150,8 +222,8 @@ func dtQueries(qs []cache.QueryInfo, now time.Time) app.UI {
 	return dtTable([]string{"key", "status", "fetch", "observers", "updated"}, rows)
 }
 
-func (a *App) dtRollbacks() app.UI {
-	rbs := a.Store.Rollbacks()
+func (a *panel) dtRollbacks() app.UI {
+	rbs := a.src.Store.Rollbacks()
 	if len(rbs) == 0 {
 		return dtEmpty("No change rolled back.")
 	}
@@ -189,4 +261,11 @@ func short(s string) string {
 		return s[:8] + "…"
 	}
 	return s
+}
+
+func cls(on bool, class string) string {
+	if on {
+		return class
+	}
+	return ""
 }
