@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,10 +100,13 @@ type demo struct {
 
 type connKey struct{}
 
-func startDemo(t *testing.T) *demo {
+func startDemo(t *testing.T, opts ...func(*config)) *demo {
 	t.Helper()
 	d := &demo{t: t}
 	cfg := config{addr: "127.0.0.1:0", db: filepath.Join(t.TempDir(), "tandem.db"), web: demoSite(t)}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	a, err := newApp(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	d.a = a
@@ -258,10 +262,17 @@ type tab struct {
 
 func (d *demo) open(browser context.Context, name string) *tab {
 	d.t.Helper()
+	tb := d.navigate(browser, name, d.url+"/")
+	tb.wait(`document.querySelector('[data-testid="connection"]')?.dataset.state === "live"`, "the board goes live")
+	return tb
+}
+
+// navigate opens url in a new tab, without waiting for the board.
+func (d *demo) navigate(browser context.Context, name, url string) *tab {
+	d.t.Helper()
 	ctx := browsertest.Tab(d.t, browser)
 	tb := &tab{t: d.t, ctx: ctx, console: browsertest.Collect(d.t, ctx), name: name}
-	browsertest.Do(d.t, ctx, 60*time.Second, chromedp.Navigate(d.url+"/"))
-	tb.wait(`document.querySelector('[data-testid="connection"]')?.dataset.state === "live"`, "the board goes live")
+	browsertest.Do(d.t, ctx, 60*time.Second, chromedp.Navigate(url))
 	return tb
 }
 
@@ -444,4 +455,105 @@ func unexpected(errs []string) []string {
 		out = append(out, e)
 	}
 	return out
+}
+
+// The first load of a tab with no copy of the board shows a skeleton until
+// data arrives; a board without lists says how to start.
+func TestBrowser_skeletonAndEmptyBoard(t *testing.T) {
+	d := startDemo(t)
+	browser := browsertest.Browser(t)
+	d.set(func() { d.refuseWS, d.refuseList = true, true })
+	a := d.navigate(browser, "A", d.url+"/")
+	a.wait(`!!document.querySelector('.skeleton') && document.querySelector('[data-testid="connection"]')?.dataset.state !== "live"`, "the skeleton, while nothing has arrived")
+	a.shot("skeleton")
+	d.set(func() { d.refuseWS, d.refuseList = false, false })
+	a.wait(`document.querySelector('[data-testid="connection"]').dataset.state === "live"`, "live")
+	a.wait(`!document.querySelector('.skeleton') && document.querySelector('.empty h2')?.textContent === "No lists yet"`, "an empty board says how to start")
+	a.shot("empty")
+	a.type_(`.new-list input`, "Errands")
+	a.do(chromedp.SendKeys(chromedp.CSS(`.new-list input`), "\r"))
+	a.wait(`[...document.querySelectorAll('.list-link')].some(e => e.textContent.includes("Errands"))`, "the new list shows")
+	a.wait(`document.querySelector('[data-testid="new-todo-title"]') !== null`, "and opens, ready for its first todo")
+	a.shot("first-list")
+	assert.Empty(t, unexpected(a.console.Errors()), "the console")
+}
+
+// The devtools panel (issue 13): Ctrl+Shift+D opens it; it shows the queue
+// with clientID, mutationID and state, the stream with each topic's phase and
+// cursor and the last events, and the rollbacks with their reasons.
+func TestBrowser_devtools(t *testing.T) {
+	d := startDemo(t)
+	d.seed("l1", "Oat milk", "Eggs")
+	browser := browsertest.Browser(t)
+	a := d.open(browser, "A")
+	a.wait(hasTitle("Eggs"), "the list shows")
+	panel := `document.querySelector('[data-testid="devtools"]')`
+	a.do(chromedp.KeyEvent("d", chromedp.KeyModifiers(chromedp.ModifierCtrl, chromedp.ModifierShift)))
+	a.wait(panel+` !== null`, "Ctrl+Shift+D opens the panel")
+	tabButton := func(label string) {
+		a.t.Helper()
+		a.eval(fmt.Sprintf(`(() => { [...document.querySelectorAll('.dt-tab')].find(b => b.textContent === %q).click(); return "" })()`, label))
+	}
+
+	d.holdMutations()
+	a.type_(`[data-testid="new-todo-title"]`, "Lemons")
+	a.do(chromedp.Click(chromedp.CSS(`[data-testid="new-todo-submit"]`)))
+	a.wait(panel+`.textContent.includes("sending") && `+panel+`.textContent.includes("create todos/")`, "the queue shows the create in flight")
+	clientID := a.eval(`sessionStorage.getItem("tandem:clientID") || ""`)
+	a.shot("devtools-queue")
+	d.release()
+	a.wait(panel+`.textContent.includes("No mutation waiting for the server")`, "and empties when the server answers")
+	if clientID != "" {
+		assert.Contains(t, a.eval(panel+`.textContent`), clientID, "with the tab's clientID")
+	}
+
+	tabButton("Stream")
+	a.wait(panel+`.textContent.includes("Connection: live")`, "the stream tab shows the connection")
+	topics := a.eval(`[...document.querySelectorAll('[data-testid="devtools"] tbody')[0].rows].map(r => [...r.cells].slice(0, 3).map(c => c.textContent).join(" ")).join("|")`)
+	assert.Regexp(t, `lists live \d+\|todos live \d+`, topics, "each topic's phase and cursor")
+	a.wait(panel+`.textContent.includes("todos #") && `+panel+`.textContent.includes("own")`, "and the last events, our own echo among them")
+	a.shot("devtools-stream")
+
+	a.type_(`[data-testid="new-todo-title"]`, " eggs ")
+	a.do(chromedp.Click(chromedp.CSS(`[data-testid="new-todo-submit"]`)))
+	a.wait(`document.querySelector('[data-testid="new-todo-error"]')?.textContent === "is already used in this list"`, "the server refuses a duplicate")
+	tabButton("Rollbacks")
+	a.wait(panel+`.textContent.includes("422") && `+panel+`.textContent.includes("is already used in this list")`, "the rollbacks tab shows it with its reason")
+	a.shot("devtools-rollbacks")
+
+	tabButton("Queries")
+	a.wait(panel+`.textContent.includes("no query cache")`, "the demo has no query cache, and the panel says so")
+
+	a.do(chromedp.KeyEvent("d", chromedp.KeyModifiers(chromedp.ModifierCtrl, chromedp.ModifierShift)))
+	a.wait(panel+` === null`, "Ctrl+Shift+D closes it")
+	assert.Empty(t, unexpected(a.console.Errors()), "the console")
+}
+
+// The static site (issue 13): make static's folder, hosted by a plain file
+// server on another port, talks to the API and WebSocket of a server that
+// allows its origin.
+func TestBrowser_staticSiteOnAnotherOrigin(t *testing.T) {
+	files := http.NewServeMux()
+	host := httptest.NewServer(files)
+	defer host.Close()
+	siteOrigin := strings.TrimPrefix(host.URL, "http://")
+	d := startDemo(t, func(c *config) { c.origins = []string{siteOrigin} })
+	dir, err := buildSite(true, "-api", d.url+"/api")
+	require.NoError(t, err)
+	files.Handle("/", http.FileServer(http.Dir(dir)))
+	d.seed("l1", "Oat milk", "Eggs")
+
+	browser := browsertest.Browser(t)
+	a := d.navigate(browser, "static", host.URL+"/")
+	a.wait(`document.querySelector('[data-testid="connection"]')?.dataset.state === "live"`, "the board goes live against the API's origin")
+	a.wait(hasTitle("Eggs"), "with the server's data")
+	assert.NotContains(t, a.eval(`document.documentElement.outerHTML`), `data-testid="devtools-toggle"`, "a production build has no devtools")
+	a.type_(`[data-testid="new-todo-title"]`, "Lemons")
+	a.do(chromedp.Click(chromedp.CSS(`[data-testid="new-todo-submit"]`)))
+	a.wait(hasTitle("Lemons"), "a create shows")
+	assert.Eventually(t, func() bool { _, ok := d.serverTodos()["Lemons"]; return ok }, 10*time.Second, 20*time.Millisecond, "and reaches the server across origins")
+	d.api("PATCH", "/api/todos/l1-2", map[string]any{"title": "Free-range eggs"})
+	a.wait(hasTitle("Free-range eggs"), "a change from elsewhere arrives live")
+	a.shot("static")
+	assert.Empty(t, unexpected(a.console.Errors()), "the console")
 }
