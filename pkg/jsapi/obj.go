@@ -1,0 +1,133 @@
+//go:build js
+
+package jsapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+)
+
+// An obj is one entity as the JavaScript API holds it: an immutable JSON
+// object, kept as its text. Every collection JavaScript reaches holds objs,
+// whether its entity is declared in Go (whose forms then validate it) or
+// from JavaScript: one instantiation of the store's generic code serves
+// them all, which keeps the WebAssembly module small, and an entity crosses
+// to JavaScript as the text it already is.
+type obj struct {
+	raw  []byte
+	vals map[string]any // raw's fields decoded, on first need (views)
+}
+
+// value returns the top-level field name, decoded as JavaScript would see
+// it (numbers as float64).
+func (o *obj) value(name string) (any, bool) {
+	if o.vals == nil {
+		if json.Unmarshal(o.raw, &o.vals) != nil || o.vals == nil {
+			o.vals = map[string]any{}
+		}
+	}
+	v, ok := o.vals[name]
+	return v, ok
+}
+
+// fieldsOf decodes a JSON object's top-level fields.
+func fieldsOf(raw []byte) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return nil, errors.New("tandem: a value must be a JSON object")
+	}
+	return m, nil
+}
+
+// encodeFields encodes fields as a JSON object, keys sorted.
+func encodeFields(m map[string]json.RawMessage) []byte {
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err) // the values are valid JSON already
+	}
+	return b
+}
+
+// merge returns o with the fields of set replaced.
+func merge(o *obj, set map[string]json.RawMessage) *obj {
+	m, err := fieldsOf(o.raw)
+	if err != nil {
+		panic(err)
+	}
+	for k, v := range set {
+		m[k] = v
+	}
+	return &obj{raw: encodeFields(m)}
+}
+
+// patchKeys returns the fields a JSON patch sets, without "id", sorted,
+// and their values.
+func patchKeys(patch []byte) ([]string, map[string]json.RawMessage, error) {
+	m, err := fieldsOf(patch)
+	if err != nil {
+		return nil, nil, err
+	}
+	delete(m, "id")
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys, m, nil
+}
+
+// idOf returns the string under key in a JSON object, or "".
+func idOf(raw []byte, key string) string {
+	m, err := fieldsOf(raw)
+	if err != nil {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(m[key], &s) != nil {
+		return ""
+	}
+	return strings.TrimSpace(s)
+}
+
+// withID returns raw, a JSON object, with key set to id.
+func withID(raw []byte, key, id string) ([]byte, error) {
+	m, err := fieldsOf(raw)
+	if err != nil {
+		return nil, err
+	}
+	m[key] = json.RawMessage(appendString(nil, id))
+	return encodeFields(m), nil
+}
+
+// renameID returns obj with the id that from holds under fromKey set under
+// toKey, without fromKey when the names differ and obj is from itself (no
+// hook made it).
+func renameID(o, from []byte, fromKey, toKey string) ([]byte, error) {
+	m, err := fieldsOf(o)
+	if err != nil {
+		return nil, err
+	}
+	id := idOf(from, fromKey)
+	if fromKey != toKey && bytes.Equal(o, from) {
+		delete(m, fromKey)
+	}
+	m[toKey] = json.RawMessage(appendString(nil, id))
+	return encodeFields(m), nil
+}
+
+// changedFields returns the top-level fields but "id" whose JSON differs.
+func changedFields(before, after []byte) []string {
+	a, _ := fieldsOf(before)
+	b, _ := fieldsOf(after)
+	var out []string
+	for k, v := range b {
+		if k != "id" && !bytes.Equal(a[k], v) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
