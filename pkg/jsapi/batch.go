@@ -16,7 +16,7 @@ import "slices"
 // notifies every source whose value changed. A call JavaScript makes while
 // it handles the batch queues its own changes, which this loop sends next.
 func (r *Runtime) flush() {
-	if r.busy {
+	if r.busy || len(r.dirty) == 0 && len(r.settles) == 0 && len(r.queries) == 0 {
 		return
 	}
 	r.busy = true

@@ -258,3 +258,111 @@ func TestCompareValues_sortsAsTheSpecSays(t *testing.T) {
 		}
 	}
 }
+
+// benchRig is a rig with a 1,000-todo list, for the view benchmarks.
+func benchRig(b *testing.B) (*rig, *coll) {
+	t := &testing.T{}
+	g := newRig(t)
+	todos, err := g.cl.collection("todos")
+	if err != nil {
+		b.Fatal(err)
+	}
+	items := make([]wire.Item, 1000)
+	for i := range items {
+		items[i] = todoItem("t"+strconv.Itoa(i), "l1", "todo "+strconv.Itoa(i), float64(i), 1)
+	}
+	g.r.call(func() { todos.c.ApplyItems(items...) })
+	return g, todos
+}
+
+// BenchmarkView_firstDelivery1000 is Go's part of a 1,000-item view's
+// first delivery: the view (filter, sort), an effect per member, the batch.
+func BenchmarkView_firstDelivery1000(b *testing.B) {
+	g, todos := benchRig(b)
+	for i := 0; b.Loop(); i++ {
+		h := g.api.Call("vopen", todos.h, i, `{"where":{"listId":"l1"},"orderBy":["position"]}`).Int()
+		g.api.Call("vclose", todos.h, h)
+		g.batches()
+	}
+}
+
+// BenchmarkView_oneChangeIn1000 is Go's part of one member's change.
+func BenchmarkView_oneChangeIn1000(b *testing.B) {
+	g, todos := benchRig(b)
+	g.api.Call("vopen", todos.h, 1, `{"where":{"listId":"l1"},"orderBy":["position"]}`)
+	g.batches()
+	for i := 0; b.Loop(); i++ {
+		it := todoItem("t500", "l1", "renamed "+strconv.Itoa(i), 500, uint64(i+2))
+		g.r.call(func() { todos.c.ApplyItems(it) })
+		g.batches()
+	}
+}
+
+func TestTopField_readsWhatEncodingJSONReads(t *testing.T) {
+	raw := []byte(` { "id" : "a", "n":-1.5e2, "s":"x\"y", "o":{"id":"inner","l":[1,"]}"]}, "t":true,"f":false,"z":null, "a\u0062":"escaped key", "l":[{"x":"}"}] } `)
+	var want map[string]any
+	require.NoError(t, json.Unmarshal(raw, &want))
+	for _, name := range []string{"id", "n", "s", "o", "t", "f", "z", "ab", "l", "missing"} {
+		got, ok := (&obj{raw: raw}).value(name)
+		w, wok := want[name]
+		assert.Equal(t, wok, ok, name)
+		assert.Equal(t, w, got, name)
+	}
+}
+
+func FuzzTopField(f *testing.F) {
+	f.Add([]byte(`{"a":"x","b":[1,{"c":"}"}],"d":2}`), "b")
+	f.Fuzz(func(t *testing.T, raw []byte, name string) {
+		var want map[string]any
+		if json.Unmarshal(raw, &want) != nil {
+			return // only valid objects reach a view
+		}
+		got, ok := (&obj{raw: raw}).value(name)
+		w, wok := want[name]
+		if ok != wok || !assert.ObjectsAreEqual(w, got) {
+			if _, dup := duplicateKey(raw); !dup {
+				t.Fatalf("%s %q: got %v %v, want %v %v", raw, name, got, ok, w, wok)
+			}
+		}
+	})
+}
+
+// duplicateKey reports whether raw repeats a top-level key (encoding/json
+// keeps the last, topField the first; entities never repeat one).
+func duplicateKey(raw []byte) (string, bool) {
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	if _, err := dec.Token(); err != nil {
+		return "", false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		ks, _ := k.(string)
+		if seen[ks] {
+			return ks, true
+		}
+		seen[ks] = true
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// BenchmarkUpdate_optimisticIn1000 is Go's part of an optimistic update
+// of one member of a followed 1,000-item view, validated by the Go form.
+func BenchmarkUpdate_optimisticIn1000(b *testing.B) {
+	g, todos := benchRig(b)
+	g.api.Call("vopen", todos.h, 1, `{"where":{"listId":"l1"},"orderBy":["position"]}`)
+	g.batches()
+	for i := 0; b.Loop(); i++ {
+		// a different entity each time: one pending patch each, as when
+		// the server answers (this rig's never does)
+		g.api.Call("update", todos.h, i, "t"+strconv.Itoa(i%1000), `{"title":"renamed `+strconv.Itoa(i)+`"}`)
+		g.batches()
+	}
+}

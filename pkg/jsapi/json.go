@@ -3,6 +3,8 @@
 package jsapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -76,3 +78,131 @@ func jsonObject(m map[string]string) string {
 
 // appendInt appends n in decimal.
 func appendInt(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) }
+
+// topField returns the JSON of field name at the top level of the object
+// raw, without decoding the rest: a view reads one or two fields of each
+// entity, and encoding/json's map decoding of the whole object cost most of
+// a first delivery. raw is valid JSON (it came through encoding/json).
+func topField(raw []byte, name string) ([]byte, bool) {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return nil, false
+	}
+	i++
+	for {
+		i = skipSpace(raw, i)
+		if i >= len(raw) || raw[i] != '"' {
+			return nil, false // '}' or malformed
+		}
+		kEnd := skipString(raw, i)
+		key := raw[i+1 : kEnd-1]
+		i = skipSpace(raw, kEnd)
+		if i >= len(raw) || raw[i] != ':' {
+			return nil, false
+		}
+		vStart := skipSpace(raw, i+1)
+		vEnd := skipValue(raw, vStart)
+		if keyIs(key, name) {
+			return raw[vStart:vEnd], true
+		}
+		i = skipSpace(raw, vEnd)
+		if i >= len(raw) || raw[i] != ',' {
+			return nil, false
+		}
+		i++
+	}
+}
+
+// keyIs reports whether the JSON string body key says name.
+func keyIs(key []byte, name string) bool {
+	for _, c := range key {
+		if c == '\\' {
+			var s string
+			if json.Unmarshal(append(append([]byte{'"'}, key...), '"'), &s) != nil {
+				return false
+			}
+			return s == name
+		}
+	}
+	return string(key) == name
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] ('"').
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index after the value starting at b[i].
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\n' && b[i] != '\t' && b[i] != '\r' {
+		i++
+	}
+	return i
+}
+
+// scalar decodes a JSON value as a view compares it: strings, float64
+// numbers, booleans and nil directly; objects and arrays with encoding/json.
+func scalar(v []byte) any {
+	if len(v) == 0 {
+		return nil
+	}
+	switch v[0] {
+	case '"':
+		if bytes.IndexByte(v, '\\') < 0 {
+			return string(v[1 : len(v)-1])
+		}
+	case 't':
+		return true
+	case 'f':
+		return false
+	case 'n':
+		return nil
+	case '{', '[':
+	default:
+		if f, err := strconv.ParseFloat(string(v), 64); err == nil {
+			return f
+		}
+	}
+	var out any
+	if json.Unmarshal(v, &out) != nil {
+		return nil
+	}
+	return out
+}

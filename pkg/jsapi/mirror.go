@@ -10,21 +10,23 @@ import (
 )
 
 // A mirror is what JavaScript holds of one collection: the entities its
-// views and subscriptions show, each watched by an effect of its own, so
-// that a change to one entity re-encodes that entity alone. Changes gather
+// views and subscriptions show. One listener on the collection
+// (store.Collection.OnChange) notes when a held entity's visible value
+// changes, so a change to one entity sends that entity alone, and following
+// a thousand entities costs no effect each. Changes gather
 // until the outermost call ends; then one batch per flush crosses to
 // JavaScript as one JSON text (Runtime.flush): the changed entities, the
 // ones JavaScript may forget, and each view's membership change as one
 // splice of ids. A view whose members only changed their content sends no
 // ids at all.
 //
-// Effects are created at flush time only (prepare), outside every effect
-// and scope, so that a view opened from inside a JavaScript effect is not
-// disposed when that effect reruns.
+// A view's effect is created at flush time only (prepare), outside every
+// effect and scope, so that a view opened from inside a JavaScript effect is
+// not disposed when that effect reruns.
 type mirror struct {
 	c       *coll
 	held    map[string]*held
-	watch   []string // held ids whose effect is still to be created
+	watch   []string // held ids whose value is still to be read
 	changed []string // held ids whose JSON changed since the last batch
 	dropped []string // ids JavaScript may forget
 	views   map[int]*view
@@ -34,10 +36,10 @@ type mirror struct {
 
 // held is one entity JavaScript mirrors.
 type held struct {
-	n       int           // views and subscriptions holding it
-	eff     *state.Effect // encodes the entity whenever it changes
-	json    []byte        // its JSON; nil while absent
-	changed bool          // in mirror.changed
+	n       int    // views and subscriptions holding it
+	loaded  bool   // json holds its value
+	json    []byte // its JSON; nil while absent
+	changed bool   // in mirror.changed
 }
 
 // A view is a store.View JavaScript follows: what it sent last, and the
@@ -57,6 +59,24 @@ type view struct {
 
 func (m *mirror) init(c *coll) {
 	m.c, m.held, m.views = c, map[string]*held{}, map[int]*view{}
+	c.c.OnChange(func(id string, o *obj, ok bool) {
+		if h := m.held[id]; h != nil && h.loaded {
+			m.set(id, h, o, ok)
+		}
+	})
+}
+
+// set records the value of held entity id for the next batch.
+func (m *mirror) set(id string, h *held, o *obj, ok bool) {
+	h.json = nil
+	if ok {
+		h.json = o.raw
+	}
+	if !h.changed {
+		h.changed = true
+		m.changed = append(m.changed, id)
+		m.mark()
+	}
 }
 
 // mark queues the collection for the next flush.
@@ -85,9 +105,6 @@ func (m *mirror) unhold(id string) {
 	}
 	if h.n--; h.n > 0 {
 		return
-	}
-	if h.eff != nil {
-		h.eff.Dispose()
 	}
 	delete(m.held, id)
 	m.dropped = append(m.dropped, id)
@@ -127,8 +144,8 @@ func (m *mirror) closeView(h int) {
 }
 
 // prepare opens the views asked for, brings every dirty view's members
-// up to date and starts watching the entities newly held. It runs at flush
-// time, outside every effect.
+// up to date and reads the entities newly held. It runs at flush time,
+// outside every effect.
 func (m *mirror) prepare() {
 	m.queued = false
 	for _, v := range m.opening {
@@ -154,8 +171,10 @@ func (m *mirror) prepare() {
 		}
 	}
 	for _, id := range m.watch {
-		if h := m.held[id]; h != nil && h.eff == nil {
-			m.startWatch(id, h)
+		if h := m.held[id]; h != nil && !h.loaded {
+			h.loaded = true
+			o, ok := m.c.visible(id)
+			m.set(id, h, o, ok)
 		}
 	}
 	m.watch = m.watch[:0]
@@ -219,22 +238,6 @@ func appendSplice(b []byte, h, start, deleted int, ids []string) []byte {
 		b = appendString(b, id)
 	}
 	return append(b, "]]"...)
-}
-
-// startWatch creates the effect that encodes entity id whenever its visible
-// value changes: a tracked read of that entity alone.
-func (m *mirror) startWatch(id string, h *held) {
-	h.eff = m.c.r.g.Effect(func() {
-		h.json = nil
-		if o, ok := m.c.c.Get(id); ok {
-			h.json = o.raw
-		}
-		if !h.changed {
-			h.changed = true
-			m.changed = append(m.changed, id)
-			m.mark()
-		}
-	})
 }
 
 // appendBatch appends the collection's part of a batch,

@@ -17,19 +17,28 @@ import (
 // them all, which keeps the WebAssembly module small, and an entity crosses
 // to JavaScript as the text it already is.
 type obj struct {
-	raw  []byte
-	vals map[string]any // raw's fields decoded, on first need (views)
+	raw []byte
+	// The fields views compare, decoded on first need; most views read one
+	// or two, so a small list beats a map.
+	names []string
+	vals  []any
+	oks   []bool
 }
 
 // value returns the top-level field name, decoded as JavaScript would see
-// it (numbers as float64).
+// it (numbers as float64), and whether the object has it.
 func (o *obj) value(name string) (any, bool) {
-	if o.vals == nil {
-		if json.Unmarshal(o.raw, &o.vals) != nil || o.vals == nil {
-			o.vals = map[string]any{}
+	for i, n := range o.names {
+		if n == name {
+			return o.vals[i], o.oks[i]
 		}
 	}
-	v, ok := o.vals[name]
+	raw, ok := topField(o.raw, name)
+	var v any
+	if ok {
+		v = scalar(raw)
+	}
+	o.names, o.vals, o.oks = append(o.names, name), append(o.vals, v), append(o.oks, ok)
 	return v, ok
 }
 
@@ -51,16 +60,65 @@ func encodeFields(m map[string]json.RawMessage) []byte {
 	return b
 }
 
-// merge returns o with the fields of set replaced.
+// merge returns o with the fields of set replaced (or added, in set's
+// sorted order): a copy of o's text with those values spliced in, in the
+// order o has its fields. A pending patch is replayed this way whenever its
+// entity is recomputed, so it avoids decoding and encoding the object.
 func merge(o *obj, set map[string]json.RawMessage) *obj {
-	m, err := fieldsOf(o.raw)
-	if err != nil {
-		panic(err)
+	raw := o.raw
+	out := make([]byte, 0, len(raw)+64)
+	done := make(map[string]bool, len(set))
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		panic("tandem: an entity that is not a JSON object")
 	}
-	for k, v := range set {
-		m[k] = v
+	out = append(out, '{')
+	i++
+	first := true
+	for {
+		i = skipSpace(raw, i)
+		if i >= len(raw) || raw[i] != '"' {
+			break
+		}
+		kEnd := skipString(raw, i)
+		key := raw[i:kEnd]
+		i = skipSpace(raw, kEnd)
+		vStart := skipSpace(raw, i+1) // past ':'
+		vEnd := skipValue(raw, vStart)
+		val := raw[vStart:vEnd]
+		var name string
+		if json.Unmarshal(key, &name) == nil {
+			if v, ok := set[name]; ok {
+				val = v
+				done[name] = true
+			}
+		}
+		if !first {
+			out = append(out, ',')
+		}
+		first = false
+		out = append(append(append(out, key...), ':'), val...)
+		i = skipSpace(raw, vEnd)
+		if i < len(raw) && raw[i] == ',' {
+			i++
+		}
 	}
-	return &obj{raw: encodeFields(m)}
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		if !done[k] {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !first {
+			out = append(out, ',')
+		}
+		first = false
+		out = append(appendString(out, k), ':')
+		out = append(out, set[k]...)
+	}
+	return &obj{raw: append(out, '}')}
 }
 
 // patchKeys returns the fields a JSON patch sets, without "id", sorted,

@@ -370,7 +370,7 @@ class Collection {
     this.items = new Map(); // the mirror: id → object, for held ids
     this.holds = new Map(); // id → JavaScript holders
     this.entities = new Map(); // id → Entity source
-    this.open = new Set(); // views with subscribers
+    this.open = new Set(); // views following the collection
     this.parsed = new Map(); // get()'s cache: id → [json, object]
     rt.colls.set(h, this);
   }
@@ -461,7 +461,7 @@ class Collection {
         touched.add(v);
       }
     }
-    if (ids.length) for (const v of this.open) if (!touched.has(v) && v.hasAny(ids)) touched.add(v);
+    if (ids.length) for (const v of this.open) if (v.changed(ids)) touched.add(v);
   }
 }
 
@@ -478,9 +478,9 @@ class View {
   #id;
   #h = 0;
   #ids = [];
-  #set = new Set();
+  #index = null; // id → position, rebuilt after a splice
   #items = EMPTY;
-  #fresh = true;
+  #stale = null; // null: #items is current; true: rebuild; else the ids whose content changed
   #subs = new Set();
   #timer;
   constructor(coll, spec) {
@@ -493,10 +493,20 @@ class View {
   get() {
     this.#open();
     if (this.#subs.size === 0) this.#idle();
-    if (!this.#fresh) {
+    const stale = this.#stale;
+    if (stale !== null) {
       const items = this.#coll.items;
-      this.#items = Object.freeze(this.#ids.map((id) => items.get(id)));
-      this.#fresh = true;
+      if (stale === true) {
+        this.#items = Object.freeze(this.#ids.map((id) => items.get(id)));
+      } else {
+        // only some entities changed: a copy with those replaced, the
+        // other objects kept (===)
+        const next = this.#items.slice();
+        const index = this.#positions();
+        for (const id of stale) next[index.get(id)] = items.get(id);
+        this.#items = Object.freeze(next);
+      }
+      this.#stale = null;
     }
     return this.#items;
   }
@@ -513,7 +523,6 @@ class View {
     this.#open();
     clearTimeout(this.#timer);
     this.#subs.add(fn);
-    this.#coll.open.add(this);
     fn(this.get());
     return () => {
       if (this.#subs.delete(fn) && this.#subs.size === 0) this.#idle();
@@ -523,6 +532,7 @@ class View {
     if (this.#h) return;
     const rt = this.#coll.rt;
     rt.views.set(this.#id, this);
+    this.#coll.open.add(this);
     this.#h = rt.call(rt.api.vopen(this.#coll.h, this.#id, this.#spec));
   }
   #idle() {
@@ -538,26 +548,34 @@ class View {
     this.#coll.open.delete(this);
     this.#h = 0;
     this.#ids = [];
-    this.#set = new Set();
+    this.#index = null;
     this.#items = EMPTY;
-    this.#fresh = true;
+    this.#stale = null;
+  }
+  #positions() {
+    if (!this.#index) this.#index = new Map(this.#ids.map((id, i) => [id, i]));
+    return this.#index;
   }
   splice(start, del, add) {
     const ids = this.#ids.slice();
     ids.splice(start, del, ...add);
     this.#ids = ids;
-    this.#set = null;
-    this.#fresh = false;
+    this.#index = null;
+    this.#stale = true;
   }
-  hasAny(ids) {
-    if (!this.#set) this.#set = new Set(this.#ids);
+  // changed notes the entities of ids that are members, and reports
+  // whether there were any.
+  changed(ids) {
+    if (this.#stale === true) return true;
+    const index = this.#positions();
+    let any = false;
     for (const id of ids) {
-      if (this.#set.has(id)) {
-        this.#fresh = false;
-        return true;
+      if (index.has(id)) {
+        (this.#stale ??= new Set()).add(id);
+        any = true;
       }
     }
-    return false;
+    return any;
   }
   emit() {
     if (this.#subs.size) this.#coll.rt.emit(this.#subs, this.get());

@@ -279,3 +279,16 @@ test("the connection status follows the realtime connection", async () => {
   stop();
   assert.equal(seen.at(-1), "offline");
 });
+
+test("a view read without subscribers still shows changes", async () => {
+  const c = connect();
+  await live(c);
+  const list = await c.collection("lists").create({ name: "Unsubscribed" });
+  const todos = c.collection("todos");
+  const a = await todos.create({ listId: list.id, title: "a" });
+  const view = todos.view({ where: { listId: list.id } });
+  assert.deepEqual(view.get().map((x) => x.title), ["a"]);
+  await todos.update(a.id, { title: "b" });
+  assert.deepEqual(view.get().map((x) => x.title), ["b"]);
+  c.close();
+});
