@@ -32,13 +32,13 @@ import (
 // would serve it, with a gate that can hold the API's todo mutations to show
 // what the page does before the server answers.
 type board struct {
-	t    *testing.T
+	t    testing.TB
 	url  string
 	api  string
 	gate *gate
 }
 
-func startBoard(t *testing.T) *board {
+func startBoard(t testing.TB) *board {
 	t.Helper()
 	dist, err := filepath.Abs("dist")
 	require.NoError(t, err)
@@ -305,10 +305,28 @@ func TestBoard_inChromium(t *testing.T) {
 	})
 }
 
-// A todo titled with a number each, for measuring.
-func seedTodos(t *testing.T, b *board, list string, n int) {
-	t.Helper()
-	for i := range n {
-		require.Equal(t, http.StatusCreated, b.send(http.MethodPost, "/todos", map[string]any{"listId": list, "title": "todo " + strconv.Itoa(i), "position": i}, nil))
+// BenchmarkBoard_1000Todos measures the React board as PERFORMANCE.md asks,
+// with 1,000 todos in its list: browsertest.MeasureBoard, which the go-app
+// demo's side of make bench-browser calls the same way.
+func BenchmarkBoard_1000Todos(b *testing.B) {
+	brd := startBoard(b)
+	var list model.List
+	require.Equal(b, http.StatusCreated, brd.send(http.MethodPost, "/lists", map[string]any{"name": "Big", "position": 1}, &list))
+	for i := range 1000 {
+		require.Equal(b, http.StatusCreated, brd.send(http.MethodPost, "/todos", map[string]any{"listId": list.ID, "title": "todo " + strconv.Itoa(i), "position": i}, nil))
 	}
+	var n browsertest.BoardNumbers
+	for b.Loop() {
+		tab := browsertest.Tab(b, browsertest.Browser(b))
+		n = browsertest.MeasureBoard(b, tab, brd.url, 1000, 30)
+	}
+	b.ReportMetric(ms(n.FirstList), "ms/first-list")
+	b.ReportMetric(ms(n.Keystroke.Median), "ms/keystroke-median")
+	b.ReportMetric(ms(n.Keystroke.P99), "ms/keystroke-p99")
+	b.ReportMetric(ms(n.Toggle.Median), "ms/toggle-median")
+	b.ReportMetric(ms(n.Toggle.P99), "ms/toggle-p99")
+	b.ReportMetric(float64(n.HeapUsed)/1e6, "MB-JS-heap")
+	b.Logf("React board, 1,000 todos: %s", n)
 }
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -42,7 +42,7 @@ type rig struct {
 	cl   *client
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	t.Helper()
 	r := New(Entity(model.Lists), Entity(model.Todos))
 	host := fakeHost()
@@ -82,7 +82,7 @@ type batch struct {
 	Q []int               `json:"q"`
 }
 
-func decodeBatch(t *testing.T, s string) batch {
+func decodeBatch(t testing.TB, s string) batch {
 	t.Helper()
 	var b batch
 	require.NoError(t, json.Unmarshal([]byte(s), &b), s)
@@ -261,8 +261,7 @@ func TestCompareValues_sortsAsTheSpecSays(t *testing.T) {
 
 // benchRig is a rig with a 1,000-todo list, for the view benchmarks.
 func benchRig(b *testing.B) (*rig, *coll) {
-	t := &testing.T{}
-	g := newRig(t)
+	g := newRig(b)
 	todos, err := g.cl.collection("todos")
 	if err != nil {
 		b.Fatal(err)
