@@ -17,7 +17,7 @@ test("npm pack makes a tarball a project installs and runs against a server", as
   try {
     const packed = JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", dir], { cwd: pkg, encoding: "utf8" }));
     const files = packed[0].files.map((f) => f.path).sort();
-    assert.deepEqual(files, ["index.d.ts", "index.js", "package.json", "react.d.ts", "react.js", "svelte.d.ts", "svelte.js", "tandem.wasm", "vue.d.ts", "vue.js", "wasm_exec.js"]);
+    assert.deepEqual(files, ["README.md", "index.d.ts", "index.js", "package.json", "react.d.ts", "react.js", "svelte.d.ts", "svelte.js", "tandem.wasm", "vue.d.ts", "vue.js", "wasm_exec.js"]);
     const project = join(dir, "app");
     execFileSync("mkdir", ["-p", project]);
     writeFileSync(join(project, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
