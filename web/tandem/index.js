@@ -100,11 +100,12 @@ class Runtime {
     this.onError = options.onError ?? defaultOnError;
     this.colls = new Map(); // Go handle → Collection
     this.views = new Map(); // view id → View
-    this.queries = new Map(); // Go handle → Query
+    this.queries = new Map(); // Go handle → Query with subscribers
     this.settling = new Map(); // token → {resolve, reject}
     this.token = 0;
     this.viewID = 0;
-    this.freed = new FinalizationRegistry((h) => api.free(h));
+    this.freed = new FinalizationRegistry((h) => this.closed || api.free(h));
+    this.freedQueries = new FinalizationRegistry((h) => this.closed || api.qfree(h));
     this.host = {
       FAIL,
       error: undefined,
@@ -369,7 +370,7 @@ class Collection {
     this.hooks = hooks;
     this.items = new Map(); // the mirror: id → object, for held ids
     this.holds = new Map(); // id → JavaScript holders
-    this.entities = new Map(); // id → Entity source
+    this.entities = new Map(); // id → the Entity source with subscribers
     this.open = new Set(); // views following the collection
     this.parsed = new Map(); // get()'s cache: id → [json, object]
     rt.colls.set(h, this);
@@ -424,12 +425,7 @@ class Collection {
   }
   /** entity returns a subscribable source of one entity. */
   entity(id) {
-    let e = this.entities.get(id);
-    if (!e) {
-      e = new Entity(this, id);
-      this.entities.set(id, e);
-    }
-    return e;
+    return this.entities.get(id) ?? new Entity(this, id);
   }
   hold(id) {
     const n = this.holds.get(id) ?? 0;
@@ -599,11 +595,17 @@ class Entity {
     return this.get();
   }
   subscribe(fn) {
-    if (this.#subs.size === 0) this.#coll.hold(this.#id);
+    if (this.#subs.size === 0) {
+      this.#coll.entities.set(this.#id, this);
+      this.#coll.hold(this.#id);
+    }
     this.#subs.add(fn);
     fn(this.get());
     return () => {
-      if (this.#subs.delete(fn) && this.#subs.size === 0) this.#coll.unhold(this.#id);
+      if (this.#subs.delete(fn) && this.#subs.size === 0) {
+        this.#coll.unhold(this.#id);
+        if (this.#coll.entities.get(this.#id) === this) this.#coll.entities.delete(this.#id);
+      }
     };
   }
   emit() {
@@ -622,7 +624,7 @@ class Query {
   constructor(rt, client, options) {
     this.#rt = rt;
     this.#h = rt.call(rt.api.query(client, { ...options, keyJSON: JSON.stringify(options.queryKey) }));
-    rt.queries.set(this.#h, this);
+    rt.freedQueries.register(this, this.#h, this);
     this.stale = true;
   }
   /** get returns the current result: status, data, error and the rest. */
@@ -648,11 +650,17 @@ class Query {
   }
   /** subscribe activates the query (it fetches when stale) and calls fn with each result. */
   subscribe(fn) {
-    if (this.#subs.size === 0) this.#rt.call(this.#rt.api.qsub(this.#h));
+    if (this.#subs.size === 0) {
+      this.#rt.queries.set(this.#h, this);
+      this.#rt.call(this.#rt.api.qsub(this.#h));
+    }
     this.#subs.add(fn);
     fn(this.get());
     return () => {
-      if (this.#subs.delete(fn) && this.#subs.size === 0) this.#rt.call(this.#rt.api.qunsub(this.#h));
+      if (this.#subs.delete(fn) && this.#subs.size === 0) {
+        this.#rt.queries.delete(this.#h);
+        if (!this.#rt.closed) this.#rt.call(this.#rt.api.qunsub(this.#h));
+      }
     };
   }
   /** refetch fetches now. */
@@ -663,6 +671,7 @@ class Query {
   dispose() {
     this.#subs.clear();
     this.#rt.queries.delete(this.#h);
+    this.#rt.freedQueries.unregister(this);
     this.#rt.call(this.#rt.api.qfree(this.#h));
   }
   emit() {
