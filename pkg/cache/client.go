@@ -55,16 +55,21 @@ type Client struct {
 	report    func(error)
 	unsubs    []func()
 
-	mu             clientMutex // guards everything below and all queries, observers and mutations
-	count          int         // queries in index
-	index          keyIndex
-	enc            keyEncoder
-	gc             gcSweeper
-	nowT           time.Time // the clock read of this hold of mu, see now
-	nowOK          bool
-	scratch        []*query // reused by find, see takeScratch
-	queryDefaults  []keyDefaults
-	mutations      []*mutation
+	mu            clientMutex // guards everything below and all queries, observers and mutations
+	count         int         // queries in index
+	index         keyIndex
+	enc           keyEncoder
+	gc            gcSweeper
+	nowT          time.Time // the clock read of this hold of mu, see now
+	nowOK         bool
+	scratch       []*query // reused by find, see takeScratch
+	queryDefaults []keyDefaults
+	mutations     []*mutation
+	// mutOps reaches the mutation cache from Close, Clear and reconnects.
+	// The first mutation sets it (addMutation), so that a program that never
+	// makes one, such as the JavaScript API's WebAssembly module, does not
+	// link the mutation machinery: about 10 KB of its download.
+	mutOps         *mutationOps
 	mutDefaults    []mutationKeyDefaults
 	seq            uint64
 	batchDepth     int
@@ -148,11 +153,8 @@ func (c *Client) Close() {
 			q.cancel(&CancelledError{Revert: true})
 		}
 	})
-	for _, m := range c.mutations {
-		m.clearGC()
-		if m.retryer != nil {
-			m.retryer.cancel(&CancelledError{})
-		}
+	if c.mutOps != nil {
+		c.mutOps.cancelAll()
 	}
 	c.unlock()
 	for _, u := range unsubs {
@@ -492,7 +494,10 @@ func (c *Client) onOnlineChange() {
 		c.unlock()
 		return
 	}
-	waits := c.resumePausedMutations()
+	var waits []*mutation
+	if c.mutOps != nil {
+		waits = c.mutOps.resumePaused()
+	}
 	if len(waits) == 0 {
 		c.queriesOnline()
 		c.unlock()

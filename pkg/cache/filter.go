@@ -315,8 +315,8 @@ func (c *Client) Clear() {
 	for _, q := range c.queries() {
 		c.removeQuery(q)
 	}
-	for _, m := range append([]*mutation(nil), c.mutations...) {
-		c.removeMutation(m)
+	if c.mutOps != nil {
+		c.mutOps.removeAll()
 	}
 }
 

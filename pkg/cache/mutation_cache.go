@@ -185,7 +185,33 @@ func (c *Client) resumePausedMutations() []*mutation {
 	return paused
 }
 
+// mutationOps are the Client's ways into its mutation cache; see
+// Client.mutOps.
+type mutationOps struct {
+	cancelAll    func() // Close: stop every GC timer and attempt
+	resumePaused func() []*mutation
+	removeAll    func() // Clear
+}
+
 func (c *Client) addMutation(m *mutation) {
+	if c.mutOps == nil {
+		c.mutOps = &mutationOps{
+			cancelAll: func() {
+				for _, m := range c.mutations {
+					m.clearGC()
+					if m.retryer != nil {
+						m.retryer.cancel(&CancelledError{})
+					}
+				}
+			},
+			resumePaused: c.resumePausedMutations,
+			removeAll: func() {
+				for _, m := range append([]*mutation(nil), c.mutations...) {
+					c.removeMutation(m)
+				}
+			},
+		}
+	}
 	c.mutations = append(c.mutations, m)
 	c.emitMutation(EventMutationAdded, m)
 	m.scheduleGC()

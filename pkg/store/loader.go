@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 
 	"github.com/tandemkit/tandem/pkg/cache"
 	"github.com/tandemkit/tandem/pkg/wire"
@@ -59,9 +58,9 @@ func (s *Store) fetchSnapshot(ctx context.Context, name string) (Snapshot, error
 		after := ""
 		consistent := true
 		for page := 0; ; page++ {
-			u := fmt.Sprintf("%s/%s?limit=%d", s.baseURL, url.PathEscape(name), snapshotPageSize)
+			u := fmt.Sprintf("%s/%s?limit=%d", s.baseURL, pathEscape(name), snapshotPageSize)
 			if after != "" {
-				u += "&after=" + url.QueryEscape(after)
+				u += "&after=" + queryEscape(after)
 			}
 			body, err := s.get(ctx, u)
 			if err != nil {
@@ -118,7 +117,7 @@ func (c *Collection[UI]) Refetch(ctx context.Context, id string) error {
 // object, or its tombstone if it was deleted. It blocks on the network and
 // may be called from any goroutine.
 func (c *Collection[UI]) FetchItem(ctx context.Context, id string) (wire.Item, error) {
-	u := fmt.Sprintf("%s/%s/%s", c.s.baseURL, url.PathEscape(c.name), url.PathEscape(id))
+	u := fmt.Sprintf("%s/%s/%s", c.s.baseURL, pathEscape(c.name), pathEscape(id))
 	body, err := c.s.get(ctx, u)
 	var he *cache.HTTPError
 	switch {

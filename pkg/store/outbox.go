@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -133,7 +132,7 @@ func (o *outbox) send(it *outItem) {
 
 // request builds the HTTP request of a mutation.
 func (s *Store) request(it *outItem) (*cache.Request, error) {
-	u := s.baseURL + "/" + url.PathEscape(it.Collection)
+	u := s.baseURL + "/" + pathEscape(it.Collection)
 	req := &cache.Request{Header: map[string]string{
 		wire.HeaderClientID:   it.ClientID,
 		wire.HeaderMutationID: strconv.FormatUint(it.MutationID, 10),
@@ -149,9 +148,9 @@ func (s *Store) request(it *outItem) (*cache.Request, error) {
 	case opCreate:
 		req.Method, req.URL, req.Body = "POST", u, body
 	case opPatch:
-		req.Method, req.URL, req.Body = "PATCH", u+"/"+url.PathEscape(it.ID), body
+		req.Method, req.URL, req.Body = "PATCH", u+"/"+pathEscape(it.ID), body
 	case opDelete:
-		req.Method, req.URL = "DELETE", u+"/"+url.PathEscape(it.ID)
+		req.Method, req.URL = "DELETE", u+"/"+pathEscape(it.ID)
 	default:
 		return nil, fmt.Errorf("unknown operation %d", it.Kind)
 	}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -324,8 +323,8 @@ func (s *Store) report(err error) {
 // NewID returns a random UUID (version 4) for a client-generated entity id.
 func NewID() string {
 	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(fmt.Sprintf("store: crypto/rand failed: %v", err)) // never happens: rand.Read does not fail
+	if err := randomBytes(b[:]); err != nil {
+		panic(fmt.Sprintf("store: no randomness: %v", err)) // never happens: the sources do not fail
 	}
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
@@ -335,7 +334,7 @@ func NewID() string {
 
 func randomHex(n int) (string, error) {
 	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
+	if err := randomBytes(b); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(b), nil

@@ -316,7 +316,9 @@ func TestB25_welcomeAcknowledgesProcessedMutations(t *testing.T) {
 		call.resp <- restResult{err: assert.AnError} // the answer is lost
 		_ = srv.Close(wire.CloseGoingAway, "")
 		r.settle()
-		r.clock.Advance(300 * time.Millisecond) // the reconnect, before the outbox's retry
+		// Reconnect at once: the clock stands still, so the outbox's retry
+		// (at a random delay, which could come first) cannot.
+		r.c.Reconnect()
 		srv, subs = r.connect(mutationID(call)) // the server had processed it
 		assert.Equal(t, store.Waiting, p.Status(), "not before the topics have caught up")
 		r.goLive(srv, subs)

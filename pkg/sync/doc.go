@@ -43,10 +43,13 @@
 //
 // # Transports
 //
-// A Conn is whole text messages in and out. WebSocket is the coder/websocket
-// implementation, the same code natively and under GOOS=js; Pipe is an
-// in-memory pair for tests; Faults wraps a Conn to duplicate, reorder,
-// delay, drop and cut on a seeded plan.
+// A Conn is whole text messages in and out. WebSocket dials with
+// coder/websocket natively and with the browser's own WebSocket under
+// GOOS=js (websocket_js.go: coder/websocket's browser build links net/http,
+// which made a browser client about a third bigger); one conn suite runs on
+// both, the browser side in Node. Pipe is an in-memory pair for tests;
+// Faults wraps a Conn to duplicate, reorder, delay, drop and cut on a
+// seeded plan.
 //
 // # Proof
 //

@@ -1,0 +1,137 @@
+//go:build !js
+
+package browsertest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/heapprofiler"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// BoardNumbers are the browser measures of PERFORMANCE.md for a todo board
+// that keeps spec/DOM.md's contract (the go-app demo, the React example),
+// taken by MeasureBoard on one page load.
+type BoardNumbers struct {
+	// FirstList is navigation start to the first list rendered with all its
+	// rows (performance.now() at the DOM mutation that completed it).
+	FirstList time.Duration
+	// Keystroke is a key typed at the end of a row's rename input to the
+	// DOM showing it in the row's title; Toggle a click on a row's checkbox
+	// to its data-done showing the new state. Both are measured in the page,
+	// from the event's capture listener to the DOM mutation that shows it.
+	Keystroke, Toggle Latency
+	// HeapUsed is the JavaScript heap after load and a garbage collection;
+	// Backing is the memory of array buffers besides it, where a WebAssembly
+	// module's linear memory lives.
+	HeapUsed, Backing int64
+}
+
+// A Latency is a sample's median and 99th percentile.
+type Latency struct {
+	Median, P99 time.Duration
+	N           int
+}
+
+func (l Latency) String() string {
+	return fmt.Sprintf("median %.2f ms, p99 %.2f ms (n=%d)", ms(l.Median), ms(l.P99), l.N)
+}
+
+func (n BoardNumbers) String() string {
+	return fmt.Sprintf("first list %.1f ms; keystroke %s; toggle %s; JS heap %.1f MB (+%.1f MB array buffers)",
+		ms(n.FirstList), n.Keystroke, n.Toggle, float64(n.HeapUsed)/1e6, float64(n.Backing)/1e6)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// sample waits for the page to note the latency of the last event.
+func sample(t testing.TB, tab context.Context) float64 {
+	t.Helper()
+	type got struct{ V float64 }
+	return Get(t, tab, 5*time.Second, chromedp.Poll[got](`window.__board.want === null && window.__board.got.length > 0 && {V: window.__board.got.pop()}`, chromedp.WithPollingTimeout(4*time.Second))).V
+}
+
+func latency(samples []float64) Latency {
+	slices.Sort(samples)
+	at := func(q float64) time.Duration {
+		i := int(q * float64(len(samples)-1))
+		return time.Duration(samples[i] * float64(time.Millisecond))
+	}
+	return Latency{Median: at(0.5), P99: at(0.99), N: len(samples)}
+}
+
+// measureScript installs the page's side of MeasureBoard: capture
+// listeners note when a key or a click arrives, and a MutationObserver
+// notes when the DOM first satisfies window.__want after it.
+const measureScript = `(() => {
+  if (window.__board) return true;
+  const b = window.__board = { t0: 0, want: null, got: [] };
+  const start = () => { b.t0 = performance.now(); };
+  document.addEventListener("keydown", start, true);
+  document.addEventListener("click", start, true);
+  new MutationObserver(() => {
+    if (b.want && b.want()) { b.got.push(performance.now() - b.t0); b.want = null; }
+  }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+  return true;
+})()`
+
+// MeasureBoard loads url in tab, a board whose first list has rows todos,
+// and measures it: the first rendered list, then samples keystrokes into
+// the rename input of a row and samples toggles of rows, then the heap.
+// It fails the test when the board does not keep DOM.md's contract.
+func MeasureBoard(t testing.TB, tab context.Context, url string, rows, samples int) BoardNumbers {
+	t.Helper()
+	var n BoardNumbers
+	Do(t, tab, 60*time.Second, chromedp.Navigate(url))
+	at := Get(t, tab, 60*time.Second, chromedp.Poll[float64](
+		fmt.Sprintf(`document.querySelectorAll('[data-testid="todo-list"] [data-testid="todo-row"]').length >= %d && performance.now()`, rows),
+		chromedp.WithPollingMutation(), chromedp.WithPollingTimeout(55*time.Second)))
+	n.FirstList = time.Duration(at * float64(time.Millisecond))
+	Get(t, tab, 10*time.Second, chromedp.Evaluate[bool](measureScript))
+
+	// Keystrokes, at the end of the rename input of the middle row.
+	row := fmt.Sprintf(`document.querySelectorAll('[data-testid="todo-list"] [data-testid="todo-row"]')[%d]`, rows/2)
+	Do(t, tab, 10*time.Second, chromedp.Evaluate[chromedp.Void](row+`.querySelector('[data-testid="todo-rename"]').focus()`))
+	typed := ""
+	var keys []float64
+	for i := range samples {
+		k := string(rune('a' + i%26))
+		typed += k
+		Get(t, tab, 5*time.Second, chromedp.Evaluate[bool](fmt.Sprintf(
+			`(() => { const r = %s; const id = r.dataset.id; window.__board.want = () => document.querySelector('[data-testid="todo-row"][data-id="'+id+'"] [data-testid="todo-title"]')?.textContent.endsWith(%q); return true })()`, row, typed)))
+		Do(t, tab, 5*time.Second, chromedp.KeyEvent(k))
+		keys = append(keys, sample(t, tab))
+	}
+	n.Keystroke = latency(keys)
+	Do(t, tab, 5*time.Second, chromedp.KeyEvent(kb.Escape)) // no rename
+
+	// Toggles, of the first rows in turn.
+	var toggles []float64
+	for i := range samples {
+		r := fmt.Sprintf(`document.querySelectorAll('[data-testid="todo-list"] [data-testid="todo-row"]')[%d]`, i%min(rows, 20))
+		id := Get(t, tab, 5*time.Second, chromedp.Evaluate[string](r+`.dataset.id`))
+		sel := `[data-testid="todo-row"][data-id="` + id + `"]`
+		Get(t, tab, 5*time.Second, chromedp.Evaluate[bool](fmt.Sprintf(
+			`(() => { const was = document.querySelector(%q).dataset.done; window.__board.want = () => document.querySelector(%q)?.dataset.done !== was; return true })()`, sel, sel)))
+		Do(t, tab, 5*time.Second, chromedp.Click(chromedp.CSS(sel+` [data-testid="todo-toggle"]`)))
+		toggles = append(toggles, sample(t, tab))
+	}
+	n.Toggle = latency(toggles)
+
+	if _, err := chromedp.Call(tab, heapprofiler.CollectGarbage, cdp.Empty{}); err != nil {
+		t.Fatalf("browsertest: collecting garbage: %v", err)
+	}
+	heap, err := chromedp.Call(tab, runtime.GetHeapUsage, cdp.Empty{})
+	if err != nil {
+		t.Fatalf("browsertest: heap usage: %v", err)
+	}
+	n.HeapUsed, n.Backing = int64(heap.UsedSize), int64(heap.BackingStorageSize)
+	return n
+}

@@ -1,0 +1,85 @@
+//go:build js
+
+package jsapi
+
+import "slices"
+
+// flush sends what changed to JavaScript, at the end of the outermost call:
+// first every queued collection opens its views and updates its mirror
+// (which may queue more), then one batch crosses as one JSON text to
+// host.deliver:
+//
+//	{"c": [collection parts…], "s": [[token, 1, object|null] | [token, 0, error]…], "q": [query handles…]}
+//
+// JavaScript applies the collections' changes, then settles the promises of
+// mutations, then tells the queries' subscribers to read their results, then
+// notifies every source whose value changed. A call JavaScript makes while
+// it handles the batch queues its own changes, which this loop sends next.
+func (r *Runtime) flush() {
+	if r.busy || len(r.dirty) == 0 && len(r.settles) == 0 && len(r.queries) == 0 {
+		return
+	}
+	r.busy = true
+	defer func() { r.busy = false }()
+	for {
+		var ready []*coll
+		for len(r.dirty) > 0 {
+			c := r.dirty[0]
+			r.dirty[0] = nil
+			r.dirty = r.dirty[1:]
+			c.prepare()
+			if !slices.Contains(ready, c) {
+				ready = append(ready, c)
+			}
+		}
+		b := []byte(`{"c":[`)
+		for _, c := range ready {
+			b = c.appendBatch(b)
+		}
+		empty := len(b) == len(`{"c":[`)
+		b = append(b, `],"s":[`...)
+		if len(r.settles) > 0 {
+			b = append(b, r.settles...)
+			r.settles = r.settles[:0]
+			empty = false
+		}
+		b = append(b, `],"q":[`...)
+		for i, q := range r.queries {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendInt(b, q.h)
+			q.dirty = false
+			empty = false
+		}
+		r.queries = r.queries[:0]
+		if empty {
+			return
+		}
+		b = append(b, "]}"...)
+		r.host.Call("deliver", string(b))
+	}
+}
+
+// settle queues the outcome of the mutation JavaScript registered under
+// token: the confirmed object's JSON (nil: none) or the error.
+func (r *Runtime) settle(token int, err error, obj []byte) {
+	b := r.settles
+	if len(b) > 0 {
+		b = append(b, ',')
+	}
+	b = append(b, '[')
+	b = appendInt(b, token)
+	if err != nil {
+		b = append(b, ",0,"...)
+		b = appendError(b, err)
+	} else {
+		b = append(b, ",1,"...)
+		if obj == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, obj...)
+		}
+	}
+	r.settles = append(b, ']')
+}

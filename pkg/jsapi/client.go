@@ -1,0 +1,245 @@
+//go:build js
+
+package jsapi
+
+import (
+	"errors"
+	"slices"
+	"syscall/js"
+
+	"github.com/tandemkit/tandem/pkg/cache"
+	"github.com/tandemkit/tandem/pkg/state"
+	"github.com/tandemkit/tandem/pkg/store"
+	"github.com/tandemkit/tandem/pkg/sync"
+)
+
+// client is one connection to a Tandem server: a store (the optimistic
+// collections and their outbox), the realtime reconciler that keeps every
+// collection in sync, and a query cache.
+type client struct {
+	r     *Runtime
+	s     *store.Store
+	rt    *sync.Client
+	cc    *cache.Client
+	colls map[string]*coll
+	stops []func()
+}
+
+// newClient reads the options JavaScript passed to connect():
+//
+//	baseURL    the REST API's root, "/api" by default
+//	wsURL      the WebSocket endpoint (required; the module derives it from
+//	           baseURL and the page's location)
+//	storage    where pending mutations wait across reloads: "session" (the
+//	           default in a browser), "local", "memory", "none", or an object
+//	           with getItem, setItem and removeItem (Web Storage's shape)
+//	storageKey the record's name in storage, "tandem.outbox" by default
+//	clientID   this runtime's clientID, random by default
+//	headers    an object of headers sent with every REST request
+func (r *Runtime) newClient(o js.Value) (*client, error) {
+	c := &client{r: r, colls: map[string]*coll{}}
+	online, stopOnline, err := cache.BrowserOnline()
+	if err == nil {
+		c.stops = append(c.stops, stopOnline)
+	}
+	focus, stopFocus, err := cache.BrowserFocus()
+	if err == nil {
+		c.stops = append(c.stops, stopFocus)
+	}
+	copts := cache.ClientOptions{Scheduler: func(deliver func()) { r.schedule(deliver) }, ReportError: r.reportLater}
+	if online != nil {
+		copts.Online = online
+	}
+	if focus != nil {
+		copts.Focus = focus
+	}
+	c.cc = cache.NewClient(copts)
+	opts := store.Options{Graph: r.g, BaseURL: str(o, "baseURL"), StorageKey: str(o, "storageKey"), ClientID: str(o, "clientID"), OnError: r.report}
+	if h := o.Get("headers"); h.Type() == js.TypeObject {
+		opts.Header = map[string]string{}
+		keys := js.Global().Get("Object").Call("keys", h)
+		for i := range keys.Length() {
+			k := keys.Index(i).String()
+			opts.Header[k] = h.Get(k).String()
+		}
+	}
+	if opts.Storage, err = storageOf(o.Get("storage")); err != nil {
+		c.close()
+		return nil, err
+	}
+	if c.s, err = store.New(opts); err != nil {
+		c.close()
+		return nil, err
+	}
+	so := sync.Options{Store: c.s, URL: str(o, "wsURL"), OnError: r.report}
+	if online != nil {
+		so.Online = online
+	}
+	if focus != nil {
+		so.Focus = focus
+	}
+	if c.rt, err = sync.New(so); err != nil {
+		c.close()
+		return nil, err
+	}
+	c.rt.Start()
+	return c, nil
+}
+
+// reportLater reports an error raised where the graph may not be (the
+// cache's listeners), on the loop.
+func (r *Runtime) reportLater(err error) { r.schedule(func() { r.report(err) }) }
+
+// str returns o[name] if it is a string, else "".
+func str(o js.Value, name string) string {
+	if o.Type() != js.TypeObject {
+		return ""
+	}
+	if v := o.Get(name); v.Type() == js.TypeString {
+		return v.String()
+	}
+	return ""
+}
+
+// storageOf returns the Storage JavaScript asked for.
+func storageOf(v js.Value) (cache.Storage, error) {
+	switch v.Type() {
+	case js.TypeUndefined, js.TypeNull:
+		s, err := cache.NewSessionStorage()
+		if err != nil {
+			return &cache.MemoryStorage{}, nil // Node, or a host that refuses it
+		}
+		return s, nil
+	case js.TypeString:
+		switch v.String() {
+		case "session":
+			return cache.NewSessionStorage()
+		case "local":
+			return cache.NewLocalStorage()
+		case "memory":
+			return &cache.MemoryStorage{}, nil
+		case "none":
+			return nil, nil
+		}
+	case js.TypeObject:
+		if v.Get("getItem").Type() == js.TypeFunction {
+			return jsStorage{v}, nil
+		}
+	}
+	return nil, errors.New(`tandem: storage must be "session", "local", "memory", "none" or an object with getItem, setItem and removeItem`)
+}
+
+// jsStorage is a cache.Storage over an object of Web Storage's shape.
+type jsStorage struct{ v js.Value }
+
+func (s jsStorage) Get(key string) ([]byte, error) {
+	v := s.v.Call("getItem", key)
+	if v.Type() != js.TypeString {
+		return nil, cache.ErrNotFound
+	}
+	return []byte(v.String()), nil
+}
+
+func (s jsStorage) Set(key string, value []byte) error {
+	s.v.Call("setItem", key, string(value))
+	return nil
+}
+
+func (s jsStorage) Remove(key string) error {
+	s.v.Call("removeItem", key)
+	return nil
+}
+
+// collection returns the client's collection called name: the Go-declared
+// entity of that name, collected on first use.
+func (c *client) collection(name string) (*coll, error) {
+	if coll := c.colls[name]; coll != nil {
+		return coll, nil
+	}
+	d := c.r.entities[name]
+	if d == nil {
+		return nil, errors.New("tandem: no entity " + name + " is declared in Go; use define() for a collection declared in JavaScript")
+	}
+	return c.define(collSpec{name: name, decl: d})
+}
+
+// define registers a collection: the realtime reconciler subscribes to it
+// at once (sync follows every collection of the store).
+func (c *client) define(spec collSpec) (*coll, error) {
+	if c.colls[spec.name] != nil {
+		return nil, errors.New("tandem: collection " + spec.name + " is defined already")
+	}
+	coll, err := c.r.newColl(c, spec)
+	if err != nil {
+		return nil, err
+	}
+	c.colls[spec.name] = coll
+	return coll, nil
+}
+
+// status is a computed of the connection state's name.
+func (c *client) status() *state.Computed[js.Value] {
+	return state.NewComputedFunc(c.r.g, func() js.Value { return js.ValueOf(c.rt.State().String()) }, same)
+}
+
+// pending is a computed of how many mutations wait for the server.
+func (c *client) pending() *state.Computed[js.Value] {
+	return state.NewComputedFunc(c.r.g, func() js.Value { return js.ValueOf(c.s.PendingCount()) }, same)
+}
+
+func (c *client) close() {
+	if c.rt != nil {
+		c.rt.Stop()
+	}
+	if c.s != nil {
+		c.s.Close()
+	}
+	for _, stop := range c.stops {
+		stop()
+	}
+	c.stops = nil
+	if c.cc != nil {
+		c.cc.Close()
+	}
+}
+
+func (r *Runtime) exportClient(api js.Value) {
+	r.export(api, "connect", func(a []js.Value) any {
+		c, err := r.newClient(a[0])
+		if err != nil {
+			panic(err)
+		}
+		r.clients = append(r.clients, c)
+		return r.handle(c)
+	})
+	r.export(api, "status", func(a []js.Value) any { return r.handle(get[*client](r, a[0]).status()) })
+	r.export(api, "pending", func(a []js.Value) any { return r.handle(get[*client](r, a[0]).pending()) })
+	r.export(api, "reconnect", func(a []js.Value) any {
+		get[*client](r, a[0]).rt.Reconnect()
+		return nil
+	})
+	r.export(api, "close", func(a []js.Value) any {
+		c := get[*client](r, a[0])
+		c.close()
+		r.clients = slices.DeleteFunc(r.clients, func(x *client) bool { return x == c })
+		r.release(a[0].Int())
+		return nil
+	})
+	r.export(api, "clientID", func(a []js.Value) any { return get[*client](r, a[0]).s.ClientID() })
+	r.export(api, "collection", func(a []js.Value) any {
+		coll, err := get[*client](r, a[0]).collection(a[1].String())
+		if err != nil {
+			panic(err)
+		}
+		return coll.h
+	})
+	// define(client, name, idField, hasFromAPI, hasToAPI) declares a
+	// collection from JavaScript.
+	r.export(api, "define", func(a []js.Value) any {
+		coll, err := get[*client](r, a[0]).define(collSpec{name: a[1].String(), idField: a[2].String(), fromAPI: a[3].Truthy(), toAPI: a[4].Truthy()})
+		if err != nil {
+			panic(err)
+		}
+		return coll.h
+	})
+}

@@ -1,0 +1,353 @@
+//go:build js
+
+package jsapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"syscall/js"
+
+	"github.com/tandemkit/tandem/pkg/store"
+)
+
+// A coll is a store collection as JavaScript reaches it. Its entities are
+// objs; decl, when the entity is declared in Go, validates creates and
+// updates with the entity's forms. Reads cross as JSON text, parsed once on
+// the JavaScript side into plain objects; what JavaScript shows
+// continuously — the entities of its views and subscriptions — it keeps in
+// a mirror that Go updates by batches (mirror.go).
+//
+// A collection declared from JavaScript names the property of its UI
+// objects that holds the id (idField; the protocol's objects call it "id"),
+// and may have hooks that turn a server object into a UI object (fromAPI)
+// and back (toAPI), as a store.Codec does in Go; they run in JavaScript,
+// once per object the server sends and per request.
+type coll struct {
+	mirror
+	r       *Runtime
+	c       *store.Collection[*obj]
+	h       int
+	decl    Declared // nil: declared from JavaScript, no forms
+	idField string
+	encode  func(*obj) (json.RawMessage, error) // to the server's shape
+	creates *store.Mutation[*obj]
+	updates *store.Mutation[patch]
+	deletes *store.Mutation[string]
+}
+
+// patch is one update: the fields JavaScript set, and the fields of the
+// server object they change (after toAPI, the names may differ).
+type patch struct {
+	id     string
+	set    map[string]json.RawMessage
+	fields []string
+}
+
+// collSpec is how a collection is declared.
+type collSpec struct {
+	name, idField  string
+	decl           Declared
+	fromAPI, toAPI bool
+}
+
+func (r *Runtime) newColl(cl *client, spec collSpec) (*coll, error) {
+	if spec.idField == "" {
+		spec.idField = "id"
+	}
+	c := &coll{r: r, decl: spec.decl, idField: spec.idField}
+	hook := func(dir string, in []byte) ([]byte, error) {
+		var out js.Value
+		if err := catch(func() { out = r.host.Call("hook", c.h, dir, string(in)) }); err != nil {
+			return nil, err
+		}
+		if out.Type() != js.TypeString {
+			return nil, errors.New("tandem: " + spec.name + "'s " + dir + " hook must return an object")
+		}
+		return []byte(out.String()), nil
+	}
+	rename := spec.idField != "id"
+	codec := store.Codec[json.RawMessage, *obj]{
+		Decode: func(api json.RawMessage) (*obj, error) {
+			ui := []byte(api)
+			if spec.fromAPI {
+				var err error
+				if ui, err = hook("fromAPI", api); err != nil {
+					return nil, err
+				}
+			}
+			if spec.fromAPI || rename {
+				var err error
+				if ui, err = renameID(ui, api, "id", spec.idField); err != nil {
+					return nil, err
+				}
+			}
+			return &obj{raw: ui}, nil
+		},
+		Encode: func(o *obj) (json.RawMessage, error) {
+			api := o.raw
+			if spec.toAPI {
+				var err error
+				if api, err = hook("toAPI", o.raw); err != nil {
+					return nil, err
+				}
+			}
+			if spec.toAPI || rename {
+				var err error
+				if api, err = renameID(api, o.raw, spec.idField, "id"); err != nil {
+					return nil, err
+				}
+			}
+			return api, nil
+		},
+	}
+	sc, err := store.NewCollection(cl.s, store.CollectionOptions[json.RawMessage, *obj]{
+		Name:  spec.name,
+		Codec: codec,
+		Equal: func(a, b *obj) bool { return bytes.Equal(a.raw, b.raw) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.c, c.encode = sc, codec.Encode
+	var createFields []string
+	if c.decl != nil {
+		createFields = c.decl.createFields() // a create sends its form's fields, as Creates does
+	}
+	c.creates = store.NewMutation(sc, nil, func(o *obj) store.Op[*obj] {
+		return store.Create(idOf(o.raw, c.idField), o, createFields...)
+	})
+	c.updates = store.NewMutation(sc, nil, func(p patch) store.Op[*obj] {
+		return store.Patch(p.id, func(o **obj) { *o = merge(*o, p.set) }, p.fields...)
+	})
+	c.deletes = sc.Deletes()
+	c.h = r.handle(c)
+	c.mirror.init(c)
+	return c, nil
+}
+
+// get is a tracked read of entity id: its JSON, or null.
+func (c *coll) get(id string) js.Value {
+	o, ok := c.c.Get(id)
+	if !ok {
+		return js.Null()
+	}
+	return js.ValueOf(string(o.raw))
+}
+
+// visible returns the visible value of id, untracked.
+func (c *coll) visible(id string) (o *obj, ok bool) {
+	c.r.g.Untracked(func() { o, ok = c.c.Get(id) })
+	return o, ok
+}
+
+// create runs a create of raw, a JSON object, whose outcome settles the
+// JavaScript promise registered under token, and returns its id (generated
+// when raw has none).
+func (c *coll) create(token int, raw []byte) string {
+	id, err := c.startCreate(token, raw)
+	if err != nil {
+		c.r.settle(token, err, nil)
+	}
+	return id
+}
+
+func (c *coll) startCreate(token int, raw []byte) (string, error) {
+	id := idOf(raw, c.idField)
+	if id == "" {
+		id = store.NewID()
+	}
+	raw, err := withID(raw, c.idField, id)
+	if err != nil {
+		return id, err
+	}
+	if c.decl != nil {
+		if err := c.decl.checkCreate(raw); err != nil {
+			return id, err
+		}
+	}
+	c.settleWith(token, c.creates.Run(&obj{raw: raw}), id)
+	return id, nil
+}
+
+// update runs a patch of entity id: the fields raw sets.
+func (c *coll) update(token int, id string, raw []byte) {
+	p, err := c.startUpdate(id, raw)
+	switch {
+	case err != nil:
+		c.r.settle(token, err, nil)
+	case p == nil: // nothing changes
+		c.r.settle(token, nil, c.confirmed(id))
+	default:
+		c.settleWith(token, p, id)
+	}
+}
+
+func (c *coll) startUpdate(id string, raw []byte) (*store.Pending, error) {
+	keys, set, err := patchKeys(raw)
+	if err != nil {
+		return nil, err
+	}
+	cur, ok := c.visible(id)
+	if !ok {
+		return nil, errors.New("tandem: " + c.c.Name() + "/" + id + " is not visible: " + store.ErrNotVisible.Error())
+	}
+	next := merge(cur, set)
+	if c.decl != nil {
+		if err := c.decl.checkUpdate(next.raw, keys); err != nil {
+			return nil, err
+		}
+	}
+	if bytes.Equal(next.raw, cur.raw) {
+		return nil, nil
+	}
+	fields := keys
+	if c.idField != "id" || c.decl == nil {
+		// With hooks, the server's names may not be the UI's: send the
+		// fields of the server object that change.
+		before, err := c.encode(cur)
+		if err != nil {
+			return nil, err
+		}
+		after, err := c.encode(next)
+		if err != nil {
+			return nil, err
+		}
+		if fields = changedFields(before, after); len(fields) == 0 {
+			return nil, nil
+		}
+	}
+	return c.updates.Run(patch{id: id, set: set, fields: fields}), nil
+}
+
+// remove deletes entity id.
+func (c *coll) remove(token int, id string) {
+	c.deletes.Run(id).OnSettled(func(err error) { c.r.settle(token, err, nil) })
+}
+
+// settleWith settles token with p's outcome: the confirmed object, or the
+// error.
+func (c *coll) settleWith(token int, p *store.Pending, id string) {
+	p.OnSettled(func(err error) {
+		if err != nil {
+			c.r.settle(token, err, nil)
+			return
+		}
+		c.r.settle(token, nil, c.confirmed(id))
+	})
+}
+
+// confirmed returns the JSON of what the server said last of id, or nil.
+func (c *coll) confirmed(id string) []byte {
+	o, _, ok := c.c.Confirmed(id)
+	if !ok {
+		return nil
+	}
+	return o.raw
+}
+
+// validate returns, as the JSON of a TandemError, what the entity's forms
+// say of a create (op "create") or of an update of entity id, or "" when
+// they accept it. A collection declared from JavaScript has no forms.
+func (c *coll) validate(op string, raw []byte, id string) string {
+	var err error
+	switch {
+	case c.decl == nil:
+	case op == "create":
+		err = c.decl.checkCreate(raw)
+	case op == "update":
+		keys, set, perr := patchKeys(raw)
+		if err = perr; err != nil {
+			break
+		}
+		cur, ok := c.visible(id)
+		if !ok {
+			err = errors.New("tandem: " + c.c.Name() + "/" + id + " is not visible")
+			break
+		}
+		err = c.decl.checkUpdate(merge(cur, set).raw, keys)
+	default:
+		err = errors.New(`tandem: validate's op is "create" or "update"`)
+	}
+	if err == nil {
+		return ""
+	}
+	return string(appendError(nil, err))
+}
+
+// forms describes the fields of the create and update forms, as JSON.
+func (c *coll) forms() string {
+	if c.decl == nil {
+		return `{"create":null,"update":null}`
+	}
+	b := []byte(`{"create":`)
+	b = appendNames(b, c.decl.createFields())
+	b = append(b, `,"update":`...)
+	b = appendNames(b, c.decl.updateFields())
+	return string(append(b, '}'))
+}
+
+func appendNames(b []byte, names []string) []byte {
+	b = append(b, '[')
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, n)
+	}
+	return append(b, ']')
+}
+
+// catch runs f and returns a JavaScript exception it throws as an error
+// that keeps the exception (Runtime.jsError rethrows the original).
+func catch(f func()) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			if je, ok := p.(js.Error); ok {
+				err = je
+				return
+			}
+			panic(p)
+		}
+	}()
+	f()
+	return nil
+}
+
+func (r *Runtime) exportCollections(api js.Value) {
+	coll := func(v js.Value) *coll { return get[*coll](r, v) }
+	r.export(api, "cget", func(a []js.Value) any { return coll(a[0]).get(a[1].String()) })
+	r.export(api, "cpending", func(a []js.Value) any { return coll(a[0]).c.IsPending(a[1].String()) })
+	r.export(api, "create", func(a []js.Value) any { return coll(a[0]).create(a[1].Int(), []byte(a[2].String())) })
+	r.export(api, "update", func(a []js.Value) any {
+		coll(a[0]).update(a[1].Int(), a[2].String(), []byte(a[3].String()))
+		return nil
+	})
+	r.export(api, "remove", func(a []js.Value) any {
+		coll(a[0]).remove(a[1].Int(), a[2].String())
+		return nil
+	})
+	r.export(api, "validate", func(a []js.Value) any {
+		return coll(a[0]).validate(a[1].String(), []byte(a[2].String()), a[3].String())
+	})
+	r.export(api, "forms", func(a []js.Value) any { return coll(a[0]).forms() })
+	r.export(api, "hold", func(a []js.Value) any {
+		coll(a[0]).hold(a[1].String())
+		return nil
+	})
+	r.export(api, "unhold", func(a []js.Value) any {
+		coll(a[0]).unhold(a[1].String())
+		return nil
+	})
+	r.export(api, "vopen", func(a []js.Value) any {
+		h, err := coll(a[0]).openView(a[1].Int(), []byte(a[2].String()))
+		if err != nil {
+			panic(err)
+		}
+		return h
+	})
+	r.export(api, "vclose", func(a []js.Value) any {
+		coll(a[0]).closeView(a[1].Int())
+		return nil
+	})
+}

@@ -1,0 +1,191 @@
+//go:build js
+
+package jsapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+)
+
+// An obj is one entity as the JavaScript API holds it: an immutable JSON
+// object, kept as its text. Every collection JavaScript reaches holds objs,
+// whether its entity is declared in Go (whose forms then validate it) or
+// from JavaScript: one instantiation of the store's generic code serves
+// them all, which keeps the WebAssembly module small, and an entity crosses
+// to JavaScript as the text it already is.
+type obj struct {
+	raw []byte
+	// The fields views compare, decoded on first need; most views read one
+	// or two, so a small list beats a map.
+	names []string
+	vals  []any
+	oks   []bool
+}
+
+// value returns the top-level field name, decoded as JavaScript would see
+// it (numbers as float64), and whether the object has it.
+func (o *obj) value(name string) (any, bool) {
+	for i, n := range o.names {
+		if n == name {
+			return o.vals[i], o.oks[i]
+		}
+	}
+	raw, ok := topField(o.raw, name)
+	var v any
+	if ok {
+		v = scalar(raw)
+	}
+	o.names, o.vals, o.oks = append(o.names, name), append(o.vals, v), append(o.oks, ok)
+	return v, ok
+}
+
+// fieldsOf decodes a JSON object's top-level fields.
+func fieldsOf(raw []byte) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return nil, errors.New("tandem: a value must be a JSON object")
+	}
+	return m, nil
+}
+
+// encodeFields encodes fields as a JSON object, keys sorted.
+func encodeFields(m map[string]json.RawMessage) []byte {
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err) // the values are valid JSON already
+	}
+	return b
+}
+
+// merge returns o with the fields of set replaced (or added, in set's
+// sorted order): a copy of o's text with those values spliced in, in the
+// order o has its fields. A pending patch is replayed this way whenever its
+// entity is recomputed, so it avoids decoding and encoding the object.
+func merge(o *obj, set map[string]json.RawMessage) *obj {
+	raw := o.raw
+	out := make([]byte, 0, len(raw)+64)
+	done := make(map[string]bool, len(set))
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		panic("tandem: an entity that is not a JSON object")
+	}
+	out = append(out, '{')
+	i++
+	first := true
+	for {
+		i = skipSpace(raw, i)
+		if i >= len(raw) || raw[i] != '"' {
+			break
+		}
+		kEnd := skipString(raw, i)
+		key := raw[i:kEnd]
+		i = skipSpace(raw, kEnd)
+		vStart := skipSpace(raw, i+1) // past ':'
+		vEnd := skipValue(raw, vStart)
+		val := raw[vStart:vEnd]
+		var name string
+		if json.Unmarshal(key, &name) == nil {
+			if v, ok := set[name]; ok {
+				val = v
+				done[name] = true
+			}
+		}
+		if !first {
+			out = append(out, ',')
+		}
+		first = false
+		out = append(append(append(out, key...), ':'), val...)
+		i = skipSpace(raw, vEnd)
+		if i < len(raw) && raw[i] == ',' {
+			i++
+		}
+	}
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		if !done[k] {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !first {
+			out = append(out, ',')
+		}
+		first = false
+		out = append(appendString(out, k), ':')
+		out = append(out, set[k]...)
+	}
+	return &obj{raw: append(out, '}')}
+}
+
+// patchKeys returns the fields a JSON patch sets, without "id", sorted,
+// and their values.
+func patchKeys(patch []byte) ([]string, map[string]json.RawMessage, error) {
+	m, err := fieldsOf(patch)
+	if err != nil {
+		return nil, nil, err
+	}
+	delete(m, "id")
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys, m, nil
+}
+
+// idOf returns the string under key in a JSON object, or "".
+func idOf(raw []byte, key string) string {
+	m, err := fieldsOf(raw)
+	if err != nil {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(m[key], &s) != nil {
+		return ""
+	}
+	return strings.TrimSpace(s)
+}
+
+// withID returns raw, a JSON object, with key set to id.
+func withID(raw []byte, key, id string) ([]byte, error) {
+	m, err := fieldsOf(raw)
+	if err != nil {
+		return nil, err
+	}
+	m[key] = json.RawMessage(appendString(nil, id))
+	return encodeFields(m), nil
+}
+
+// renameID returns obj with the id that from holds under fromKey set under
+// toKey, without fromKey when the names differ and obj is from itself (no
+// hook made it).
+func renameID(o, from []byte, fromKey, toKey string) ([]byte, error) {
+	m, err := fieldsOf(o)
+	if err != nil {
+		return nil, err
+	}
+	id := idOf(from, fromKey)
+	if fromKey != toKey && bytes.Equal(o, from) {
+		delete(m, fromKey)
+	}
+	m[toKey] = json.RawMessage(appendString(nil, id))
+	return encodeFields(m), nil
+}
+
+// changedFields returns the top-level fields but "id" whose JSON differs.
+func changedFields(before, after []byte) []string {
+	a, _ := fieldsOf(before)
+	b, _ := fieldsOf(after)
+	var out []string
+	for k, v := range b {
+		if k != "id" && !bytes.Equal(a[k], v) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

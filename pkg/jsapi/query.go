@@ -1,0 +1,292 @@
+//go:build js
+
+package jsapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"syscall/js"
+	"time"
+
+	"github.com/tandemkit/tandem/pkg/cache"
+)
+
+// A query is a cache.SelectObserver over JavaScript data: TanStack Query's
+// observer, with a JavaScript query function. The data stays a JavaScript
+// value (it never crosses as JSON); JavaScript reads the result only when
+// told it changed.
+type query struct {
+	r     *Runtime
+	h     int
+	ob    *cache.SelectObserver[js.Value, js.Value]
+	unsub func()
+	dirty bool
+}
+
+// keyOf decodes a query key JavaScript sent as JSON.
+func keyOf(s string) (cache.Key, error) {
+	var k []any
+	if err := json.Unmarshal([]byte(s), &k); err != nil {
+		return nil, errors.New("tandem: a query key must be an array of JSON values: " + err.Error())
+	}
+	return cache.Key(k), nil
+}
+
+// duration reads a number of milliseconds; Infinity is cache.Never and
+// "static" cache.StaleStatic; ok is false when v is absent.
+func duration(v js.Value) (d time.Duration, ok bool) {
+	switch v.Type() {
+	case js.TypeNumber:
+		ms := v.Float()
+		if math.IsInf(ms, 1) {
+			return cache.Never, true
+		}
+		return time.Duration(ms * float64(time.Millisecond)), true
+	case js.TypeString:
+		if v.String() == "static" {
+			return cache.StaleStatic, true
+		}
+	}
+	return 0, false
+}
+
+// queryOptions reads the options of query() (see the module's .d.ts):
+// queryKey (with its JSON in keyJSON), queryFn, staleTime, gcTime, retry,
+// retryDelay, placeholderData, select, enabled, refetchInterval,
+// refetchOnWindowFocus, refetchOnReconnect, refetchOnMount, networkMode.
+func (r *Runtime) queryOptions(o js.Value) (cache.QueryOptions[js.Value], func(js.Value) (js.Value, error), error) {
+	key, err := keyOf(o.Get("keyJSON").String())
+	if err != nil {
+		return cache.QueryOptions[js.Value]{}, nil, err
+	}
+	jsKey := o.Get("queryKey")
+	opts := cache.QueryOptions[js.Value]{Key: key, Equal: same}
+	if fn := o.Get("queryFn"); fn.Type() == js.TypeFunction {
+		opts.Fn = func(ctx context.Context, _ cache.Key) (js.Value, error) {
+			return await(ctx, func(signal js.Value) js.Value {
+				arg := js.Global().Get("Object").New()
+				arg.Set("queryKey", jsKey)
+				arg.Set("signal", signal)
+				return fn.Invoke(arg)
+			})
+		}
+	}
+	if d, ok := duration(o.Get("staleTime")); ok {
+		opts.StaleTime = d
+	}
+	if d, ok := duration(o.Get("gcTime")); ok {
+		opts.GCTime = cache.Dur(d)
+	}
+	switch v := o.Get("retry"); v.Type() {
+	case js.TypeBoolean:
+		if !v.Bool() {
+			opts.Retry = cache.NoRetry
+		} else {
+			opts.Retry = func(int, error) bool { return true }
+		}
+	case js.TypeNumber:
+		opts.Retry = cache.RetryCount(v.Int())
+	case js.TypeFunction:
+		opts.Retry = func(n int, err error) bool { return v.Invoke(n, r.jsError(err)).Truthy() }
+	}
+	switch v := o.Get("retryDelay"); v.Type() {
+	case js.TypeNumber:
+		d, _ := duration(v)
+		opts.RetryDelay = func(int, error) time.Duration { return d }
+	case js.TypeFunction:
+		opts.RetryDelay = func(n int, err error) time.Duration {
+			d, _ := duration(v.Invoke(n, r.jsError(err)))
+			return d
+		}
+	}
+	switch v := o.Get("placeholderData"); v.Type() {
+	case js.TypeUndefined:
+	case js.TypeFunction:
+		opts.PlaceholderData = func(prev js.Value, ok bool) (js.Value, bool) {
+			if !ok {
+				prev = js.Undefined()
+			}
+			p := v.Invoke(prev)
+			return p, !p.IsUndefined()
+		}
+	default:
+		opts.PlaceholderData = func(js.Value, bool) (js.Value, bool) { return v, true }
+	}
+	if v := o.Get("enabled"); v.Type() == js.TypeBoolean && !v.Bool() {
+		opts.Disabled = true
+	}
+	if d, ok := duration(o.Get("refetchInterval")); ok {
+		opts.RefetchInterval = d
+	}
+	opts.RefetchOnWindowFocus = refetch(o.Get("refetchOnWindowFocus"))
+	opts.RefetchOnReconnect = refetch(o.Get("refetchOnReconnect"))
+	opts.RefetchOnMount = refetch(o.Get("refetchOnMount"))
+	if o.Get("networkMode").String() == "always" {
+		opts.NetworkMode = cache.NetworkAlways
+	}
+	sel := func(v js.Value) (js.Value, error) { return v, nil }
+	if s := o.Get("select"); s.Type() == js.TypeFunction {
+		sel = func(v js.Value) (out js.Value, err error) {
+			err = catch(func() { out = s.Invoke(v) })
+			return out, err
+		}
+	}
+	return opts, sel, nil
+}
+
+// refetch reads a refetchOn… option: false, true or "always".
+func refetch(v js.Value) cache.Refetch {
+	switch {
+	case v.Type() == js.TypeBoolean && !v.Bool():
+		return cache.RefetchNever
+	case v.Type() == js.TypeString && v.String() == "always":
+		return cache.RefetchAlways
+	}
+	return cache.RefetchIfStale
+}
+
+// await calls start with an AbortSignal and waits for the promise it
+// returns (or takes a plain value as is); ctx's end aborts the signal and
+// returns at once. It runs on a query function's goroutine, never on the
+// event loop's.
+func await(ctx context.Context, start func(signal js.Value) js.Value) (js.Value, error) {
+	ctrl := js.Global().Get("AbortController").New()
+	var p js.Value
+	if err := catch(func() { p = start(ctrl.Get("signal")) }); err != nil {
+		return js.Undefined(), err
+	}
+	if p.Type() != js.TypeObject || p.Get("then").Type() != js.TypeFunction {
+		return p, nil
+	}
+	type outcome struct {
+		v   js.Value
+		err error
+	}
+	ch := make(chan outcome, 1)
+	var then, fail js.Func
+	then = js.FuncOf(func(_ js.Value, a []js.Value) any {
+		ch <- outcome{v: a[0]}
+		then.Release()
+		fail.Release()
+		return nil
+	})
+	fail = js.FuncOf(func(_ js.Value, a []js.Value) any {
+		ch <- outcome{err: newThrown(a[0])}
+		then.Release()
+		fail.Release()
+		return nil
+	})
+	p.Call("then", then, fail)
+	select {
+	case o := <-ch:
+		return o.v, o.err
+	case <-ctx.Done():
+		ctrl.Call("abort")
+		return js.Undefined(), ctx.Err()
+	}
+}
+
+func (r *Runtime) exportQueries(api js.Value) {
+	r.export(api, "query", func(a []js.Value) any {
+		c := get[*client](r, a[0])
+		opts, sel, err := r.queryOptions(a[1])
+		if err != nil {
+			panic(err)
+		}
+		q := &query{r: r, ob: cache.NewSelectObserver(c.cc, opts, sel)}
+		q.h = r.handle(q)
+		return q.h
+	})
+	r.export(api, "qsub", func(a []js.Value) any {
+		q := get[*query](r, a[0])
+		if q.unsub == nil {
+			q.unsub = q.ob.Subscribe(func() {
+				if !q.dirty {
+					q.dirty = true
+					r.queries = append(r.queries, q)
+				}
+			})
+		}
+		return nil
+	})
+	r.export(api, "qunsub", func(a []js.Value) any {
+		q := get[*query](r, a[0])
+		if q.unsub != nil {
+			q.unsub()
+			q.unsub = nil
+		}
+		return nil
+	})
+	// qresult returns [status, fetchStatus, data, error, flags,
+	// dataUpdatedAt, errorUpdatedAt, failureCount]; flags: 1 hasData,
+	// 2 isStale, 4 isPlaceholderData, 8 isFetchedAfterMount.
+	r.export(api, "qresult", func(a []js.Value) any {
+		res := get[*query](r, a[0]).ob.Result()
+		data, errv := js.Undefined(), js.Undefined()
+		if res.HasData {
+			data = res.Data
+		}
+		if res.Error != nil {
+			errv = r.jsError(res.Error)
+		}
+		flags := 0
+		for i, f := range []bool{res.HasData, res.IsStale, res.IsPlaceholderData, res.IsFetchedAfterMount} {
+			if f {
+				flags |= 1 << i
+			}
+		}
+		return []any{res.Status.String(), res.FetchStatus.String(), data, errv, flags,
+			millis(res.DataUpdatedAt), millis(res.ErrorUpdatedAt), res.FailureCount}
+	})
+	r.export(api, "qrefetch", func(a []js.Value) any {
+		get[*query](r, a[0]).ob.Refetch()
+		return nil
+	})
+	r.export(api, "qfree", func(a []js.Value) any {
+		q := get[*query](r, a[0])
+		if q.unsub != nil {
+			q.unsub()
+		}
+		r.release(q.h)
+		return nil
+	})
+	r.export(api, "invalidate", func(a []js.Value) any {
+		key, err := keyOf(a[1].String())
+		if err != nil {
+			panic(err)
+		}
+		get[*client](r, a[0]).cc.InvalidateQueries(cache.Filter{Key: key, Exact: a[2].Truthy()}, cache.InvalidateOptions{})
+		return nil
+	})
+	r.export(api, "setData", func(a []js.Value) any {
+		key, err := keyOf(a[1].String())
+		if err != nil {
+			panic(err)
+		}
+		if err := cache.SetQueryData(get[*client](r, a[0]).cc, key, a[2]); err != nil {
+			panic(err)
+		}
+		return nil
+	})
+	r.export(api, "getData", func(a []js.Value) any {
+		key, err := keyOf(a[1].String())
+		if err != nil {
+			panic(err)
+		}
+		v, ok := cache.GetQueryData[js.Value](get[*client](r, a[0]).cc, key)
+		if !ok {
+			return js.Undefined()
+		}
+		return v
+	})
+}
+
+// millis is t as milliseconds since the epoch, or 0 for the zero time.
+func millis(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return float64(t.UnixMilli())
+}

@@ -1,0 +1,289 @@
+//go:build js
+
+package jsapi
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+	gosync "sync"
+	"syscall/js"
+
+	"github.com/tandemkit/tandem/pkg/form"
+	"github.com/tandemkit/tandem/pkg/state"
+	"github.com/tandemkit/tandem/pkg/store"
+)
+
+// A Runtime is one instance of the JavaScript API: one signal graph, the
+// handles JavaScript holds on Go objects, and the batch of changes waiting
+// to cross to JavaScript. JavaScript calls reach it on the event loop's
+// goroutine, and work handed over by other goroutines (network answers,
+// timers) runs on its loop goroutine; under GOOS=js a single thread runs
+// both and switches only where one blocks, and no Runtime method blocks, so
+// each call and each piece of work runs alone.
+type Runtime struct {
+	g        *state.Graph
+	host     js.Value // the JavaScript side: deliver, makeError, hook, onError, FAIL
+	fail     js.Value // host.FAIL, the value a failed call returns
+	entities map[string]Declared
+
+	objs []any // handles: index → object; nil slots are free
+	free []int
+
+	mu    gosync.Mutex
+	queue []func()      // guarded by mu: work handed to the graph's goroutine
+	wake  chan struct{} // signalled when queue grows
+	depth int           // nested calls from JavaScript or loop work
+	busy  bool          // flush is running
+	// What crosses to JavaScript at the end of the outermost call (flush).
+	dirty   []*coll   // collections with changes to send
+	settles []byte    // settled mutations, as JSON array elements
+	queries []*query  // queries whose result changed
+	funcs   []js.Func // exported functions
+	clients []*client // open clients, closed by Close
+}
+
+// New returns a Runtime exposing the given Go-declared entities. Attach
+// connects it to its JavaScript host; Main does both for a browser main.
+func New(entities ...Declared) *Runtime {
+	r := &Runtime{entities: map[string]Declared{}, objs: make([]any, 1), wake: make(chan struct{}, 1)}
+	for _, e := range entities {
+		r.entities[e.Name()] = e
+	}
+	r.g = state.NewGraph(state.WithScheduler(r.schedule), state.WithErrorHandler(r.report))
+	go r.run()
+	return r
+}
+
+// Exports returns a new JavaScript object holding the API's functions:
+// what the ES module in web/tandem wraps.
+func (r *Runtime) Exports() js.Value {
+	api := js.Global().Get("Object").New()
+	r.exportSignals(api)
+	r.exportClient(api)
+	r.exportCollections(api)
+	r.exportQueries(api)
+	names := make([]string, 0, len(r.entities))
+	for n := range r.entities {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	list := make([]any, len(names))
+	for i, n := range names {
+		list[i] = n
+	}
+	api.Set("entities", list)
+	return api
+}
+
+// Close closes every client of r: realtime connections close, requests in
+// flight are cancelled.
+func (r *Runtime) Close() {
+	for _, c := range r.clients {
+		c.close()
+	}
+	r.clients = nil
+}
+
+// Attach connects r to the JavaScript host object: FAIL (the value a failed
+// call returns, after setting host.error), deliver(batch), makeError(json),
+// hook(collection, direction, json) and onError(error).
+func (r *Runtime) Attach(host js.Value) {
+	r.host, r.fail = host, host.Get("FAIL")
+}
+
+// schedule hands fn to the loop goroutine, in call order; it may be called
+// from any goroutine and never blocks.
+func (r *Runtime) schedule(fn func()) {
+	r.mu.Lock()
+	r.queue = append(r.queue, fn)
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run is the loop goroutine: it runs the queued work, each piece as one
+// call. Under GOOS=js it runs before control returns to JavaScript, so work
+// a JavaScript call set off (an effect's network answer already there, a
+// notification) is done when the call returns.
+func (r *Runtime) run() {
+	for range r.wake {
+		for {
+			r.mu.Lock()
+			if len(r.queue) == 0 {
+				r.mu.Unlock()
+				break
+			}
+			fn := r.queue[0]
+			r.queue[0] = nil
+			r.queue = r.queue[1:]
+			r.mu.Unlock()
+			r.call(fn)
+		}
+	}
+}
+
+// call runs fn as one call from outside: changes made inside it reach
+// JavaScript when the outermost call ends.
+func (r *Runtime) call(fn func()) {
+	r.depth++
+	defer func() {
+		r.depth--
+		if r.depth == 0 {
+			r.flush()
+		}
+	}()
+	fn()
+}
+
+// report hands an error no caller can receive (a failing effect, a store
+// failure) to host.onError.
+func (r *Runtime) report(err error) {
+	if err == nil {
+		return
+	}
+	r.host.Call("onError", r.jsError(err))
+}
+
+// handle stores v and returns its handle.
+func (r *Runtime) handle(v any) int {
+	if n := len(r.free); n > 0 {
+		h := r.free[n-1]
+		r.free = r.free[:n-1]
+		r.objs[h] = v
+		return h
+	}
+	r.objs = append(r.objs, v)
+	return len(r.objs) - 1
+}
+
+// release forgets handle h.
+func (r *Runtime) release(h int) {
+	if h > 0 && h < len(r.objs) && r.objs[h] != nil {
+		r.objs[h] = nil
+		r.free = append(r.free, h)
+	}
+}
+
+// errHandle is the error of a handle that names nothing of the right kind.
+var errHandle = errors.New("tandem: unknown or released handle")
+
+// get returns the object of handle h as a T.
+func get[T any](r *Runtime, v js.Value) T {
+	h := v.Int()
+	if h <= 0 || h >= len(r.objs) {
+		panic(errHandle)
+	}
+	o, ok := r.objs[h].(T)
+	if !ok {
+		panic(errHandle)
+	}
+	return o
+}
+
+// export registers fn on obj under name as a JavaScript function. A call
+// runs as one Runtime call; a panic (a JavaScript exception thrown by a
+// callback, or a Go error) makes it return host.FAIL after setting
+// host.error, which the module rethrows.
+func (r *Runtime) export(obj js.Value, name string, fn func(args []js.Value) any) {
+	f := js.FuncOf(func(_ js.Value, args []js.Value) (out any) {
+		defer func() {
+			if p := recover(); p != nil {
+				r.host.Set("error", r.jsError(panicError(p)))
+				out = r.fail
+			}
+		}()
+		r.call(func() { out = fn(args) })
+		return out
+	})
+	r.funcs = append(r.funcs, f)
+	obj.Set(name, f)
+}
+
+// panicError turns a recovered panic value into an error.
+func panicError(p any) error {
+	switch p := p.(type) {
+	case error:
+		return p
+	case string:
+		return errors.New(p)
+	}
+	return errors.New("tandem: panic")
+}
+
+// jsError converts err to the JavaScript value JavaScript should see: the
+// original exception for one thrown by a JavaScript callback, otherwise a
+// TandemError made by host.makeError from errorJSON.
+func (r *Runtime) jsError(err error) js.Value {
+	var je js.Error
+	if errors.As(err, &je) {
+		return je.Value
+	}
+	var thrown *thrownError
+	if errors.As(err, &thrown) {
+		return thrown.v
+	}
+	return r.host.Call("makeError", string(appendError(nil, err)))
+}
+
+// appendError appends err as the JSON a TandemError is made from: its
+// kind — "invalid" for a form's errors (nothing was sent), "rejected" for
+// a refusal by the server, "conflict" for a 409, "error" for anything
+// else — its message, and for a refusal the HTTP status, the error code
+// and the field messages of the same forms.
+func appendError(b []byte, err error) []byte {
+	kind, status, code, fields := "error", 0, "", map[string]string(nil)
+	var fe *form.Errors
+	var me *store.MutationError
+	switch {
+	case errors.As(err, &fe):
+		kind, code, fields = "invalid", "invalid", fe.Fields
+	case errors.As(err, &me):
+		kind, status, code, fields = "rejected", me.Status, me.Body.Code, me.Fields()
+		if store.IsConflict(err) {
+			kind = "conflict"
+		}
+	}
+	b = append(b, `{"kind":`...)
+	b = appendString(b, kind)
+	b = append(b, `,"message":`...)
+	b = appendString(b, err.Error())
+	b = append(b, `,"status":`...)
+	b = appendInt(b, status)
+	b = append(b, `,"code":`...)
+	b = appendString(b, code)
+	b = append(b, `,"fields":`...)
+	if f := jsonObject(fields); f != "" {
+		b = append(b, f...)
+	} else {
+		b = append(b, "{}"...)
+	}
+	return append(b, '}')
+}
+
+// thrownError carries a JavaScript value a promise rejected with (a query
+// function's failure) through Go's errors.
+type thrownError struct {
+	v   js.Value
+	msg string
+}
+
+func (e *thrownError) Error() string { return e.msg }
+
+// newThrown wraps a rejection reason.
+func newThrown(v js.Value) *thrownError {
+	msg := "rejected"
+	switch v.Type() {
+	case js.TypeObject:
+		if m := v.Get("message"); m.Type() == js.TypeString {
+			msg = m.String()
+		}
+	case js.TypeString:
+		msg = v.String()
+	case js.TypeNumber:
+		msg = strconv.FormatFloat(v.Float(), 'g', -1, 64)
+	}
+	return &thrownError{v: v, msg: msg}
+}
