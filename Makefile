@@ -18,10 +18,19 @@ BROWSER_PKGS := $(foreach d,state cache wire form store sync ui jsapi,$(if $(wil
 # JavaScript API's paths (bench/crossing; the README has the numbers).
 JSWASM_FLAGS := -trimpath -gcflags=all=-l -gcflags=runtime= -gcflags=github.com/tandemkit/tandem/pkg/state= -ldflags=-s\ -w
 
+# The go-app demo's WebAssembly, and the hello world it is measured against, built the same way.
+WASM_FLAGS := -trimpath -ldflags=-s\ -w
+
 # make size builds each of SIZE_BUILDS with GOOS=js GOARCH=wasm and prints
 # raw, gzip and brotli sizes. A build names its main package, its flags
-# and, optionally, its brotli budget in bytes; add one with three lines.
-SIZE_BUILDS := tandemjs tandemjs-inlined
+# and, optionally, its brotli budget: bytes, or a ratio of an earlier build
+# (1.15x:hello); add one with three lines.
+SIZE_BUILDS := hello demo tandemjs tandemjs-inlined
+size_hello_pkg := ./bench/hello
+size_hello_flags := $(WASM_FLAGS)
+size_demo_pkg := ./cmd/wasm
+size_demo_flags := $(WASM_FLAGS)
+size_demo_budget := 1.15x:hello
 size_tandemjs_pkg := ./cmd/tandemjs
 size_tandemjs_flags := $(JSWASM_FLAGS)
 size_tandemjs_budget := 1000000
@@ -30,7 +39,7 @@ size_tandemjs-inlined_flags := -trimpath -ldflags=-s\ -w
 
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: all test deps js-deps check-tracked vet lines test-native test-wasm test-js bench-smoke bench bench-state bench-server bench-crossing fuzz soak precompress run clean size web/tandem react-todo bin/todoserver
+.PHONY: all test deps js-deps check-tracked vet lines test-native test-wasm test-js bench-smoke bench bench-state bench-server bench-crossing bench-browser fuzz soak site static run clean size web/tandem react-todo bin/todoserver
 
 all: test
 
@@ -171,13 +180,35 @@ SEEDS ?= 10000
 soak:
 	TANDEM_SEEDS=$(SEEDS) $(GO) test -count=1 -timeout 0 -run '^TestB36_convergence$$' -v ./pkg/sync | grep -E 'convergence:|seed|FAIL|ok'
 
-## precompress: brotli and gzip variants of the static files, served when the browser accepts them.
-precompress:
-	$(GO) run ./cmd/precompress web
+## site: the demo's development build (with its devtools: Ctrl+Shift+D) written into cmd/server/site,
+## with brotli and gzip variants, for the server binary to embed.
+site:
+	@mkdir -p bin
+	GOOS=js GOARCH=wasm $(GO) build $(WASM_FLAGS) -tags devtools -o bin/app.wasm ./cmd/wasm
+	$(GO) run ./cmd/site -out cmd/server/site -wasm bin/app.wasm
+	$(GO) run ./cmd/precompress cmd/server/site
 
-## run: build the WASM app and serve the demo (embedded SQLite in tandem.db) on $(ADDR).
-run: precompress
+## run: build the demo and serve it, with the API and an embedded SQLite store (tandem.db), on $(ADDR).
+run: site
 	$(GO) run ./cmd/server -addr $(ADDR)
 
+## static: the demo as a static site in $(STATIC) for any static file server, talking to the API
+## at $(API) ("" for /api on the site's own origin); that server must allow the site's origin
+## (cmd/server -origins). A production build: no devtools unless DEVTOOLS=1.
+STATIC ?= build/static
+API ?=
+DEVTOOLS ?=
+static:
+	@mkdir -p bin
+	GOOS=js GOARCH=wasm $(GO) build $(WASM_FLAGS) $(if $(DEVTOOLS),-tags devtools) -o bin/static.wasm ./cmd/wasm
+	$(GO) run ./cmd/site -out $(STATIC) -wasm bin/static.wasm $(if $(API),-api $(API))
+	$(GO) run ./cmd/precompress $(STATIC)
+
+## bench-browser: headless Chromium on loopback, 1,000 todos, cold loads: the go-app demo, a go-app
+## hello world and the React board — first render, keystroke and toggle to DOM, JS heap. Writes
+## bench/browser.json and the README's table.
+bench-browser: react-todo
+	TANDEM_BENCH_OUT=$(CURDIR)/bench/browser.json $(GO) test -count=1 -run '^$$' -bench '^BenchmarkBrowser$$' -benchtime 1x -timeout 30m ./cmd/server
+
 clean:
-	rm -rf bin web/*.br web/*.gz web/tandem/tandem.wasm web/tandem/wasm_exec.js examples/react-todo/dist
+	rm -rf bin build web/tandem/tandem.wasm web/tandem/wasm_exec.js examples/react-todo/dist

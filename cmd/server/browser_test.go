@@ -41,7 +41,7 @@ var builtSite struct {
 	err  error
 }
 
-func demoSite(t *testing.T) string {
+func demoSite(t testing.TB) string {
 	t.Helper()
 	builtSite.once.Do(func() {
 		builtSite.dir, builtSite.err = buildSite(false)
@@ -86,7 +86,7 @@ var siteDirs []string
 
 // demo is the server of one test, with the switches the test holds.
 type demo struct {
-	t   *testing.T
+	t   testing.TB
 	a   *app
 	url string
 
@@ -100,12 +100,17 @@ type demo struct {
 
 type connKey struct{}
 
-func startDemo(t *testing.T, opts ...func(*config)) *demo {
+// startDemo serves the demo's development build (with devtools), or the
+// site an option names, on a temporary SQLite file.
+func startDemo(t testing.TB, opts ...func(*config)) *demo {
 	t.Helper()
 	d := &demo{t: t}
-	cfg := config{addr: "127.0.0.1:0", db: filepath.Join(t.TempDir(), "tandem.db"), web: demoSite(t)}
+	cfg := config{addr: "127.0.0.1:0", db: filepath.Join(t.TempDir(), "tandem.db")}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.web == "" {
+		cfg.web = demoSite(t)
 	}
 	a, err := newApp(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
@@ -254,7 +259,7 @@ func (d *demo) serverTitle(id string) string {
 
 // tab is one browser tab on the board.
 type tab struct {
-	t       *testing.T
+	t       testing.TB
 	ctx     context.Context
 	console *browsertest.Console
 	name    string

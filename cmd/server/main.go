@@ -88,6 +88,7 @@ type config struct {
 	shutdownTimeout time.Duration
 	web             string
 	debug           bool
+	quotas          server.Quotas // pkg/server's defaults; no flag sets them (the tests that seed many rows do)
 }
 
 // defaultShutdownTimeout is the budget of a graceful stop.
@@ -241,7 +242,7 @@ func newApp(cfg config, log *slog.Logger) (_ *app, err error) {
 		}
 	}()
 	opts := server.Options{Logger: log, AllowedHosts: cfg.hosts, OriginPatterns: cfg.origins,
-		Retention: cfg.retention, RetentionAge: cfg.retentionAge, HeartbeatInterval: cfg.heartbeat}
+		Retention: cfg.retention, RetentionAge: cfg.retentionAge, HeartbeatInterval: cfg.heartbeat, Quotas: cfg.quotas}
 	if isPostgres(cfg.db) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()

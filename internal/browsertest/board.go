@@ -125,6 +125,36 @@ func MeasureBoard(t testing.TB, tab context.Context, url string, rows, samples i
 	}
 	n.Toggle = latency(toggles)
 
+	n.HeapUsed, n.Backing = heapAfterGC(t, tab)
+	return n
+}
+
+// PageNumbers are what MeasurePage takes of a page that is not a board.
+type PageNumbers struct {
+	// FirstRender is navigation start to ready first being true.
+	FirstRender time.Duration
+	// HeapUsed is the JavaScript heap after a garbage collection.
+	HeapUsed int64
+}
+
+// MeasurePage loads url in tab and measures it as MeasureBoard does a
+// board's first list: ready is a JavaScript condition, checked at every DOM
+// mutation, that says the page has rendered (the hello world's button).
+func MeasurePage(t testing.TB, tab context.Context, url, ready string) PageNumbers {
+	t.Helper()
+	var n PageNumbers
+	Do(t, tab, 60*time.Second, chromedp.Navigate(url))
+	at := Get(t, tab, 60*time.Second, chromedp.Poll[float64]("("+ready+") && performance.now()",
+		chromedp.WithPollingMutation(), chromedp.WithPollingTimeout(55*time.Second)))
+	n.FirstRender = time.Duration(at * float64(time.Millisecond))
+	n.HeapUsed, _ = heapAfterGC(t, tab)
+	return n
+}
+
+// heapAfterGC collects garbage and returns the JavaScript heap's use and
+// the array buffers' memory beside it.
+func heapAfterGC(t testing.TB, tab context.Context) (used, backing int64) {
+	t.Helper()
 	if _, err := chromedp.Call(tab, heapprofiler.CollectGarbage, cdp.Empty{}); err != nil {
 		t.Fatalf("browsertest: collecting garbage: %v", err)
 	}
@@ -132,6 +162,5 @@ func MeasureBoard(t testing.TB, tab context.Context, url string, rows, samples i
 	if err != nil {
 		t.Fatalf("browsertest: heap usage: %v", err)
 	}
-	n.HeapUsed, n.Backing = int64(heap.UsedSize), int64(heap.BackingStorageSize)
-	return n
+	return int64(heap.UsedSize), int64(heap.BackingStorageSize)
 }

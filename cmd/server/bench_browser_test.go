@@ -1,0 +1,270 @@
+//go:build !js
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tandemkit/tandem/internal/browsertest"
+	"github.com/tandemkit/tandem/pkg/server"
+)
+
+// make bench-browser (PERFORMANCE.md, "In the browser"): in headless
+// Chromium on loopback, served by this server from a temporary SQLite file
+// with the sites precompressed as make site does, cold loads (a fresh
+// browser each), a list of 1,000 todos:
+//
+//   - the go-app demo as make static builds it (no devtools): navigation to
+//     the first rendered list, a keystroke in a rename field to the DOM
+//     showing it, a click on a checkbox to the DOM showing it, the JS heap;
+//   - a go-app hello world (bench/hello, one counter component) built the
+//     same way: navigation to its first render, the JS heap;
+//   - the React board (examples/react-todo, make react-todo) on the same
+//     server: the same measures as the demo.
+//
+// With TANDEM_BENCH_OUT set (make bench-browser) it takes 5 loads and 60
+// samples of each latency, writes the results there as JSON and the table
+// into the README; otherwise (make test's single run) one load and 5
+// samples, checked only for sense.
+func BenchmarkBrowser(b *testing.B) {
+	out := os.Getenv("TANDEM_BENCH_OUT")
+	loads, samples := 1, 5
+	if out != "" {
+		loads, samples = 5, 60
+	}
+	root, err := filepath.Abs("../..")
+	require.NoError(b, err)
+	react := filepath.Join(root, "examples/react-todo/dist")
+	if _, err := os.Stat(filepath.Join(react, "index.html")); err != nil {
+		b.Fatalf("the React board is not built: make react-todo (npm ci, vite build): %v", err)
+	}
+	demoDir, err := buildSite(true)
+	require.NoError(b, err)
+	helloDir, err := buildHello(root)
+	require.NoError(b, err)
+	for _, dir := range []string{demoDir, helloDir} {
+		precompress(b, root, dir)
+	}
+
+	var res browserBench
+	res.Date = time.Now().UTC().Format("2006-01-02")
+	res.Chromium = chromiumVersion(b)
+	res.Machine = fmt.Sprintf("%d cores", runtime.NumCPU())
+	res.Loads, res.Samples, res.Todos = loads, samples, 1000
+	for range b.N {
+		res.Apps = nil
+		hello := startDemo(b, func(c *config) { c.web = helloDir })
+		res.Apps = append(res.Apps, measureApp(b, "go-app hello world", hello.url+"/", `document.getElementById("count") !== null`, 0, loads, samples))
+		for _, app := range []struct{ name, web string }{{"Tandem go-app demo", demoDir}, {"React board (web/tandem)", react}} {
+			d := startDemo(b, func(c *config) { c.web, c.quotas.Mutations = app.web, server.Rate{PerSecond: 1e6, Burst: 1e6} })
+			d.seedMany("l1", 1000)
+			res.Apps = append(res.Apps, measureApp(b, app.name, d.url+"/", "", 1000, loads, samples))
+		}
+	}
+	for _, a := range res.Apps {
+		b.Logf("%s: %s", a.Name, a)
+		require.Greater(b, a.FirstMedian, 0.0, "%s: a first render", a.Name)
+	}
+	demo := res.Apps[1]
+	b.ReportMetric(demo.FirstMedian, "ms/first-list")
+	b.ReportMetric(demo.FirstMedian/res.Apps[0].FirstMedian, "first-list/hello")
+	b.ReportMetric(demo.Keystroke.Median, "ms/keystroke-median")
+	b.ReportMetric(demo.Keystroke.P99, "ms/keystroke-p99")
+	b.ReportMetric(demo.Toggle.Median, "ms/toggle-median")
+	b.ReportMetric(demo.Toggle.P99, "ms/toggle-p99")
+	if out == "" {
+		return
+	}
+	js, err := json.MarshalIndent(res, "", "  ")
+	require.NoError(b, err)
+	require.NoError(b, os.WriteFile(out, append(js, '\n'), 0o644))
+	readme := filepath.Join(root, "README.md")
+	text, err := os.ReadFile(readme)
+	require.NoError(b, err)
+	updated, err := replaceBetween(string(text), browserMarker, res.table())
+	require.NoError(b, err)
+	require.NoError(b, os.WriteFile(readme, []byte(updated), 0o644))
+	fmt.Print(res.table())
+}
+
+// measureApp loads url in a fresh browser loads times and measures the
+// last load's keystrokes and toggles (a board of rows todos), or, for a
+// page that is not a board, waits for ready and takes its heap.
+func measureApp(b *testing.B, name, url, ready string, rows, loads, samples int) appNumbers {
+	b.Helper()
+	a := appNumbers{Name: name}
+	for i := range loads {
+		tab := browsertest.Tab(b, browsertest.Browser(b))
+		if rows == 0 {
+			n := browsertest.MeasurePage(b, tab, url, ready)
+			a.First = append(a.First, ms(n.FirstRender))
+			a.HeapMB = float64(n.HeapUsed) / 1e6
+			continue
+		}
+		s := samples
+		if i < loads-1 {
+			s = 1 // the latencies of the last load are the ones kept
+		}
+		n := browsertest.MeasureBoard(b, tab, url, rows, s)
+		a.First = append(a.First, ms(n.FirstList))
+		a.HeapMB = float64(n.HeapUsed) / 1e6
+		a.Keystroke = latencyMS(n.Keystroke)
+		a.Toggle = latencyMS(n.Toggle)
+	}
+	a.FirstMedian = median(a.First)
+	return a
+}
+
+// browserBench is bench/browser.json.
+type browserBench struct {
+	Date     string       `json:"date"`
+	Chromium string       `json:"chromium"`
+	Machine  string       `json:"machine"`
+	Todos    int          `json:"todos"`
+	Loads    int          `json:"loads"`
+	Samples  int          `json:"samples"`
+	Apps     []appNumbers `json:"apps"`
+}
+
+type appNumbers struct {
+	Name string `json:"name"`
+	// First is navigation to the first rendered list (to the first render,
+	// for the hello world), per load, in ms; FirstMedian their median.
+	First       []float64 `json:"firstMs"`
+	FirstMedian float64   `json:"firstMedianMs"`
+	Keystroke   latMS     `json:"keystrokeMs"`
+	Toggle      latMS     `json:"toggleMs"`
+	HeapMB      float64   `json:"jsHeapMB"`
+}
+
+type latMS struct {
+	Median float64 `json:"median"`
+	P99    float64 `json:"p99"`
+	N      int     `json:"n"`
+}
+
+func latencyMS(l browsertest.Latency) latMS {
+	return latMS{Median: ms(l.Median), P99: ms(l.P99), N: l.N}
+}
+
+func (a appNumbers) String() string {
+	return fmt.Sprintf("first %.0f ms (%v); keystroke %.1f/%.1f ms; toggle %.1f/%.1f ms; heap %.1f MB",
+		a.FirstMedian, a.First, a.Keystroke.Median, a.Keystroke.P99, a.Toggle.Median, a.Toggle.P99, a.HeapMB)
+}
+
+const browserMarker = "bench-browser"
+
+// table is the README's table of the results.
+func (r browserBench) table() string {
+	var w strings.Builder
+	fmt.Fprintf(&w, "Measured %s by `make bench-browser` (bench/browser.json): headless Chromium %s on loopback, %s, %d todos in one list, cold loads (median of %d), %d samples of each latency.\n\n",
+		r.Date, r.Chromium, r.Machine, r.Todos, r.Loads, r.Samples)
+	w.WriteString("| app | first rendered list | vs hello world | keystroke → DOM (median / p99) | toggle → DOM (median / p99) | JS heap |\n|---|---:|---:|---:|---:|---:|\n")
+	hello := r.Apps[0].FirstMedian
+	for _, a := range r.Apps {
+		if a.Keystroke.N == 0 {
+			fmt.Fprintf(&w, "| %s | %.0f ms (first render) | 1.00× | — | — | %.1f MB |\n", a.Name, a.FirstMedian, a.HeapMB)
+			continue
+		}
+		fmt.Fprintf(&w, "| %s | %.0f ms | %.2f× | %.1f / %.1f ms | %.1f / %.1f ms | %.1f MB |\n", a.Name, a.FirstMedian, a.FirstMedian/hello,
+			a.Keystroke.Median, a.Keystroke.P99, a.Toggle.Median, a.Toggle.P99, a.HeapMB)
+	}
+	return w.String()
+}
+
+// replaceBetween puts body between <!-- name --> and <!-- /name --> in text.
+func replaceBetween(text, name, body string) (string, error) {
+	open, shut := "<!-- "+name+" -->\n", "<!-- /"+name+" -->"
+	i, j := strings.Index(text, open), strings.Index(text, shut)
+	if i < 0 || j < i {
+		return "", fmt.Errorf("README.md has no %q … %q section", strings.TrimSpace(open), shut)
+	}
+	return text[:i+len(open)] + body + text[j:], nil
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// seedMany makes one list of n todos through the API, as fast as one
+// client can.
+func (d *demo) seedMany(list string, n int) {
+	d.api("POST", "/api/lists", map[string]any{"id": list, "name": "A thousand things", "position": 1})
+	for i := range n {
+		d.api("POST", "/api/todos", map[string]any{"id": fmt.Sprintf("%s-%d", list, i+1), "listId": list, "title": fmt.Sprintf("Todo number %d", i+1), "position": i + 1})
+	}
+}
+
+// buildHello compiles bench/hello as the demo is compiled and writes its
+// static site.
+func buildHello(root string) (string, error) {
+	dir, err := os.MkdirTemp("", "tandem-hello-")
+	if err != nil {
+		return "", err
+	}
+	siteDirs = append(siteDirs, dir)
+	wasm := filepath.Join(dir, "hello.wasm")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", wasm, "./bench/hello")
+	build.Dir, build.Env = root, append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building bench/hello: %v\n%s", err, out)
+	}
+	gen := exec.Command("go", "run", "./bench/hello", "-out", filepath.Join(dir, "site"), "-wasm", wasm)
+	gen.Dir = root
+	if out, err := gen.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("bench/hello: %v\n%s", err, out)
+	}
+	return filepath.Join(dir, "site"), nil
+}
+
+// precompress writes the brotli and gzip variants make site writes.
+func precompress(b *testing.B, root, dir string) {
+	b.Helper()
+	cmd := exec.Command("go", "run", "./cmd/precompress", dir)
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	require.NoError(b, err, "%s", out)
+}
+
+func chromiumVersion(b *testing.B) string {
+	out, err := exec.Command(browsertest.Chromium(b), "--version").Output()
+	require.NoError(b, err)
+	if m := regexp.MustCompile(`\d+(\.\d+)*`).Find(out); m != nil {
+		return string(m)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// The README's browser table is bench/browser.json's, as make bench-browser
+// wrote them together.
+func TestREADME_browserTableIsBenchJSON(t *testing.T) {
+	js, err := os.ReadFile("../../bench/browser.json")
+	require.NoError(t, err, "make bench-browser writes it")
+	var r browserBench
+	require.NoError(t, json.Unmarshal(js, &r))
+	require.NotEmpty(t, r.Apps)
+	text, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	want, err := replaceBetween(string(text), browserMarker, r.table())
+	require.NoError(t, err)
+	require.Equal(t, want, string(text), "the README's table differs from bench/browser.json: run make bench-browser")
+}
