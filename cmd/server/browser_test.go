@@ -288,6 +288,9 @@ func (tb *tab) wait(cond, what string) {
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(10*time.Millisecond))); err != nil {
 		tb.shot("timeout")
+		for _, m := range tb.console.Messages() {
+			tb.t.Log(m.String())
+		}
 		tb.t.Fatalf("%s: %s: waited 15 s for %s: %v; console: %v", tb.name, what, cond, err, tb.console.Errors())
 	}
 }
@@ -385,29 +388,29 @@ func TestBrowser_demo(t *testing.T) {
 	t.Run("3 after the server drops every WebSocket, both tabs reconnect and catch up", func(t *testing.T) {
 		d.set(func() { d.refuseWS = true })
 		d.dropWebSockets()
-		a.wait(`document.querySelector('[data-testid="connection"]').dataset.state === "reconnecting"`, "A says reconnecting")
-		b.wait(`document.querySelector('[data-testid="connection"]').dataset.state === "reconnecting"`, "B says reconnecting")
+		a.wait(`document.querySelector('[data-testid="connection"]')?.dataset.state === "reconnecting"`, "A says reconnecting")
+		b.wait(`document.querySelector('[data-testid="connection"]')?.dataset.state === "reconnecting"`, "B says reconnecting")
 		a.shot("3-reconnecting")
 		d.api("PATCH", "/api/todos/l1-2", map[string]any{"title": "Free-range eggs"})
 		d.set(func() { d.refuseWS = false })
-		a.wait(`document.querySelector('[data-testid="connection"]').dataset.state === "live"`, "A is live again")
-		b.wait(`document.querySelector('[data-testid="connection"]').dataset.state === "live"`, "B is live again")
+		a.wait(`document.querySelector('[data-testid="connection"]')?.dataset.state === "live"`, "A is live again")
+		b.wait(`document.querySelector('[data-testid="connection"]')?.dataset.state === "live"`, "B is live again")
 		a.wait(hasTitle("Free-range eggs"), "the change made meanwhile shows in A")
 		a.shot("3-live")
 	})
 
 	t.Run("4 offline changes are queued and reach the server in order", func(t *testing.T) {
 		a.offline(true)
-		a.wait(`document.querySelector('[data-testid="connection"]').dataset.state === "offline"`, "A says offline")
+		a.wait(`document.querySelector('[data-testid="connection"]')?.dataset.state === "offline"`, "A says offline")
 		a.type_(`[data-testid="new-todo-title"]`, "Oranges")
 		a.do(chromedp.Click(chromedp.CSS(`[data-testid="new-todo-submit"]`)))
 		a.wait(hasTitle("Oranges"), "shown at once")
 		a.do(chromedp.Click(chromedp.CSS(rowSel("l1-1", "todo-toggle"))))
 		a.wait(`document.querySelector('[data-testid="todo-row"][data-id="l1-1"]').dataset.done === "true"`, "the toggle shows")
-		a.wait(`document.querySelector('[data-testid="connection"]').textContent.includes("2 changes queued")`, "A shows them queued")
+		a.wait(`document.querySelector('[data-testid="connection"]')?.textContent.includes("2 changes queued")`, "A shows them queued")
 		a.shot("4-offline-queued")
 		a.offline(false)
-		a.wait(`document.querySelector('[data-testid="connection"]').dataset.state === "live"`, "A is live again")
+		a.wait(`document.querySelector('[data-testid="connection"]')?.dataset.state === "live"`, "A is live again")
 		b.wait(hasTitle("Oranges"), "B gets the create")
 		b.wait(`document.querySelector('[data-testid="todo-row"][data-id="l1-1"]')?.dataset.done === "true"`, "and the toggle")
 		b.shot("4-synced")
@@ -431,14 +434,14 @@ func TestBrowser_demo(t *testing.T) {
 	t.Run("5 a reload shows the cached board at once, then live, and sends what was queued", func(t *testing.T) {
 		d.set(func() { d.refuseMut = true })
 		a.do(chromedp.Click(chromedp.CSS(rowSel("l1-4", "todo-toggle"))))
-		a.wait(`document.querySelector('[data-testid="connection"]').textContent.includes("saving 1")`, "the change waits to be saved")
+		a.wait(`document.querySelector('[data-testid="connection"]')?.textContent.includes("saving 1")`, "the change waits to be saved")
 		d.set(func() { d.refuseWS, d.refuseList = true, true }) // after the reload, only the tab's copy can show the board
 		a.do(chromedp.Reload())
 		a.wait(hasTitle("Coffee beans")+` && document.querySelector('[data-testid="todo-row"][data-id="l1-4"]').dataset.done === "true"`, "the cached board, and the queued change on it")
-		assert.NotEqual(t, "live", a.eval(`document.querySelector('[data-testid="connection"]').dataset.state`))
+		assert.NotEqual(t, "live", a.eval(`document.querySelector('[data-testid="connection"]')?.dataset.state`))
 		a.shot("5-cached")
 		d.set(func() { d.refuseMut, d.refuseWS, d.refuseList = false, false, false })
-		a.wait(`document.querySelector('[data-testid="connection"]').dataset.state === "live"`, "then live")
+		a.wait(`document.querySelector('[data-testid="connection"]')?.dataset.state === "live"`, "then live")
 		b.wait(`document.querySelector('[data-testid="todo-row"][data-id="l1-4"]')?.dataset.done === "true"`, "the queued change was sent")
 		a.shot("5-live")
 	})
@@ -472,7 +475,7 @@ func TestBrowser_skeletonAndEmptyBoard(t *testing.T) {
 	a.wait(`!!document.querySelector('.skeleton') && document.querySelector('[data-testid="connection"]')?.dataset.state !== "live"`, "the skeleton, while nothing has arrived")
 	a.shot("skeleton")
 	d.set(func() { d.refuseWS, d.refuseList = false, false })
-	a.wait(`document.querySelector('[data-testid="connection"]').dataset.state === "live"`, "live")
+	a.wait(`document.querySelector('[data-testid="connection"]')?.dataset.state === "live"`, "live")
 	a.wait(`!document.querySelector('.skeleton') && document.querySelector('.empty h2')?.textContent === "No lists yet"`, "an empty board says how to start")
 	a.shot("empty")
 	a.type_(`.new-list input`, "Errands")

@@ -405,6 +405,13 @@ func (g *Graph) runEffect(e *Effect) bool {
 	return true
 }
 
+// Report hands err to the graph's error handler (WithErrorHandler), or to
+// standard error without one, as the graph does with a panic recovered from
+// an effect: for code that runs user functions outside any effect, such as
+// an event handler (pkg/ui recovers a panicking row handler and reports it
+// here).
+func (g *Graph) Report(err error) { g.report(err) }
+
 // report hands err to the error handler. A handler that panics is reported
 // on standard error: the graph must stay usable.
 func (g *Graph) report(err error) {

@@ -27,8 +27,10 @@ class Node {
   }
   get textContent() { return this.childNodes.map(c => c.textContent).join(""); }
   detach(c) { const i = this.childNodes.indexOf(c); if (i < 0) throw new Error("not a child"); this.childNodes.splice(i, 1); c.parentNode = null; }
+  get lastChild() { return this.childNodes[this.childNodes.length - 1] || null; }
   appendChild(c) { return this.insertBefore(c, null); }
   insertBefore(c, ref) {
+    if (c.nodeType === 11) { for (const k of c.childNodes.slice()) this.insertBefore(k, ref); return c; }
     if (c.parentNode) c.parentNode.detach(c);
     const i = ref === null ? this.childNodes.length : this.childNodes.indexOf(ref);
     if (i < 0) throw new Error("insertBefore: reference is not a child");
@@ -36,6 +38,7 @@ class Node {
   }
   removeChild(c) { this.detach(c); globalThis.domWrites++; return c; }
   replaceChild(n, o) {
+    if (n.nodeType === 11) { for (const k of n.childNodes.slice()) this.insertBefore(k, o); this.removeChild(o); return o; }
     if (n.parentNode) n.parentNode.detach(n);
     const i = this.childNodes.indexOf(o);
     if (i < 0) throw new Error("replaceChild: not a child");
@@ -50,7 +53,32 @@ class Node {
   }
 }
 class Element extends Node {
-  constructor(tag) { super(1); this.tagName = tag.toUpperCase(); this.attrs = {}; this.value = ""; this.checked = false; }
+  constructor(tag) {
+    super(1); this.tagName = tag.toUpperCase(); this.attrs = {}; this.value = ""; this.checked = false;
+    if (tag === "template") this.content = new Node(11);
+  }
+  // innerHTML parses the HTML package dom writes: no comments, quoted
+  // attributes, escaped text, void elements without an end tag.
+  set innerHTML(html) {
+    const into = this.content || this;
+    for (const c of into.childNodes.slice()) into.detach(c);
+    const esc = s => s.replace(/&#34;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+    const voids = new Set(["input", "br", "img", "hr", "meta", "link"]);
+    const stack = [into];
+    const re = /<\/([a-z0-9]+)>|<([a-z0-9]+)((?:\s[\w-]+="[^"]*")*)>|([^<]+)/g;
+    let m;
+    while ((m = re.exec(html))) {
+      const top = stack[stack.length - 1];
+      if (m[1]) { stack.pop(); continue; }
+      if (m[4]) { top.appendChild(new Text(esc(m[4]))); continue; }
+      const el = new Element(m[2]);
+      for (const a of m[3].matchAll(/([\w-]+)="([^"]*)"/g)) el.attrs[a[1]] = esc(a[2]);
+      if (m[2] === "input") { el.value = el.attrs.value || ""; el.checked = "checked" in el.attrs; }
+      top.appendChild(el);
+      if (!voids.has(m[2])) stack.push(el);
+    }
+    globalThis.domWrites++;
+  }
   setAttribute(k, v) { this.attrs[k] = String(v); globalThis.domWrites++; }
   getAttribute(k) { return k in this.attrs ? this.attrs[k] : null; }
   removeAttribute(k) { delete this.attrs[k]; globalThis.domWrites++; }

@@ -35,12 +35,16 @@ type Runtime struct {
 	carrier *view    // guarded by mu: the host whose Dispatch carries the queued pump, or nil
 
 	dirty []*inner // UI goroutine only: views waiting for their update mark
+
+	// rowsDOM makes the DOM side of a mounted Rows: newRowsDOM, or a model
+	// in tests.
+	rowsDOM func(ctx app.Context, container app.Value, event rowEvent) rowsDOM
 }
 
 // NewRuntime returns a Runtime with a new graph configured by opts. Its
 // scheduler is the Runtime's own; a WithScheduler among opts is overridden.
 func NewRuntime(opts ...state.Option) *Runtime {
-	rt := &Runtime{}
+	rt := &Runtime{rowsDOM: newRowsDOM}
 	rt.g = state.NewGraph(append(opts[:len(opts):len(opts)], state.WithScheduler(rt.schedule))...)
 	return rt
 }

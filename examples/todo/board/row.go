@@ -10,29 +10,24 @@ import (
 	"github.com/tandemkit/tandem/examples/todo/model"
 	"github.com/tandemkit/tandem/pkg/state"
 	"github.com/tandemkit/tandem/pkg/store"
-	"github.com/tandemkit/tandem/pkg/ui"
+	"github.com/tandemkit/tandem/pkg/ui/dom"
 )
 
 // todoRow is one todo (spec/DOM.md §3): its checkbox, its title, a rename
 // field whose draft the title previews as it is typed, buttons to move it up
-// and down, and its delete button. The draft lives in the row, which Each
-// keeps with its todo whatever happens to the rows around it.
-func (a *App) todoRow(id string, list *store.View[model.Todo]) app.UI {
-	return ui.Setup(a.RT, func() func() app.UI {
+// and down, and its delete button. The draft lives in the row, which Rows
+// keeps with its todo whatever happens to the rows around it. Rows are
+// package dom's trees, not go-app's: a list of a thousand reaches the DOM as
+// one innerHTML, and a keystroke costs one text write (see ui.Rows).
+func (a *App) todoRow(list *store.View[model.Todo]) func(id string) func() dom.Node {
+	return func(id string) func() dom.Node {
 		g := a.RT.Graph()
 		draft := state.NewSignal(g, "")
 		editing := state.NewSignal(g, false)
 		todo := func() model.Todo { t, _ := a.Todos.Get(id); return t }
-		title := func() string {
-			if editing.Get() {
-				return draft.Get()
-			}
-			return todo().Title
-		}
-		done := func() string { return strconv.FormatBool(todo().Done) }
-		toggle := func(on bool) {
+		toggle := func(e app.Event) {
 			t := todo()
-			t.Done = on
+			t.Done = e.Get("target").Get("checked").Bool()
 			a.Todos.Toggle.Run(t).OnSettled(func(err error) { a.refused("Couldn't update “"+t.Title+"”", err) })
 		}
 		save := func() {
@@ -75,61 +70,78 @@ func (a *App) todoRow(id string, list *store.View[model.Todo]) app.UI {
 			t.Position = next
 			a.Todos.Move.Run(t).OnSettled(func(err error) { a.refused("Couldn't move “"+t.Title+"”", err) })
 		}
-		return func() app.UI {
-			return ui.View(a.RT, func() app.UI {
-				t, ok := a.Todos.Get(id)
-				if !ok {
-					return nil
-				}
-				pending := a.Todos.IsPending(id)
-				return app.Li().Class("todo"+cls(t.Done, " is-done")+cls(pending, " is-pending")).
-					DataSet("testid", "todo-row").DataSet("id", id).DataSet("done", strconv.FormatBool(t.Done)).Body(
-					app.Input().Type("checkbox").Class("todo-toggle").DataSet("testid", "todo-toggle").
-						Aria("label", "Done: "+t.Title).Checked(t.Done).OnChange(ui.OnChecked(toggle)),
-					app.Div().Class("todo-main").Body(
-						app.Span().Class("todo-title").DataSet("testid", "todo-title").Body(ui.Text(a.RT, title)),
-						app.Input().Class("todo-rename").DataSet("testid", "todo-rename").Aria("label", "Rename “"+t.Title+"”").
-							Placeholder("Rename…").Value(draftValue(editing.Get(), draft.Get())).
-							OnFocus(ui.Do(func() {
-								if !editing.Peek() {
-									draft.Set(todo().Title)
-									editing.Set(true)
-								}
-							})).
-							OnInput(ui.OnValue(func(s string) { draft.Set(s); editing.Set(true) })).
-							OnKeyDown(ui.On(func(ctx app.Context, e app.Event) {
-								switch e.Get("key").String() {
-								case "Enter":
-									e.PreventDefault()
-									save()
-								case "Escape":
-									editing.Set(false)
-									draft.Set("")
-									ctx.JSSrc().Call("blur")
-								}
-							})).
-							OnBlur(ui.Do(func() {
-								if draft.Peek() == todo().Title {
-									editing.Set(false) // nothing changed: back to the title
-								}
-							})),
-					),
-					app.Div().Class("todo-actions").Body(
-						app.Button().Class("icon-button").Title("Move up").Aria("label", "Move “"+t.Title+"” up").
-							OnClick(ui.Do(func() { move(-1) })).Text("↑"),
-						app.Button().Class("icon-button").Title("Move down").Aria("label", "Move “"+t.Title+"” down").
-							OnClick(ui.Do(func() { move(1) })).Text("↓"),
-						app.Button().Class("icon-button todo-delete").DataSet("testid", "todo-delete").Title("Delete").
-							Aria("label", "Delete “"+t.Title+"”").
-							OnClick(ui.Do(func() {
-								title := t.Title
-								a.Todos.Delete.Run(id).OnSettled(func(err error) { a.refused("Couldn't delete “"+title+"”", err) })
-							})).Text("×"),
-					),
-				)
-			}, ui.LiveAttr("data-done", done))
+		remove := func(app.Event) {
+			title := todo().Title
+			a.Todos.Delete.Run(id).OnSettled(func(err error) { a.refused("Couldn't delete “"+title+"”", err) })
 		}
-	})
+		clicked := false // the field got the focus from a click, which is not over yet
+		focus := func(app.Event) {
+			if !editing.Peek() {
+				draft.Set(todo().Title)
+				editing.Set(true)
+				clicked = true
+			}
+		}
+		// The field holds the title from the focus on; a click that focused it
+		// puts the caret where it points, over the title: it goes to the end.
+		click := func(e app.Event) {
+			if clicked {
+				clicked = false
+				e.Get("target").Call("setSelectionRange", 1<<30, 1<<30) // clamped to the end
+			}
+		}
+		input := func(e app.Event) {
+			draft.Set(e.Get("target").Get("value").String())
+			editing.Set(true)
+		}
+		key := func(e app.Event) {
+			clicked = false
+			switch e.Get("key").String() {
+			case "Enter":
+				e.PreventDefault()
+				save()
+			case "Escape":
+				editing.Set(false)
+				draft.Set("")
+				e.Get("target").Call("blur")
+			}
+		}
+		blur := func(app.Event) {
+			if draft.Peek() == todo().Title {
+				editing.Set(false) // nothing changed: back to the title
+			}
+		}
+		return func() dom.Node {
+			t, ok := a.Todos.Get(id)
+			if !ok {
+				return nil
+			}
+			title := t.Title
+			if editing.Get() {
+				title = draft.Get()
+			}
+			pending := a.Todos.IsPending(id)
+			return dom.Li().Class("todo"+cls(t.Done, " is-done")+cls(pending, " is-pending")).
+				Data("testid", "todo-row").Data("id", id).Data("done", strconv.FormatBool(t.Done)).Body(
+				dom.Input().Type("checkbox").Class("todo-toggle").Data("testid", "todo-toggle").
+					Aria("label", "Done: "+t.Title).Checked(t.Done).OnChange(toggle),
+				dom.Div().Class("todo-main").Body(
+					dom.Span().Class("todo-title").Data("testid", "todo-title").Text(title),
+					dom.Input().Class("todo-rename").Data("testid", "todo-rename").Aria("label", "Rename “"+t.Title+"”").
+						Placeholder("Rename…").Value(draftValue(editing.Get(), draft.Get())).
+						OnFocus(focus).OnClick(click).OnInput(input).OnKeyDown(key).OnBlur(blur),
+				),
+				dom.Div().Class("todo-actions").Body(
+					dom.Button().Class("icon-button").Title("Move up").Aria("label", "Move “"+t.Title+"” up").
+						OnClick(func(app.Event) { move(-1) }).Text("↑"),
+					dom.Button().Class("icon-button").Title("Move down").Aria("label", "Move “"+t.Title+"” down").
+						OnClick(func(app.Event) { move(1) }).Text("↓"),
+					dom.Button().Class("icon-button todo-delete").Data("testid", "todo-delete").Title("Delete").
+						Aria("label", "Delete “"+t.Title+"”").OnClick(remove).Text("×"),
+				),
+			)
+		}
+	}
 }
 
 // draftValue is the rename field's value: the draft while editing.

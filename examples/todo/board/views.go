@@ -185,9 +185,9 @@ func (a *App) listPanel(listID string) app.UI {
 					}
 					return nil
 				}),
-				ui.Each(a.RT, func() app.HTMLUl {
+				ui.Rows(a.RT, func() app.HTMLUl {
 					return app.Ul().Class("todos").DataSet("testid", "todo-list")
-				}, todos.IDs, func(id string) app.UI { return a.todoRow(id, todos) }),
+				}, todos.IDs, a.todoRow(todos)),
 			)
 		}
 	})

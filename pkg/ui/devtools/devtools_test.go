@@ -1,3 +1,8 @@
+//go:build !js
+
+// The panel is go-app markup, tested natively with go-app's test engine;
+// under GOOS=js that engine wants a document, which Node has not.
+
 package devtools
 
 import (
