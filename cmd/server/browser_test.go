@@ -565,3 +565,67 @@ func TestBrowser_staticSiteOnAnotherOrigin(t *testing.T) {
 	a.shot("static")
 	assert.Empty(t, unexpected(a.console.Errors()), "the console")
 }
+
+// Issue 14: the React board (examples/react-todo, on web/tandem) and the
+// go-app demo side by side on one server: a todo created in either shows in
+// the other; React's changes show at once, before the server answers; a
+// refusal rolls back in React with the server's field error.
+func TestBrowser_reactAndGoAppSideBySide(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	if _, err := os.Stat(filepath.Join(root, "web/tandem/tandem.wasm")); err != nil {
+		t.Fatalf("the JavaScript module's WASM is not built: make react-todo: %v", err)
+	}
+	react := t.TempDir()
+	vite := exec.Command("npx", "vite", "build", "--logLevel", "warn", "--base=/react/", "--outDir", react, "--emptyOutDir")
+	vite.Dir = filepath.Join(root, "examples/react-todo")
+	out, err := vite.CombinedOutput()
+	require.NoError(t, err, "vite build (make react-todo installs its packages): %s", out)
+
+	d := startDemo(t)
+	serve := d.a.hs.Handler
+	files := http.StripPrefix("/react", http.FileServer(http.Dir(react)))
+	d.a.hs.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/react/") {
+			files.ServeHTTP(w, r)
+			return
+		}
+		serve.ServeHTTP(w, r)
+	})
+	d.seed("l1", "Oat milk", "Eggs")
+	browser := browsertest.Browser(t)
+	g := d.open(browser, "go-app")
+	r := d.navigate(browser, "react", d.url+"/react/")
+	r.wait(`document.querySelector('[data-testid="connection"]')?.dataset.state === "live" && `+hasTitle("Eggs"), "the React board goes live with the list")
+
+	d.holdMutations()
+	r.type_(`[data-testid="new-todo-title"]`, "Lemons")
+	r.do(chromedp.Click(chromedp.CSS(`[data-testid="new-todo-submit"]`)))
+	r.wait(hasTitle("Lemons"), "React shows its create at once")
+	assert.NotContains(t, g.titles(), "Lemons", "held at the server: go-app knows nothing yet")
+	r.shot("1-optimistic")
+	d.release()
+	g.wait(hasTitle("Lemons"), "go-app shows React's create, live")
+
+	g.type_(`[data-testid="new-todo-title"]`, "Pears")
+	g.do(chromedp.Click(chromedp.CSS(`[data-testid="new-todo-submit"]`)))
+	r.wait(hasTitle("Pears"), "React shows go-app's create, live")
+
+	d.holdMutations()
+	r.do(chromedp.Click(chromedp.CSS(rowSel("l1-1", "todo-toggle"))))
+	r.wait(`document.querySelector('[data-testid="todo-row"][data-id="l1-1"]').dataset.done === "true"`, "React's toggle shows at once")
+	assert.Equal(t, "false", g.eval(`document.querySelector('[data-testid="todo-row"][data-id="l1-1"]').dataset.done`))
+	d.release()
+	g.wait(`document.querySelector('[data-testid="todo-row"][data-id="l1-1"]').dataset.done === "true"`, "and in go-app once saved")
+
+	before := g.titles()
+	r.type_(`[data-testid="new-todo-title"]`, " eggs ")
+	r.do(chromedp.Click(chromedp.CSS(`[data-testid="new-todo-submit"]`)))
+	r.wait(`document.querySelector('[data-testid="new-todo-error"]')?.textContent.includes("already used in this list")`, "React shows the server's field error")
+	r.wait(`!(`+hasTitle(" eggs ")+`)`, "and rolls the create back")
+	r.shot("2-refused")
+	g.shot("2-go-app")
+	assert.Equal(t, before, g.titles(), "go-app never saw it")
+	assert.Empty(t, unexpected(r.console.Errors()), "React's console")
+	assert.Empty(t, unexpected(g.console.Errors()), "go-app's console")
+}
