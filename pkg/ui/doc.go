@@ -39,6 +39,16 @@
 //		}
 //	})
 //
+// Rows is Each for long lists, with rows that are not go-app components but
+// package dom's small trees: the list reaches the DOM as one innerHTML, its
+// events as one listener per event type on the container, and a row's change
+// as the few writes dom.Diff finds (a keystroke in a rename: one text write):
+//
+//	ui.Rows(rt, func() app.HTMLUl { return app.Ul().Class("todos") }, todos.IDs,
+//		func(id string) func() dom.Node {
+//			return func() dom.Node { t, _ := todos.Get(id); return dom.Li().Text(t.Title) }
+//		})
+//
 // Event handlers are made with On, Do, OnValue and OnChecked, which keep
 // go-app from re-rendering every ancestor of the element (see below). Text
 // and LiveAttr reach the DOM without waiting for go-app's frame:
@@ -165,7 +175,16 @@
 // the brotli-compressed WebAssembly of a go-app hello world (1.40 MB).
 //
 // In the browser the keystroke then waits for go-app's frame (about 9 ms)
-// unless it goes through Text; GOAPP-BASELINE.md has plain go-app's figures.
+// unless it goes through Text or a Rows row; GOAPP-BASELINE.md has plain
+// go-app's figures.
+//
+// In Chromium, the demo's list of 1,000 todos took about 900 ms of go-app
+// mounting with Each and a View per row (most of it one js.Func per handler
+// and one js.Value with a finalizer per node); with Rows, 190 ms of Go from
+// the data's arrival to the rows in the DOM, of which 117 ms set up and
+// render the rows (the demo's row has two signals and a dozen handlers) and
+// 32 ms is the browser parsing their HTML. A keystroke in a row costs about
+// 0.6 ms of Go.
 //
 // # Building on it
 //
