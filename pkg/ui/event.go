@@ -1,6 +1,10 @@
 package ui
 
-import "github.com/maxence-charriere/go-app/v10/pkg/app"
+import (
+	"runtime/debug"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
 
 // On returns an event handler that calls h without go-app's re-render of the
 // element's component and every ancestor: go-app marks them all before any
@@ -15,10 +19,21 @@ import "github.com/maxence-charriere/go-app/v10/pkg/app"
 // mounted (it compares handlers by code, not by captured values), so a handler
 // should capture stable things — signals, ids, stores — and read current values
 // when it runs.
+//
+// A handler that panics is logged (app.Log, the browser's console) and the
+// app goes on: in a browser, a panic in an event ends the program.
 func On(h app.EventHandler) app.EventHandler {
 	return func(ctx app.Context, e app.Event) {
 		ctx.PreventUpdate()
+		defer survive()
 		h(ctx, e)
+	}
+}
+
+// survive recovers a handler's panic and logs it.
+func survive() {
+	if x := recover(); x != nil {
+		app.Log("ui: an event handler panicked:", x, "\n"+string(debug.Stack()))
 	}
 }
 
@@ -28,6 +43,7 @@ func On(h app.EventHandler) app.EventHandler {
 func Do(fn func()) app.EventHandler {
 	return func(ctx app.Context, e app.Event) {
 		ctx.PreventUpdate()
+		defer survive()
 		fn()
 	}
 }
@@ -40,6 +56,7 @@ func Do(fn func()) app.EventHandler {
 func OnValue(fn func(string)) app.EventHandler {
 	return func(ctx app.Context, e app.Event) {
 		ctx.PreventUpdate()
+		defer survive()
 		fn(ctx.JSSrc().Get("value").String())
 	}
 }
@@ -51,6 +68,7 @@ func OnValue(fn func(string)) app.EventHandler {
 func OnChecked(fn func(bool)) app.EventHandler {
 	return func(ctx app.Context, e app.Event) {
 		ctx.PreventUpdate()
+		defer survive()
 		fn(ctx.JSSrc().Get("checked").Bool())
 	}
 }

@@ -69,6 +69,28 @@ func TestDo_isOnWithoutTheContextAndEvent(t *testing.T) {
 	assert.Equal(t, 1, h.page.renders)
 }
 
+// A handler that panics is logged; the app goes on and the next event is
+// handled (in a browser, a panic in an event would end the program).
+func TestDo_aPanickingHandlerDoesNotEndTheApp(t *testing.T) {
+	needDOM(t)
+	h := newHarness(t)
+	first := true
+	_, _ = loadCounter(h, func(count *state.Signal[int]) app.EventHandler {
+		return Do(func() {
+			if first {
+				first = false
+				panic("a bug in a handler")
+			}
+			count.Update(func(v int) int { return v + 1 })
+		})
+	})
+	dispatchEvent(h.find("inc"), "click", nil)
+	h.e.ConsumeAll()
+	dispatchEvent(h.find("inc"), "click", nil)
+	h.e.ConsumeAll()
+	assert.Equal(t, `<div><p>1</p><button data-testid="inc">+</button></div>`, h.dom())
+}
+
 func TestOn_aPlainHandlerStillWorksAndRerendersTheAncestors(t *testing.T) {
 	needDOM(t)
 	h := newHarness(t)
