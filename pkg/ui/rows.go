@@ -148,14 +148,15 @@ type rowList[K ~string] struct {
 	keys func() []K
 	row  func(K) func() dom.Node
 
-	g      *state.Graph
-	dom    rowsDOM
-	scope  *state.Scope // owns each row's scope, and the keys' effect
-	rows   map[K]*rowItem[K]
-	order  []*rowItem[K] // the DOM's order
-	filled bool          // the DOM holds order
-	events map[string]bool
-	lis    lisBuf
+	g          *state.Graph
+	dom        rowsDOM
+	scope      *state.Scope  // owns each row's scope, and the keys' effect
+	keysEffect *state.Effect // the keys' effect
+	rows       map[K]*rowItem[K]
+	order      []*rowItem[K] // the DOM's order
+	filled     bool          // the DOM holds order
+	events     map[string]bool
+	lis        lisBuf
 }
 
 type rowItem[K ~string] struct {
@@ -172,6 +173,10 @@ func (l *rowList[K]) update(newer rowLister) bool {
 	n, ok := newer.(*rowList[K])
 	if ok && codeOf(n.row) == codeOf(l.row) {
 		l.keys, l.row = n.keys, n.row
+		// The new keys func may read other things: track it afresh.
+		old := l.keysEffect
+		l.scope.Run(func() { l.keysEffect = l.g.Effect(l.sync) })
+		old.Dispose()
 		return true
 	}
 	return false
@@ -182,7 +187,7 @@ func (l *rowList[K]) mount(g *state.Graph, d rowsDOM) {
 	l.rows = map[K]*rowItem[K]{}
 	l.events = map[string]bool{}
 	l.scope = g.NewScope()
-	l.scope.Run(func() { g.Effect(l.sync) })
+	l.scope.Run(func() { l.keysEffect = g.Effect(l.sync) })
 }
 
 func (l *rowList[K]) stop() {

@@ -258,3 +258,30 @@ func TestRows_aPanickingRenderKeepsTheLastTree(t *testing.T) {
 	h.titles["a"].Set("back")
 	assert.Equal(t, "<li>back</li>", h.model.html())
 }
+
+// A parent that re-renders with a new keys func: the list follows what the
+// new one reads, and keeps its rows.
+func TestRows_aParentsNewKeysFuncIsFollowed(t *testing.T) {
+	h := newRowsHarness(t, "a", "b")
+	other := state.NewSignalFunc(h.g, []string{"c", "a"}, nil)
+	useOther := state.NewSignal(h.g, false)
+	h.load(func() app.UI {
+		return View(h.rt, func() app.UI {
+			keys := h.keys.Get
+			if useOther.Get() {
+				keys = other.Get
+			}
+			return app.Div().Body(Rows(h.rt, app.Ul, keys, h.row))
+		})
+	})
+	assert.Equal(t, "a,b", h.ids())
+	useOther.Set(true)
+	h.e.ConsumeAll()
+	assert.Equal(t, "c,a", h.ids())
+	other.Set([]string{"a"})
+	assert.Equal(t, "a", h.ids(), "the new func's signal is tracked")
+	h.keys.Set([]string{"b"})
+	assert.Equal(t, "a", h.ids(), "the old one's is not")
+	assert.Equal(t, counter{"a": 1, "b": 1, "c": 1}, h.setups, "a kept its row throughout")
+	assert.Empty(t, h.errs)
+}
