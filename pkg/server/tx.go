@@ -2,12 +2,15 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/tandemkit/tandem/pkg/form"
 	"github.com/tandemkit/tandem/pkg/wire"
 )
 
@@ -58,10 +61,16 @@ func (tx *Tx) Get(collection, id string) (data []byte, found bool, err error) {
 	return rec.Data, true, nil
 }
 
-// Load decodes a live entity of another (or the same) collection inside the
-// mutation's transaction.
-func Load[T any](tx *Tx, collection, id string) (v T, found bool, err error) {
-	data, found, err := tx.Get(collection, id)
+// A Getter reads live entities as JSON: a Tx inside a mutation, a Reader
+// outside one (Server.Read).
+type Getter interface {
+	Get(collection, id string) (data []byte, found bool, err error)
+}
+
+// Load decodes a live entity of a collection: inside the mutation's
+// transaction with a Tx, or in a Reader's view.
+func Load[T any](g Getter, collection, id string) (v T, found bool, err error) {
+	data, found, err := g.Get(collection, id)
 	if err != nil || !found {
 		return v, found, err
 	}
@@ -102,6 +111,49 @@ func (tx *Tx) Delete(collection, id string) error {
 	defer func() { tx.depth-- }()
 	_, err = e.remove(tx, cur)
 	return err
+}
+
+// Create creates entity v of e's registered collection as part of this
+// mutation, as a REST create by the same caller would, without its
+// Authorize hook: validated by e's create form, with e's rules (references,
+// unique keys, stamps, partition) and its BeforeWrite hook; its event
+// carries the mutation's origin. v's id must be set (NewID makes one). An
+// id in use or once used (ids are never reused) is a 409 error; like any
+// error of a hook's write, returning it fails the mutation. Creates nest
+// like Delete, at most 16 deep, and count towards Options.MaxChanges.
+func Create[T any](tx *Tx, e *form.Entity[T], v T) error {
+	ops, ok := tx.s.entity(e.Name())
+	if !ok {
+		return fmt.Errorf("server: Create in unregistered collection %q", e.Name())
+	}
+	en, ok := ops.(*entity[T])
+	if !ok {
+		return fmt.Errorf("server: Create in %q with another entity type than it was registered with", e.Name())
+	}
+	id := *en.layout.ID(&v)
+	if !wire.ValidID(id) {
+		return fmt.Errorf("server: Create in %q: %q is not a valid id", e.Name(), id)
+	}
+	if err := en.createForm.Validate(v); err != nil {
+		return err
+	}
+	if tx.depth >= maxDepth {
+		return errDepth
+	}
+	tx.depth++
+	defer func() { tx.depth-- }()
+	_, _, err := en.create(tx, id, v)
+	return err
+}
+
+// NewID returns a random id (a version 4 UUID) for an entity a hook creates.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
 // startDelete marks an entity as being deleted by this mutation.
