@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"testing"
 
@@ -267,3 +268,38 @@ func TestPartition_aSubscriptionStartingAroundARevocationGetsNothingOfAfter(t *t
 	}
 }
 
+
+// newBoardsInstance is one server instance with the partitioned fixtures
+// on the PostgreSQL database of url.
+func newBoardsInstance(t *testing.T, url string) *testEnv {
+	t.Helper()
+	st := openPostgresAt(t, url)
+	bus, err := NewPostgresBus(context.Background(), st, PostgresBusOptions{Logger: quietLogger()})
+	require.NoError(t, err)
+	return newBoardsEnv(t, &instanceStore{Postgres: st, bus: bus}, Options{Bus: bus})
+}
+
+func TestPartition_postgresARevocationOnOneInstanceEndsSubscriptionsOnAnother(t *testing.T) {
+	url := pgSchemaURL(t)
+	a, b := newBoardsInstance(t, url), newBoardsInstance(t, url)
+	seedBoards(t, a)
+	bob := connect(t, b.http.URL, "bob", client2)
+	control := connect(t, b.http.URL, "ada", client1)
+	for _, u := range []*wsUser{bob, control} {
+		msgs := u.sub("b1/cards", nil)
+		require.IsType(t, wire.Live{}, msgs[len(msgs)-1])
+	}
+	a.mustCreate("cards", map[string]any{"id": "c2", "boardId": "b1", "title": "before"}, asUser("ada")...)
+	assert.Equal(t, "c2", bob.next().(wire.Event).ID, "written on a, received on b")
+	assert.Equal(t, "c2", control.next().(wire.Event).ID)
+
+	// The revocation commits on a, with no event of b1/cards: b learns of
+	// it from the access generation the commit notified.
+	require.Equal(t, http.StatusOK, a.do("DELETE", "/api/shares/s1", nil, asUser("ada")...).status)
+	e := bob.next().(wire.ErrorMessage)
+	assert.Equal(t, wire.ErrorMessage{Code: wire.CodeRevoked, Message: "read access to b1/cards was revoked", Topic: "b1/cards"}, e)
+
+	a.mustCreate("cards", map[string]any{"id": "c3", "boardId": "b1", "title": "after"}, asUser("ada")...)
+	assert.Equal(t, "c3", control.next().(wire.Event).ID, "b delivered c3 to the subscribers it still has")
+	assert.Empty(t, bob.fence("b2/cards"), "and none of it to bob")
+}
