@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tandemkit/tandem/pkg/form"
 	"github.com/tandemkit/tandem/pkg/wire"
 )
 
@@ -302,4 +303,20 @@ func TestPartition_postgresARevocationOnOneInstanceEndsSubscriptionsOnAnother(t 
 	a.mustCreate("cards", map[string]any{"id": "c3", "boardId": "b1", "title": "after"}, asUser("ada")...)
 	assert.Equal(t, "c3", control.next().(wire.Event).ID, "b delivered c3 to the subscribers it still has")
 	assert.Empty(t, bob.fence("b2/cards"), "and none of it to bob")
+}
+
+func TestPartition_aCollectionCannotChangeBetweenPartitionedAndSyncedWhole(t *testing.T) {
+	st := NewMemStore()
+	s := New(st, Options{Logger: quietLogger()})
+	registerDemo(t, s, nil) // lists and todos synced whole
+	hs := newHTTP(t, s)
+	env := &testEnv{t: t, srv: s, store: st, http: hs}
+	env.mustCreate("lists", map[string]any{"id": "l1", "name": "one"})
+
+	other := New(st, Options{Logger: quietLogger()})
+	defer other.Shutdown(context.Background())
+	err := Register(other, pBoards)
+	require.NoError(t, err, "boards is another collection")
+	lists := form.Define("lists", listFields...).Partition("id")
+	assert.ErrorContains(t, Register(other, lists), "the stored lists were written synced whole")
 }

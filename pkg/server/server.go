@@ -361,6 +361,16 @@ func (s *Server) addEntity(e entityOps) error {
 		if st, err = tx.CreateTopic(ctx, coll, newEpoch()); err != nil {
 			return err
 		}
+		// A collection is partitioned or synced whole for good: its
+		// entities, versions and topics are kept one way or the other.
+		first, err := tx.List(ctx, coll, "", 1, true)
+		switch {
+		case err != nil:
+			return err
+		case len(first) > 0 && (first[0].Partition == "") != (e.partition() == ""):
+			return fmt.Errorf("the stored %s were written %s: a collection cannot change between partitioned and synced whole; use a store of its own",
+				coll, map[bool]string{true: "synced whole", false: "partitioned"}[first[0].Partition == ""])
+		}
 		return e.syncIndexes(ctx, tx)
 	})
 	if err != nil {
