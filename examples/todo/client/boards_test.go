@@ -279,6 +279,7 @@ func TestBoards_aRevokedBoardLeavesTheUserLiveAndALeftOneToo(t *testing.T) {
 	ada.do(func() { closeAda, err = ada.boards.Open(board) })
 	require.NoError(t, err)
 	require.True(t, ada.until(func() bool { return len(ada.boards.SharedWith(board)) == 1 }))
+	require.True(t, bob.until(func() bool { return len(bob.boards.SharedWith(board)) == 1 }), "the board's shares loaded")
 	bob.do(func() { p = bob.boards.Leave(board) })
 	require.NoError(t, wait(p))
 	require.True(t, bob.until(func() bool {
