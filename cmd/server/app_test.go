@@ -94,3 +94,40 @@ func TestApp_servesTheAppBuiltIntoTheBinaryFromAnyDirectory(t *testing.T) {
 	res.Body.Close()
 	assert.Equal(t, http.StatusNotFound, res.StatusCode)
 }
+
+// Issue 16: -demo-users runs the signed-in demo: a sign-in at /api/session,
+// every other route of the API for signed-in users only, and each user's
+// data its own. Without it, the open demo, as before.
+func TestApp_demoUsersRunsTheSignedInDemo(t *testing.T) {
+	a := startApp(t, config{demoUsers: []string{"ada", "bob"}})
+	do := func(method, path, user, body string) (int, string) {
+		req, err := http.NewRequest(method, a.url(path), strings.NewReader(body))
+		require.NoError(t, err)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if user != "" {
+			req.Header.Set("Authorization", "Bearer "+user)
+		}
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	status, body := do("GET", "/api/session", "", "")
+	assert.Equal(t, http.StatusOK, status)
+	assert.JSONEq(t, `{"users":["ada","bob"],"name":""}`, body)
+	status, _ = do("POST", "/api/lists", "", `{"id":"b1","name":"Groceries"}`)
+	assert.Equal(t, http.StatusUnauthorized, status)
+	status, body = do("POST", "/api/lists", "ada", `{"id":"b1","name":"Groceries"}`)
+	assert.Equal(t, http.StatusCreated, status, body)
+	status, _ = do("GET", "/api/lists/b1", "bob", "")
+	assert.Equal(t, http.StatusForbidden, status, "ada's board")
+
+	open := startApp(t, config{})
+	res, err := http.Get(open.url("/api/session"))
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusNotFound, res.StatusCode, "the open demo has no sign-in")
+}

@@ -27,6 +27,13 @@ func TestParseConfig(t *testing.T) {
 	assert.Equal(t, "127.0.0.1:0", c.addr, "a flag wins over the environment")
 	assert.Equal(t, []string{"c.example"}, c.origins)
 
+	c, err = parseConfig([]string{"-demo-users", "ada, bob"}, none, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"ada", "bob"}, c.demoUsers)
+	c, err = parseConfig(nil, func(k string) string { return map[string]string{"TANDEM_DEMO_USERS": "cy"}[k] }, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"cy"}, c.demoUsers)
+
 	_, err = parseConfig([]string{"extra"}, none, io.Discard)
 	assert.Error(t, err)
 	_, err = parseConfig([]string{"-nope"}, none, io.Discard)

@@ -35,6 +35,11 @@
 //	-shutdown-timeout     TANDEM_SHUTDOWN_TIMEOUT     the budget of a graceful stop (default 15s)
 //	-web                  TANDEM_WEB                  a directory of static files served instead of the app
 //	                                                  built into the binary (development)
+//	-demo-users           TANDEM_DEMO_USERS           run the signed-in demo for these users, comma-separated
+//	                                                  ("ada,bob,cy"): boards owned and shared, each user syncing
+//	                                                  only what it may see (see backend.Demo; a name is enough
+//	                                                  to sign in: a demo, not an identity provider). Without it,
+//	                                                  the open demo: one anonymous user who sees everything
 //	-debug                TANDEM_DEBUG                log every request
 //
 // The timeouts never apply to WebSockets. The quotas per client and the
@@ -87,6 +92,7 @@ type config struct {
 	transport       server.Transport
 	shutdownTimeout time.Duration
 	web             string
+	demoUsers       []string
 	debug           bool
 	quotas          server.Quotas // pkg/server's defaults; no flag sets them (the tests that seed many rows do)
 }
@@ -128,7 +134,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c config
-	var hosts, origins string
+	var hosts, origins, users string
 	t := &c.transport
 	fs.StringVar(&c.addr, "addr", env("TANDEM_ADDR", "127.0.0.1:8080"), "listen address (TANDEM_ADDR)")
 	fs.StringVar(&c.db, "db", env("TANDEM_DB", "tandem.db"), "SQLite file, or a postgres:// URL (TANDEM_DB)")
@@ -147,6 +153,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.IntVar(&t.MaxConnsPerAddr, "max-conns-per-addr", envInt("TANDEM_MAX_CONNS_PER_ADDR"), "open connections per client address; 0 for 256, -1 for no limit (TANDEM_MAX_CONNS_PER_ADDR)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", envDur("TANDEM_SHUTDOWN_TIMEOUT"), "budget of a graceful stop; 0 for 15s (TANDEM_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.web, "web", env("TANDEM_WEB", ""), "directory of static files to serve instead of the app built into the binary, for development (TANDEM_WEB)")
+	fs.StringVar(&users, "demo-users", env("TANDEM_DEMO_USERS", ""), "run the signed-in demo for these users, comma-separated, e.g. ada,bob,cy; a name is enough to sign in (TANDEM_DEMO_USERS)")
 	debug, _ := strconv.ParseBool(env("TANDEM_DEBUG", "false"))
 	fs.BoolVar(&c.debug, "debug", debug, "log every request (TANDEM_DEBUG)")
 	if envErr != nil {
@@ -158,7 +165,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	c.hosts, c.origins = list(hosts), list(origins)
+	c.hosts, c.origins, c.demoUsers = list(hosts), list(origins), list(users)
 	return c, nil
 }
 
@@ -265,8 +272,20 @@ func newApp(cfg config, log *slog.Logger) (_ *app, err error) {
 	if cfg.clientIPHeader != "" {
 		opts.ClientAddr = server.ForwardedAddr(cfg.clientIPHeader)
 	}
+	var demo *backend.Demo
+	if len(cfg.demoUsers) > 0 {
+		if demo, err = backend.NewDemo(cfg.demoUsers); err != nil {
+			return nil, err
+		}
+		opts.Authenticate, opts.AuthenticateWS = demo.Authenticate, demo.AuthenticateWS
+	}
 	a.api = server.New(a.store, opts)
-	if err := backend.Register(a.api); err != nil {
+	if demo != nil {
+		err = demo.RegisterBoards(a.api)
+	} else {
+		err = backend.Register(a.api)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if cfg.web == "" {
@@ -276,6 +295,9 @@ func newApp(cfg config, log *slog.Logger) (_ *app, err error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", a.api.Handler())
+	if demo != nil {
+		mux.Handle("/api/session", demo.Sessions())
+	}
 	mux.Handle("/", a.static)
 	t := fitFileLimit(cfg.transport.Defaults(), log)
 	a.transport = t

@@ -9,6 +9,9 @@
 // declaration whose name names the entity (List, Lists, RenameList,
 // NewLists), or else when it names the entity itself — to each entity it
 // names; lines that name none are the example's shared glue, counted apart.
+// A feature built on the entities rather than one of them — the todo
+// example's signed-in demo, with its boards, shares and sign-in — has files
+// of its own, counted in a row of its own and not held to the entity bound.
 package main
 
 import (
@@ -18,6 +21,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -28,14 +32,23 @@ type example struct {
 	dir      string
 	parts    [3]string // the schema, client and server packages, in order
 	entities [][2]string
+	features []feature
+}
+
+// A feature is counted apart from the entities: its files, by base name,
+// whichever part they sit in.
+type feature struct {
+	name  string
+	files []string
 }
 
 var examples = []example{
-	{dir: "examples/todo", parts: [3]string{"model", "client", "backend"}, entities: [][2]string{{"lists", "List"}, {"todos", "Todo"}}},
+	{dir: "examples/todo", parts: [3]string{"model", "client", "backend"}, entities: [][2]string{{"lists", "List"}, {"todos", "Todo"}},
+		features: []feature{{name: "signed-in demo: boards, shares, sign-in", files: []string{"boards.go", "session.go", "demo.go"}}}},
 	{dir: "examples/projects", parts: [3]string{"model", "client", "backend"}, entities: [][2]string{{"projects", "Project"}}},
 }
 
-// A Count is the lines of one entity: schema, client, server.
+// A Count is the lines of one entity (or feature): schema, client, server.
 type Count struct {
 	Example, Entity string
 	Lines           [3]int
@@ -45,35 +58,50 @@ type Count struct {
 func (c Count) Total() int { return c.Lines[0] + c.Lines[1] + c.Lines[2] }
 
 func main() {
-	counts, glue, err := countAll(".")
+	counts, features, glue, err := countAll(".")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "linecount:", err)
 		os.Exit(1)
 	}
-	fmt.Print(table(counts, glue))
+	fmt.Print(table(counts, features, glue))
 }
 
-// countAll counts every example under root.
-func countAll(root string) ([]Count, map[string]int, error) {
-	var out []Count
-	glue := map[string]int{}
+// countAll counts every example under root: its entities, its features
+// and its glue.
+func countAll(root string) (entities, features []Count, glue map[string]int, err error) {
+	glue = map[string]int{}
 	for _, ex := range examples {
 		per := make(map[string]*Count)
 		for _, e := range ex.entities {
 			per[e[0]] = &Count{Example: ex.dir, Entity: e[0]}
 		}
+		feat := make([]Count, len(ex.features))
+		for i, ft := range ex.features {
+			feat[i] = Count{Example: ex.dir, Entity: ft.name}
+		}
 		for i, part := range ex.parts {
 			files, err := filepath.Glob(filepath.Join(root, ex.dir, part, "*.go"))
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
+		files:
 			for _, f := range files {
 				if strings.HasSuffix(f, "_test.go") {
 					continue
 				}
+				for j, ft := range ex.features {
+					if slices.Contains(ft.files, filepath.Base(f)) {
+						n, err := countFile(f)
+						if err != nil {
+							return nil, nil, nil, err
+						}
+						feat[j].Lines[i] += n
+						continue files
+					}
+				}
 				lines, err := attribute(f, ex.entities)
 				if err != nil {
-					return nil, nil, err
+					return nil, nil, nil, err
 				}
 				for entity, n := range lines {
 					if entity == "" {
@@ -85,10 +113,17 @@ func countAll(root string) ([]Count, map[string]int, error) {
 			}
 		}
 		for _, e := range ex.entities {
-			out = append(out, *per[e[0]])
+			entities = append(entities, *per[e[0]])
 		}
+		features = append(features, feat...)
 	}
-	return out, glue, nil
+	return entities, features, glue, nil
+}
+
+// countFile returns the code lines of file outside its imports.
+func countFile(file string) (int, error) {
+	lines, err := attribute(file, nil)
+	return lines[""], err
 }
 
 // attribute returns, by entity ("" for none), the code lines of file.
@@ -190,7 +225,7 @@ func lineText(src []byte, n int) string {
 }
 
 // table renders the counts as the README's Markdown table.
-func table(counts []Count, glue map[string]int) string {
+func table(counts, features []Count, glue map[string]int) string {
 	var b strings.Builder
 	b.WriteString("| example | entity | schema | client | server | total |\n|---|---|---:|---:|---:|---:|\n")
 	for _, c := range counts {
@@ -203,6 +238,9 @@ func table(counts []Count, glue map[string]int) string {
 	sort.Strings(dirs)
 	for _, d := range dirs {
 		fmt.Fprintf(&b, "| `%s` | shared glue (no entity named) | | | | %d |\n", d, glue[d])
+	}
+	for _, c := range features {
+		fmt.Fprintf(&b, "| `%s` | *%s* | %d | %d | %d | %d |\n", c.Example, c.Entity, c.Lines[0], c.Lines[1], c.Lines[2], c.Total())
 	}
 	return b.String()
 }

@@ -13,9 +13,13 @@ import (
 // rollback, realtime and server rules in at most 40 lines of Go in all; and
 // a README that shows the count the code has.
 func TestEveryExampleEntityFitsIn40LinesAndTheREADMESaysSo(t *testing.T) {
-	counts, glue, err := countAll("../..")
+	counts, features, glue, err := countAll("../..")
 	require.NoError(t, err)
 	require.Len(t, counts, 3)
+	require.Len(t, features, 1)
+	for i, n := range features[0].Lines {
+		assert.Positive(t, n, "%s: part %d counted nothing", features[0].Entity, i)
+	}
 	for _, c := range counts {
 		assert.LessOrEqual(t, c.Total(), 40, "%s %s", c.Example, c.Entity)
 		for i, n := range c.Lines {
@@ -28,7 +32,7 @@ func TestEveryExampleEntityFitsIn40LinesAndTheREADMESaysSo(t *testing.T) {
 	require.True(t, ok, "the README marks the table")
 	got, _, ok := strings.Cut(rest, "<!-- /linecount -->")
 	require.True(t, ok)
-	assert.Equal(t, table(counts, glue), got, "run make lines and paste its table into the README")
+	assert.Equal(t, table(counts, features, glue), got, "run make lines and paste its table into the README")
 }
 
 func TestAttribute(t *testing.T) {

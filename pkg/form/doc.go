@@ -19,6 +19,11 @@
 //		Stamp("updatedAt")
 //	var RenameTodo = Todos.Update().Pick("title")
 //
+// Partition("listId") scopes an entity's sync by a key (a board, a tenant,
+// an owner): each key is a topic of its own, which a client opens as it
+// needs it and which the server authorizes per principal (see
+// Entity.Partition).
+//
 // # Schemas
 //
 // A schema is built from field builders, each taking the field's JSON name

@@ -31,6 +31,7 @@ type Entity[T any] struct {
 	uniques []Unique
 	refs    []Ref
 	stamps  []string
+	part    string // the partition field, "" for none
 }
 
 // Define returns the entity called name whose creates and updates may set
@@ -184,6 +185,32 @@ func (e *Entity[T]) Stamp(field string) *Entity[T] {
 // Stamps returns the fields the server stamps.
 func (e *Entity[T]) Stamps() []string { return e.stamps }
 
+// Partition scopes the entity's sync by the value of field, its partition
+// key: a board's todos by "listId", a tenant's records by "tenant", a
+// user's by "owner", or an entity by its own "id". Each key is a partition
+// with a topic of its own ("<key>/<name>"), with its own seq, cursor,
+// epoch history and retention, so a client follows only the partitions it
+// opens (store.Collection.Open) and resumes each from its own cursor, and
+// one write costs only the subscribers of its partition.
+//
+// The server authorizes reads and writes per partition: its Authorize
+// hook sees the key in server.Request.Partition, a subscription to a
+// partition it refuses is refused, and a write into one is 403. An update
+// that changes the field moves the entity: a delete in the old partition
+// and a create in the new one, each to its own subscribers.
+//
+// field must be a string field that creates set ("id", or a field of the
+// create form); a create without a key is refused. The key is a valid
+// entity id (PROTOCOL.md §1), so that a topic is "<key>/<name>".
+func (e *Entity[T]) Partition(field string) *Entity[T] {
+	e.part = field
+	return e
+}
+
+// PartitionField returns the field Partition declared, or "" for an entity
+// synced whole.
+func (e *Entity[T]) PartitionField() string { return e.part }
+
 // Names returns every JSON name the entity mentions — form fields, rule
 // fields and stamps — once each, for registration to check against T.
 func (e *Entity[T]) Names() []string {
@@ -209,6 +236,9 @@ func (e *Entity[T]) Names() []string {
 		add(r.Field)
 	}
 	add(e.stamps...)
+	if e.part != "" {
+		add(e.part)
+	}
 	return out
 }
 

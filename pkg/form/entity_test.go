@@ -72,3 +72,13 @@ func ExampleDefine() {
 	// [name ownerId] [name] [name]
 	// form: name: is required
 }
+
+func TestPartition_isDeclaredOnceAndNamedForTheLayoutCheck(t *testing.T) {
+	e := form.Define("boards", boardName, boardOwner)
+	assert.Equal(t, "", e.PartitionField(), "synced whole unless declared")
+	e = form.Define("boards", boardName, boardOwner).Partition("ownerId").Stamp("updatedAt")
+	assert.Equal(t, "ownerId", e.PartitionField())
+	assert.Equal(t, []string{"name", "ownerId", "updatedAt"}, e.Names())
+	assert.Equal(t, []string{"name", "ownerId", "id"}, form.Define("boards", boardName, boardOwner).Partition("id").Names(),
+		"an entity partitioned by its own id")
+}

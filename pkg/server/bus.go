@@ -30,6 +30,14 @@ type Bus interface {
 type BusEvent struct {
 	wire.Event
 	Principal string
+	// Access is the access generation of the event's topic at its commit
+	// (Tx.Reauthorize counts them): a subscription last authorized at an
+	// older one is checked again before it gets the event.
+	Access uint64
+	// Reauthorize marks not an event but a change of who may read Topic,
+	// whose access generation is now Access: the hub checks the topic's
+	// subscriptions again at once. The rest of Event is zero.
+	Reauthorize bool
 }
 
 // LocalBus is the in-process Bus: Publish calls every subscriber

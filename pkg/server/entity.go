@@ -29,13 +29,21 @@ const (
 	OpDelete Op = "delete"
 )
 
-// A Request describes a REST request to an Authorize hook. ID is "" for
-// OpList; for OpCreate it is the id from the body (Authorize runs once, after
-// the body parsed).
+// A Request describes a REST request, or a subscription (OpList), to an
+// Authorize hook. ID is "" for OpList; for OpCreate it is the id from the
+// body (Authorize runs once, after the body parsed).
+//
+// Partition is the partition key the request reads or writes in a
+// partitioned collection (form.Entity.Partition), "" in a collection synced
+// whole: the partition listed or subscribed to (OpList), the one the entity
+// is in (OpGet, OpUpdate, OpDelete: as stored), the one a create puts it in
+// (OpCreate). An update that moves the entity to another partition is
+// authorized twice, as OpUpdate in each: both must allow it.
 type Request struct {
 	Op         Op
 	Collection string
 	ID         string
+	Partition  string
 }
 
 // A Write is the change a BeforeWrite hook sees. New is the object about to
@@ -86,12 +94,20 @@ type Hooks[T any] struct {
 	// entity only if the caller may read it.
 	//
 	// Set alone, it also decides subscriptions: a sub is allowed when
-	// Authorize allows OpList of the collection (AuthorizeTopic is derived).
+	// Authorize allows OpList of the collection, or of the topic's
+	// partition (AuthorizeTopic is derived).
+	//
+	// It runs outside the write transaction: a hook that reads the store
+	// (who owns this partition?) uses Server.Read.
 	Authorize func(ctx context.Context, r Request) error
-	// AuthorizeTopic, if set, runs on every sub of the topic; an error
-	// refuses the subscription with an error message: a sentinel or an
-	// *Error as for Authorize, anything else as code unavailable with a
-	// fixed message (the error is logged).
+	// AuthorizeTopic, if set, runs on every sub of the topic (a partition's
+	// topic is "key/collection": wire.SplitTopic); an error refuses the
+	// subscription with an error message: a sentinel or an *Error as for
+	// Authorize, anything else as code unavailable with a fixed message (the
+	// error is logged). It runs again for the live subscriptions of a topic
+	// when a mutation declares that who may read it changed
+	// (Tx.Reauthorize); a refusal then ends the subscription with code
+	// revoked.
 	//
 	// Set alone, it also decides the REST reads of the collection: OpList
 	// and OpGet (and so the current entity of a 409) are allowed when
@@ -166,6 +182,14 @@ func Register[T any](s *Server, e *form.Entity[T], hooks ...Hooks[T]) error {
 			return fmt.Errorf("server: entity %q: stamp %q is set by the server and belongs to no form", e.Name(), name)
 		}
 	}
+	if part := e.PartitionField(); part != "" {
+		if layout.Type(part) != reflect.TypeFor[string]() {
+			return fmt.Errorf("server: entity %q: partition field %q must be a string", e.Name(), part)
+		}
+		if part != "id" && !e.Create().Has(part) {
+			return fmt.Errorf("server: entity %q: partition field %q must be set by creates: add it to the create form", e.Name(), part)
+		}
+	}
 	for _, r := range e.Refs() {
 		if !wire.ValidCollection(r.To) {
 			return fmt.Errorf("server: entity %q: ref %q to the invalid collection %q", e.Name(), r.Field, r.To)
@@ -189,7 +213,7 @@ func Register[T any](s *Server, e *form.Entity[T], hooks ...Hooks[T]) error {
 	}
 	completeAuthorization(&h)
 	en := &entity[T]{name: e.Name(), layout: layout, createForm: e.Create(), updateForm: e.Update(),
-		Hooks: h, refs: e.Refs(), stamps: e.Stamps()}
+		Hooks: h, refs: e.Refs(), stamps: e.Stamps(), part: e.PartitionField()}
 	if err := s.addEntity(en); err != nil {
 		return err
 	}
@@ -246,19 +270,24 @@ func Fold(s string) string {
 
 // completeAuthorization derives the missing half of an Authorize and
 // AuthorizeTopic pair from the half that is set, so that REST and the
-// stream never disagree on who may read a collection.
+// stream never disagree on who may read a collection or a partition.
 func completeAuthorization[T any](e *Hooks[T]) {
 	switch {
 	case e.Authorize != nil && e.AuthorizeTopic == nil:
 		authorize := e.Authorize
 		e.AuthorizeTopic = func(ctx context.Context, topic string) error {
-			return authorize(ctx, Request{Op: OpList, Collection: topic})
+			key, coll := wire.SplitTopic(topic)
+			return authorize(ctx, Request{Op: OpList, Collection: coll, Partition: key})
 		}
 	case e.AuthorizeTopic != nil && e.Authorize == nil:
 		authorizeTopic := e.AuthorizeTopic
 		e.Authorize = func(ctx context.Context, r Request) error {
 			if r.Op == OpList || r.Op == OpGet {
-				return authorizeTopic(ctx, r.Collection)
+				topic := r.Collection
+				if r.Partition != "" {
+					topic = wire.PartitionTopic(r.Partition, r.Collection)
+				}
+				return authorizeTopic(ctx, topic)
 			}
 			return nil
 		}
@@ -270,14 +299,25 @@ type entityOps interface {
 	collection() string
 	authorize(ctx context.Context, r Request) error
 	authorizeTopic(ctx context.Context, topic string) error
+	// checksTopics reports whether an AuthorizeTopic hook decides who may
+	// subscribe (without one, everyone may, and no subscription is ever
+	// checked again).
+	checksTopics() bool
 	updatable() bool
+	// partition returns the partition field, "" for a collection synced
+	// whole; createPartition the partition a parsed create puts its entity
+	// in, and patchPartition the one a parsed PATCH moves it to ("" if it
+	// sets no partition).
+	partition() string
+	createPartition(v any) string
+	patchPartition(patch map[string]json.RawMessage) string
 	// parseCreate and parsePatch check a body before the transaction.
 	parseCreate(body []byte) (id string, v any, err error)
 	parsePatch(body []byte) (patch map[string]json.RawMessage, keys []string, err error)
 	// create, update and remove run inside the transaction and write.
-	create(tx *Tx, id string, v any) (seq uint64, data []byte, err error)
-	update(tx *Tx, cur Record, patch map[string]json.RawMessage, keys []string) (seq uint64, data []byte, err error)
-	remove(tx *Tx, cur Record) (seq uint64, err error)
+	create(tx *Tx, id string, v any) (w written, data []byte, err error)
+	update(tx *Tx, cur Record, patch map[string]json.RawMessage, keys []string) (w written, data []byte, err error)
+	remove(tx *Tx, cur Record) (w written, err error)
 	// syncIndexes rebuilds the indexes whose signature changed, at Register.
 	syncIndexes(ctx context.Context, st WriteTx) error
 }
@@ -291,10 +331,53 @@ type entity[T any] struct {
 	createForm, updateForm *form.Schema[T]
 	refs                   []form.Ref
 	stamps                 []string
+	part                   string // the partition field, "" for none
 }
 
 func (e *entity[T]) collection() string { return e.name }
 func (e *entity[T]) updatable() bool    { return e.updateForm != nil }
+func (e *entity[T]) checksTopics() bool { return e.AuthorizeTopic != nil }
+func (e *entity[T]) partition() string  { return e.part }
+
+// partitionOf returns the partition key of v.
+func (e *entity[T]) partitionOf(v *T) string {
+	if e.part == "" {
+		return ""
+	}
+	return *e.layout.Field(v, e.part).(*string)
+}
+
+func (e *entity[T]) createPartition(v any) string {
+	t := v.(T)
+	return e.partitionOf(&t)
+}
+
+func (e *entity[T]) patchPartition(patch map[string]json.RawMessage) string {
+	raw, ok := patch[e.part]
+	if e.part == "" || !ok {
+		return ""
+	}
+	var key string
+	if json.Unmarshal(raw, &key) != nil {
+		return ""
+	}
+	return key
+}
+
+// checkPartition refuses a partition key that is not an id, naming the
+// field: a topic is "key/collection".
+func (e *entity[T]) checkPartition(v *T) error {
+	if e.part == "" || e.part == "id" {
+		return nil
+	}
+	switch key := e.partitionOf(v); {
+	case key == "":
+		return form.Invalid(e.part, "is required")
+	case !wire.ValidID(key):
+		return form.Invalid(e.part, fmt.Sprintf("must be 1 to %d of the characters A-Z a-z 0-9 - . _ ~", wire.MaxIDLen))
+	}
+	return nil
+}
 
 func (e *entity[T]) authorize(ctx context.Context, r Request) error {
 	if e.Authorize == nil {
@@ -364,6 +447,9 @@ func (e *entity[T]) parseCreate(body []byte) (string, any, error) {
 	if err := e.createForm.Validate(v); err != nil {
 		return "", nil, err
 	}
+	if err := e.checkPartition(&v); err != nil {
+		return "", nil, err
+	}
 	return id, v, nil
 }
 
@@ -403,98 +489,104 @@ func (e *entity[T]) decodeRecord(rec Record) (T, error) {
 	return v, nil
 }
 
-func (e *entity[T]) create(tx *Tx, id string, val any) (uint64, []byte, error) {
+func (e *entity[T]) create(tx *Tx, id string, val any) (written, []byte, error) {
 	cur, found, err := tx.st.Get(tx.ctx, e.name, id)
 	if err != nil {
-		return 0, nil, err
+		return written{}, nil, err
 	}
 	if found {
-		return 0, nil, conflictWith(cur)
+		return written{}, nil, conflictWith(cur)
 	}
 	v := val.(T)
 	if err := e.declared(tx, nil, &v); err != nil {
-		return 0, nil, err
+		return written{}, nil, err
 	}
 	if e.BeforeWrite != nil {
 		if err := e.BeforeWrite(tx.ctx, tx, Write[T]{Op: OpCreate, New: &v}); err != nil {
-			return 0, nil, err
+			return written{}, nil, err
 		}
 	}
 	*e.layout.ID(&v) = id
+	if err := e.checkPartition(&v); err != nil {
+		return written{}, nil, err
+	}
 	data, err := json.Marshal(v)
 	if err != nil {
-		return 0, nil, fmt.Errorf("server: encode %s/%s: %w", e.name, id, err)
+		return written{}, nil, fmt.Errorf("server: encode %s/%s: %w", e.name, id, err)
 	}
 	if err := e.index(tx, id, nil, &v); err != nil {
-		return 0, nil, err
+		return written{}, nil, err
 	}
-	seq, err := tx.write(e.name, id, wire.OpCreate, data)
-	return seq, data, err
+	w, err := tx.write(e.name, id, wire.OpCreate, data, e.part != "", "", e.partitionOf(&v))
+	return w, data, err
 }
 
-func (e *entity[T]) update(tx *Tx, cur Record, patch map[string]json.RawMessage, keys []string) (uint64, []byte, error) {
+func (e *entity[T]) update(tx *Tx, cur Record, patch map[string]json.RawMessage, keys []string) (written, []byte, error) {
 	old, err := e.decodeRecord(cur)
 	if err != nil {
-		return 0, nil, err
+		return written{}, nil, err
 	}
 	// Field-level merge at the JSON level: a present field replaces the
 	// stored value whole (a nested object is not merged into).
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(cur.Data, &m); err != nil {
-		return 0, nil, fmt.Errorf("server: stored %s/%s is not an object: %w", cur.Collection, cur.ID, err)
+		return written{}, nil, fmt.Errorf("server: stored %s/%s is not an object: %w", cur.Collection, cur.ID, err)
 	}
 	for k, v := range patch {
 		m[k] = v
 	}
 	merged, err := json.Marshal(m)
 	if err != nil {
-		return 0, nil, err
+		return written{}, nil, err
 	}
 	var v T
 	if err := json.Unmarshal(merged, &v); err != nil {
-		return 0, nil, jsonFieldError(err)
+		return written{}, nil, jsonFieldError(err)
 	}
 	if err := e.updateForm.ValidateFields(v, keys...); err != nil {
-		return 0, nil, err
+		return written{}, nil, err
 	}
 	if err := e.declared(tx, &old, &v); err != nil {
-		return 0, nil, err
+		return written{}, nil, err
 	}
 	if e.BeforeWrite != nil {
 		if err := e.BeforeWrite(tx.ctx, tx, Write[T]{Op: OpUpdate, Old: &old, New: &v, Changed: keys}); err != nil {
-			return 0, nil, err
+			return written{}, nil, err
 		}
 	}
 	*e.layout.ID(&v) = cur.ID
+	if err := e.checkPartition(&v); err != nil {
+		return written{}, nil, err
+	}
 	data, err := json.Marshal(v)
 	if err != nil {
-		return 0, nil, fmt.Errorf("server: encode %s/%s: %w", e.name, cur.ID, err)
+		return written{}, nil, fmt.Errorf("server: encode %s/%s: %w", e.name, cur.ID, err)
 	}
 	if err := e.index(tx, cur.ID, &old, &v); err != nil {
-		return 0, nil, err
+		return written{}, nil, err
 	}
-	seq, err := tx.write(e.name, cur.ID, wire.OpUpdate, data)
-	return seq, data, err
+	w, err := tx.write(e.name, cur.ID, wire.OpUpdate, data, e.part != "", cur.Partition, e.partitionOf(&v))
+	return w, data, err
 }
 
-func (e *entity[T]) remove(tx *Tx, cur Record) (uint64, error) {
+func (e *entity[T]) remove(tx *Tx, cur Record) (written, error) {
 	old, err := e.decodeRecord(cur)
 	if err != nil {
-		return 0, err
+		return written{}, err
 	}
 	tx.startDelete(e.name, cur.ID)
 	if err := tx.s.deleteReferrers(tx, e.name, cur.ID); err != nil {
-		return 0, err
+		return written{}, err
 	}
 	if e.BeforeDelete != nil {
 		if err := e.BeforeDelete(tx.ctx, tx, old); err != nil {
-			return 0, err
+			return written{}, err
 		}
 	}
 	if err := e.index(tx, cur.ID, &old, nil); err != nil {
-		return 0, err
+		return written{}, err
 	}
-	return tx.write(e.name, cur.ID, wire.OpDelete, nil)
+	return tx.write(e.name, cur.ID, wire.OpDelete, nil, e.part != "", cur.Partition, "")
 }
 
 // declared applies the entity's declared rules to a write from old (nil on
@@ -621,9 +713,9 @@ func (e *entity[T]) index(tx *Tx, id string, old, new *T) error {
 func conflictWith(cur Record) *Error {
 	it := itemOf(cur)
 	if cur.Deleted {
-		return &Error{Status: http.StatusConflict, Code: wire.CodeDeleted, Message: "id " + cur.ID + " was deleted; ids are never reused", Current: &it, readers: true}
+		return &Error{Status: http.StatusConflict, Code: wire.CodeDeleted, Message: "id " + cur.ID + " was deleted; ids are never reused", Current: &it, readers: true, partition: cur.Partition}
 	}
-	return &Error{Status: http.StatusConflict, Code: wire.CodeConflict, Message: "id " + cur.ID + " already exists", Current: &it, readers: true}
+	return &Error{Status: http.StatusConflict, Code: wire.CodeConflict, Message: "id " + cur.ID + " already exists", Current: &it, readers: true, partition: cur.Partition}
 }
 
 func itemOf(rec Record) wire.Item {

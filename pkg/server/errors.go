@@ -47,8 +47,9 @@ type Error struct {
 
 	cause error // logged, never sent
 	// readers: Current is the request's own entity, sent only to a caller
-	// that Authorize allows to read it (OpGet).
-	readers bool
+	// that Authorize allows to read it (OpGet, in partition).
+	readers   bool
+	partition string
 }
 
 // Bounds of the text of an error answer.

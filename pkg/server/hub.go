@@ -32,10 +32,11 @@ func newHub(s *Server) *hub {
 // catch-up message holding one of the session's catch-up slots, which the
 // writer gives back once the message is written or dropped.
 type outMsg struct {
-	data []byte
-	sub  *subscription
-	seq  uint64
-	slot bool
+	data   []byte
+	sub    *subscription
+	seq    uint64
+	access uint64 // an event's access generation
+	slot   bool
 }
 
 func (h *hub) register(sub *subscription) {
@@ -61,7 +62,11 @@ func (h *hub) unregister(sub *subscription) {
 	}
 }
 
-// publish fans committed events out; it is the Bus subscriber. An event's
+// publish fans committed events out; it is the Bus subscriber. It costs
+// the subscribers of the events' topics, never the other connections or
+// topics: a partition's write reaches that partition's subscribers only.
+// Reauthorize marks go along with the events of their topic, in order
+// (see subscription.deliverAll). An event's
 // origin goes only to the sessions of the client that made the mutation
 // (hello clientID = origin.clientID, and the session's principal is the one
 // the clientID is bound to); every other subscriber gets the event without
@@ -75,6 +80,13 @@ func (h *hub) publish(events []BusEvent) {
 	var order []string // topics in order of first appearance
 	groups := make(map[string][]*pubEvent)
 	for _, bev := range events {
+		if bev.Reauthorize {
+			if _, seen := groups[bev.Topic]; !seen {
+				order = append(order, bev.Topic)
+			}
+			groups[bev.Topic] = append(groups[bev.Topic], &pubEvent{mark: true, access: bev.Access})
+			continue
+		}
 		ev := bev.Event
 		origin := ev.Origin
 		ev.Origin = nil
@@ -84,7 +96,7 @@ func (h *hub) publish(events []BusEvent) {
 			h.s.log.Error("event does not encode; subscribers will resync", "topic", ev.Topic, "seq", ev.Seq, "err", err)
 			continue
 		}
-		pe := &pubEvent{seq: ev.Seq, prev: ev.Prev, data: data}
+		pe := &pubEvent{seq: ev.Seq, prev: ev.Prev, data: data, access: bev.Access}
 		if origin != nil {
 			ev.Origin = origin
 			pe.withOrigin, pe.principal = ev, bev.Principal
@@ -106,6 +118,8 @@ func (h *hub) publish(events []BusEvent) {
 // A pubEvent is one event of a publish, encoded for its subscribers.
 type pubEvent struct {
 	seq, prev uint64
+	access    uint64 // the topic's access generation at the commit
+	mark      bool   // a Reauthorize mark: no event, only access
 	data      []byte // without origin
 	// withOrigin is the event with its origin, for the sessions of
 	// origin.clientID under principal; own is its encoding, made for the

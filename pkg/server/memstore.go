@@ -19,6 +19,8 @@ type MemStore struct {
 	closed    bool
 	topics    map[string]*TopicState
 	entities  map[string]map[string]Record
+	parts     map[[2]string]map[string]bool   // {collection, partition} -> ids of the entities in it
+	departed  map[[2]string]map[string]uint64 // {collection, partition} -> id -> version of its departure
 	events    map[string][]EventRecord
 	clients   map[string]ClientState
 	responses map[string]map[uint64]StoredResponse
@@ -32,6 +34,8 @@ func NewMemStore() *MemStore {
 	return &MemStore{
 		topics:    make(map[string]*TopicState),
 		entities:  make(map[string]map[string]Record),
+		parts:     make(map[[2]string]map[string]bool),
+		departed:  make(map[[2]string]map[string]uint64),
 		events:    make(map[string][]EventRecord),
 		clients:   make(map[string]ClientState),
 		responses: make(map[string]map[uint64]StoredResponse),
@@ -140,6 +144,50 @@ func (t *memTx) Events(_ context.Context, topic string, afterSeq uint64, limit i
 	return out, nil
 }
 
+func (t *memTx) ListPartition(_ context.Context, collection, partition, afterID string, limit int, withDeleted bool) ([]Record, error) {
+	var ids []string
+	for id := range t.m.parts[[2]string{collection, partition}] {
+		if id > afterID && (withDeleted || !t.m.entities[collection][id].Deleted) {
+			ids = append(ids, id)
+		}
+	}
+	gone := t.m.departed[[2]string{collection, partition}]
+	if withDeleted {
+		for id := range gone {
+			if id > afterID {
+				ids = append(ids, id)
+			}
+		}
+	}
+	slices.Sort(ids)
+	if len(ids) > limit {
+		ids = ids[:limit]
+	}
+	out := make([]Record, len(ids))
+	for i, id := range ids {
+		if v, ok := gone[id]; ok {
+			out[i] = Record{Collection: collection, ID: id, Partition: partition, Version: v, Deleted: true}
+		} else {
+			out[i] = t.m.entities[collection][id]
+		}
+	}
+	return out, nil
+}
+
+func (t *memTx) Topics(_ context.Context, after string, limit int) ([]string, error) {
+	var out []string
+	for topic := range t.m.topics {
+		if topic > after {
+			out = append(out, topic)
+		}
+	}
+	slices.Sort(out)
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
 func (t *memTx) Client(_ context.Context, clientID string) (ClientState, bool, error) {
 	c, ok := t.m.clients[clientID]
 	return c, ok, nil
@@ -175,14 +223,24 @@ func (t *memTx) ResetTopic(_ context.Context, topic, epoch string) error {
 	return nil
 }
 
-func (t *memTx) NextSeq(_ context.Context, topic string) (uint64, error) {
+func (t *memTx) NextSeq(_ context.Context, topic string) (uint64, uint64, error) {
+	st, ok := t.m.topics[topic]
+	if !ok {
+		return 0, 0, fmt.Errorf("%w %q", ErrNoTopic, topic)
+	}
+	st.Seq++
+	t.undo = append(t.undo, func() { st.Seq-- })
+	return st.Seq, st.Access, nil
+}
+
+func (t *memTx) BumpAccess(_ context.Context, topic string) (uint64, error) {
 	st, ok := t.m.topics[topic]
 	if !ok {
 		return 0, fmt.Errorf("%w %q", ErrNoTopic, topic)
 	}
-	st.Seq++
-	t.undo = append(t.undo, func() { st.Seq-- })
-	return st.Seq, nil
+	st.Access++
+	t.undo = append(t.undo, func() { st.Access-- })
+	return st.Access, nil
 }
 
 func (t *memTx) Put(_ context.Context, rec Record) error {
@@ -194,13 +252,47 @@ func (t *memTx) Put(_ context.Context, rec Record) error {
 	old, had := coll[rec.ID]
 	rec.Data = slices.Clone(rec.Data)
 	coll[rec.ID] = rec
+	t.movePart(rec.Collection, rec.ID, old.Partition, had, rec.Partition, true)
 	t.undo = append(t.undo, func() {
+		t.movePart(rec.Collection, rec.ID, rec.Partition, true, old.Partition, had)
 		if had {
 			coll[rec.ID] = old
 		} else {
 			delete(coll, rec.ID)
 		}
 	})
+	return nil
+}
+
+// movePart moves id of collection from one partition set to another.
+func (t *memTx) movePart(collection, id, from string, hadFrom bool, to string, hasTo bool) {
+	if hadFrom {
+		delete(t.m.parts[[2]string{collection, from}], id)
+	}
+	if hasTo {
+		k := [2]string{collection, to}
+		if t.m.parts[k] == nil {
+			t.m.parts[k] = make(map[string]bool)
+		}
+		t.m.parts[k][id] = true
+	}
+}
+
+func (t *memTx) SetDeparted(_ context.Context, collection, partition, id string, version uint64) error {
+	k := [2]string{collection, partition}
+	old, had := t.m.departed[k][id]
+	set := func(v uint64, ok bool) {
+		if !ok {
+			delete(t.m.departed[k], id)
+			return
+		}
+		if t.m.departed[k] == nil {
+			t.m.departed[k] = make(map[string]uint64)
+		}
+		t.m.departed[k][id] = v
+	}
+	set(version, version != 0)
+	t.undo = append(t.undo, func() { set(old, had) })
 	return nil
 }
 

@@ -180,8 +180,12 @@ func (m *mutator) commit(batch []*job) int {
 	if len(events) > 0 {
 		wev := make([]BusEvent, len(events))
 		for i, ev := range events {
+			if ev.isMark() {
+				wev[i] = BusEvent{Event: wire.Event{Topic: ev.Topic}, Access: ev.Access, Reauthorize: true}
+				continue
+			}
 			// The hub strips origin per session.
-			wev[i] = BusEvent{Event: toWireEvent(ev, s.epoch(ev.Topic), true), Principal: principals[i]}
+			wev[i] = BusEvent{Event: toWireEvent(ev, s.epoch(ev.Topic), true), Principal: principals[i], Access: ev.Access}
 		}
 		s.opts.Bus.Publish(wev)
 	}

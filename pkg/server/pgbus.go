@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/tandemkit/tandem/pkg/wire"
 )
 
 // PostgresBusOptions configures NewPostgresBus; the zero value gives the
@@ -108,7 +110,8 @@ type PostgresBus struct {
 
 // busTopic is what the bus knows of one topic; guarded by PostgresBus.mu.
 type busTopic struct {
-	last uint64 // the seq of the last event delivered
+	last   uint64 // the seq of the last event delivered
+	access uint64 // the access generation last delivered (in events or marks)
 }
 
 // NewPostgresBus returns the Bus of pg's database and starts its listener
@@ -132,7 +135,7 @@ func NewPostgresBus(ctx context.Context, pg *Postgres, opts PostgresBusOptions) 
 		return nil, err
 	}
 	for topic, h := range heads {
-		b.topics[topic] = &busTopic{last: h.Seq}
+		b.topics[topic] = &busTopic{last: h.Seq, access: h.Access}
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.wg.Add(2)
@@ -188,11 +191,20 @@ func (b *PostgresBus) Publish(events []BusEvent) {
 	var behind []string
 	for _, ev := range events {
 		t := b.topic(ev.Topic)
+		if ev.Reauthorize {
+			// A mark only hastens the checks (events carry their
+			// generation): it goes at once, whatever the topic's seq.
+			if ev.Access > t.access {
+				t.access = ev.Access
+				out = append(out, ev)
+			}
+			continue
+		}
 		switch {
 		case ev.Seq <= t.last: // read from the outbox already
 		case ev.Seq == t.last+1 && !slices.Contains(behind, ev.Topic):
 			out = append(out, ev)
-			t.last = ev.Seq
+			t.last, t.access = ev.Seq, max(t.access, ev.Access)
 		case !slices.Contains(behind, ev.Topic):
 			behind = append(behind, ev.Topic)
 		}
@@ -365,7 +377,7 @@ func (b *PostgresBus) catchUp(all bool, dirty map[string]bool) error {
 		}
 		b.mu.Lock()
 		for topic, h := range heads {
-			if h.Seq > b.topic(topic).last {
+			if t := b.topic(topic); h.Seq > t.last || h.Access > t.access {
 				dirty[topic] = true
 			}
 		}
@@ -419,13 +431,27 @@ func (b *PostgresBus) readTopic(topic string) error {
 			return err
 		}
 		if !found || st.Seq <= after || len(evs) == 0 {
+			b.deliverAccess(topic, st.Access)
 			return nil
 		}
 		if !b.deliverRead(topic, st, evs, principals) || len(evs) < tailPage {
+			b.deliverAccess(topic, st.Access)
 			return nil
 		}
 	}
 	return b.ctx.Err()
+}
+
+// deliverAccess delivers a Reauthorize mark when a topic's access
+// generation (read with its head) moved past what the bus delivered: who
+// may read it changed on another instance, which may commit no event of it.
+func (b *PostgresBus) deliverAccess(topic string, access uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if t := b.topic(topic); access > t.access {
+		t.access = access
+		b.deliver([]BusEvent{{Event: wire.Event{Topic: topic}, Access: access, Reauthorize: true}})
+	}
 }
 
 // deliverRead delivers the contiguous run of evs (read from the outbox,
@@ -461,25 +487,27 @@ func (b *PostgresBus) deliverRead(topic string, st TopicState, evs []EventRecord
 			// the origin could reach a session of another principal.
 			ev.ClientID, ev.MutationID = "", 0
 		}
-		out = append(out, BusEvent{Event: toWireEvent(ev, st.Epoch, true), Principal: principal})
+		out = append(out, BusEvent{Event: toWireEvent(ev, st.Epoch, true), Principal: principal, Access: ev.Access})
+		t.access = max(t.access, ev.Access)
 	}
 	t.last = out[len(out)-1].Seq
 	b.deliver(out)
 	return true
 }
 
-// A topicHead is the epoch and seq of one topic.
+// A topicHead is the epoch, seq and access generation of one topic.
 type topicHead struct {
-	Epoch string
-	Seq   uint64
+	Epoch  string
+	Seq    uint64
+	Access uint64
 }
 
-// heads reads every topic's epoch and seq.
+// heads reads every topic's epoch, seq and access generation.
 func (p *Postgres) heads(ctx context.Context) (map[string]topicHead, error) {
 	if p.closed.Load() {
 		return nil, ErrStoreClosed
 	}
-	rows, err := p.pool.Query(ctx, `SELECT topic, epoch, seq FROM tandem_topics`)
+	rows, err := p.pool.Query(ctx, `SELECT topic, epoch, seq, access FROM tandem_topics`)
 	if err != nil {
 		return nil, p.wrapErr("heads", err)
 	}
@@ -488,11 +516,11 @@ func (p *Postgres) heads(ctx context.Context) (map[string]topicHead, error) {
 	for rows.Next() {
 		var topic string
 		var h topicHead
-		var seq int64
-		if err := rows.Scan(&topic, &h.Epoch, &seq); err != nil {
+		var seq, access int64
+		if err := rows.Scan(&topic, &h.Epoch, &seq, &access); err != nil {
 			return nil, p.wrapErr("heads", err)
 		}
-		h.Seq = uint64(seq)
+		h.Seq, h.Access = uint64(seq), uint64(access)
 		out[topic] = h
 	}
 	if err := rows.Err(); err != nil {

@@ -51,12 +51,14 @@ type Postgres struct {
 
 // pgSchemaVersion is the version of the tables this code reads and writes;
 // pgMigration(v) brings version v-1 to v.
-const pgSchemaVersion = 1
+const pgSchemaVersion = 2
 
 func pgMigration(v int) string {
 	switch v {
 	case 1:
 		return pgSchemaV1
+	case 2:
+		return pgSchemaV2
 	}
 	panic(fmt.Sprintf("server: no migration to version %d", v))
 }
@@ -119,21 +121,42 @@ const pgSchemaV1 = `CREATE TABLE tandem_topics (
 		PRIMARY KEY (collection, name)
 	);`
 
+// pgSchemaV2 adds partitions: each entity's partition key, the entities
+// that left a partition for another (kept forever, like tombstones), and
+// the access generation of each topic and event.
+const pgSchemaV2 = `ALTER TABLE tandem_entities ADD COLUMN part TEXT COLLATE "C" NOT NULL DEFAULT '';
+	CREATE INDEX tandem_entities_part ON tandem_entities (collection, part, id);
+	ALTER TABLE tandem_topics ADD COLUMN access BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE tandem_events ADD COLUMN access BIGINT NOT NULL DEFAULT 0;
+	CREATE TABLE tandem_departures (
+		collection TEXT COLLATE "C" NOT NULL,
+		part       TEXT COLLATE "C" NOT NULL,
+		id         TEXT COLLATE "C" NOT NULL,
+		version    BIGINT NOT NULL,
+		PRIMARY KEY (collection, part, id)
+	);`
+
 // Statement texts; pgx prepares each once per connection.
 const (
-	pqTopic     = `SELECT epoch, seq, COALESCE((SELECT MIN(seq) FROM tandem_events WHERE topic = $1), 0) FROM tandem_topics WHERE topic = $1`
-	pqGet       = `SELECT version, deleted, data FROM tandem_entities WHERE collection = $1 AND id = $2`
-	pqList      = `SELECT id, version, deleted, data FROM tandem_entities WHERE collection = $1 AND id > $2 ORDER BY id LIMIT $3`
-	pqListLive  = `SELECT id, version, deleted, data FROM tandem_entities WHERE collection = $1 AND id > $2 AND NOT deleted ORDER BY id LIMIT $3`
-	pqEvents    = `SELECT seq, id, op, version, data, client_id, mutation_id, ts FROM tandem_events WHERE topic = $1 AND seq > $2 ORDER BY seq LIMIT $3`
+	pqTopic     = `SELECT epoch, seq, COALESCE((SELECT MIN(seq) FROM tandem_events WHERE topic = $1), 0), access FROM tandem_topics WHERE topic = $1`
+	pqGet       = `SELECT version, deleted, data, part FROM tandem_entities WHERE collection = $1 AND id = $2`
+	pqList      = `SELECT id, version, deleted, data, part FROM tandem_entities WHERE collection = $1 AND id > $2 ORDER BY id LIMIT $3`
+	pqListLive  = `SELECT id, version, deleted, data, part FROM tandem_entities WHERE collection = $1 AND id > $2 AND NOT deleted ORDER BY id LIMIT $3`
+	pqListPart  = `SELECT id, version, deleted, data, part FROM (SELECT id, version, deleted, data, part FROM tandem_entities WHERE collection = $1 AND part = $2 AND id > $3 UNION ALL SELECT id, version, TRUE, NULL::bytea, part FROM tandem_departures WHERE collection = $1 AND part = $2 AND id > $3) AS p ORDER BY id LIMIT $4`
+	pqListPartL = `SELECT id, version, deleted, data, part FROM tandem_entities WHERE collection = $1 AND part = $2 AND id > $3 AND NOT deleted ORDER BY id LIMIT $4`
+	pqTopics    = `SELECT topic FROM tandem_topics WHERE topic > $1 ORDER BY topic LIMIT $2`
+	pqEvents    = `SELECT seq, id, op, version, data, client_id, mutation_id, ts, access FROM tandem_events WHERE topic = $1 AND seq > $2 ORDER BY seq LIMIT $3`
 	pqClient    = `SELECT principal, last_mutation_id, seen FROM tandem_clients WHERE client_id = $1`
 	pqLookup    = `SELECT id FROM tandem_idx WHERE collection = $1 AND name = $2 AND key = $3 ORDER BY id`
 	pqNewTopic  = `INSERT INTO tandem_topics (topic, epoch, seq) VALUES ($1, $2, 0) ON CONFLICT (topic) DO NOTHING`
-	pqNextSeq   = `UPDATE tandem_topics SET seq = seq + 1 WHERE topic = $1 RETURNING seq`
+	pqNextSeq   = `UPDATE tandem_topics SET seq = seq + 1 WHERE topic = $1 RETURNING seq, access`
+	pqBumpAcc   = `UPDATE tandem_topics SET access = access + 1 WHERE topic = $1 RETURNING access`
 	pqSetEpoch  = `UPDATE tandem_topics SET epoch = $1 WHERE topic = $2 RETURNING seq`
 	pqDropLog   = `DELETE FROM tandem_events WHERE topic = $1`
-	pqPut       = `INSERT INTO tandem_entities (collection, id, version, deleted, data) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (collection, id) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted, data = EXCLUDED.data`
-	pqAppend    = `INSERT INTO tandem_events (topic, seq, id, op, version, data, client_id, mutation_id, ts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+	pqPut       = `INSERT INTO tandem_entities (collection, id, version, deleted, data, part) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (collection, id) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted, data = EXCLUDED.data, part = EXCLUDED.part`
+	pqAppend    = `INSERT INTO tandem_events (topic, seq, id, op, version, data, client_id, mutation_id, ts, access) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+	pqDepart    = `INSERT INTO tandem_departures (collection, part, id, version) VALUES ($1, $2, $3, $4) ON CONFLICT (collection, part, id) DO UPDATE SET version = EXCLUDED.version`
+	pqArrive    = `DELETE FROM tandem_departures WHERE collection = $1 AND part = $2 AND id = $3`
 	pqDrop      = `DELETE FROM tandem_events WHERE topic = $1 AND seq <= $2`
 	pqResponse  = `SELECT status, body FROM tandem_responses WHERE client_id = $1 AND mutation_id = $2`
 	pqSaveResp  = `INSERT INTO tandem_responses (client_id, mutation_id, status, body) VALUES ($1, $2, $3, $4) ON CONFLICT (client_id, mutation_id) DO UPDATE SET status = EXCLUDED.status, body = EXCLUDED.body`
@@ -504,12 +527,12 @@ func pgRow(what string, row pgx.Row, dest ...any) (found bool, err error) {
 
 func (t *pgTx) Topic(ctx context.Context, topic string) (TopicState, bool, error) {
 	var st TopicState
-	var seq, min int64
-	found, err := t.row(ctx, "topic", pqTopic, []any{topic}, &st.Epoch, &seq, &min)
+	var seq, min, access int64
+	found, err := t.row(ctx, "topic", pqTopic, []any{topic}, &st.Epoch, &seq, &min, &access)
 	if !found || err != nil {
 		return TopicState{}, false, err
 	}
-	st.Seq, st.MinSeq = uint64(seq), uint64(min)
+	st.Seq, st.MinSeq, st.Access = uint64(seq), uint64(min), uint64(access)
 	return st, true, nil
 }
 
@@ -517,7 +540,7 @@ func (t *pgTx) Get(ctx context.Context, collection, id string) (Record, bool, er
 	rec := Record{Collection: collection, ID: id}
 	var version int64
 	var data []byte
-	found, err := t.row(ctx, "get", pqGet, []any{collection, id}, &version, &rec.Deleted, &data)
+	found, err := t.row(ctx, "get", pqGet, []any{collection, id}, &version, &rec.Deleted, &data, &rec.Partition)
 	if !found || err != nil {
 		return Record{}, false, err
 	}
@@ -533,12 +556,25 @@ func (t *pgTx) List(ctx context.Context, collection, afterID string, limit int, 
 	if withDeleted {
 		q = pqList
 	}
+	return t.records(ctx, collection, q, collection, afterID, limit)
+}
+
+func (t *pgTx) ListPartition(ctx context.Context, collection, partition, afterID string, limit int, withDeleted bool) ([]Record, error) {
+	q := pqListPartL
+	if withDeleted {
+		q = pqListPart
+	}
+	return t.records(ctx, collection, q, collection, partition, afterID, limit)
+}
+
+// records runs a listing of entities: id, version, deleted, data, part.
+func (t *pgTx) records(ctx context.Context, collection, q string, args ...any) ([]Record, error) {
 	var out []Record
-	err := t.rows(ctx, "list", q, []any{collection, afterID, limit}, func(rows pgx.Rows) error {
+	err := t.rows(ctx, "list", q, args, func(rows pgx.Rows) error {
 		rec := Record{Collection: collection}
 		var version int64
 		var data []byte
-		if err := rows.Scan(&rec.ID, &version, &rec.Deleted, &data); err != nil {
+		if err := rows.Scan(&rec.ID, &version, &rec.Deleted, &data, &rec.Partition); err != nil {
 			return err
 		}
 		rec.Version = uint64(version)
@@ -551,16 +587,29 @@ func (t *pgTx) List(ctx context.Context, collection, afterID string, limit int, 
 	return out, err
 }
 
+func (t *pgTx) Topics(ctx context.Context, after string, limit int) ([]string, error) {
+	var out []string
+	err := t.rows(ctx, "topics", pqTopics, []any{after, limit}, func(rows pgx.Rows) error {
+		var topic string
+		if err := rows.Scan(&topic); err != nil {
+			return err
+		}
+		out = append(out, topic)
+		return nil
+	})
+	return out, err
+}
+
 func (t *pgTx) Events(ctx context.Context, topic string, afterSeq uint64, limit int) ([]EventRecord, error) {
 	var out []EventRecord
 	err := t.rows(ctx, "events", pqEvents, []any{topic, int64(afterSeq), limit}, func(rows pgx.Rows) error {
 		ev := EventRecord{Topic: topic}
-		var seq, version, mid int64
+		var seq, version, mid, access int64
 		var op string
-		if err := rows.Scan(&seq, &ev.ID, &op, &version, &ev.Data, &ev.ClientID, &mid, &ev.TS); err != nil {
+		if err := rows.Scan(&seq, &ev.ID, &op, &version, &ev.Data, &ev.ClientID, &mid, &ev.TS, &access); err != nil {
 			return err
 		}
-		ev.Seq, ev.Version, ev.MutationID, ev.Op = uint64(seq), uint64(version), uint64(mid), wire.Op(op)
+		ev.Seq, ev.Version, ev.MutationID, ev.Op, ev.Access = uint64(seq), uint64(version), uint64(mid), wire.Op(op), uint64(access)
 		out = append(out, ev)
 		return nil
 	})
@@ -609,16 +658,35 @@ func (t *pgTx) ResetTopic(ctx context.Context, topic, epoch string) error {
 	return nil
 }
 
-func (t *pgTx) NextSeq(ctx context.Context, topic string) (uint64, error) {
-	var seq int64
-	found, err := t.row(ctx, "next seq", pqNextSeq, []any{topic}, &seq)
+func (t *pgTx) NextSeq(ctx context.Context, topic string) (uint64, uint64, error) {
+	var seq, access int64
+	found, err := t.row(ctx, "next seq", pqNextSeq, []any{topic}, &seq, &access)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !found {
+		return 0, 0, fmt.Errorf("%w %q", ErrNoTopic, topic)
+	}
+	return uint64(seq), uint64(access), nil
+}
+
+// BumpAccess also has the topic named by the commit's NOTIFY, so that the
+// other instances check their subscriptions to it again.
+func (t *pgTx) BumpAccess(ctx context.Context, topic string) (uint64, error) {
+	var access int64
+	found, err := t.row(ctx, "bump access", pqBumpAcc, []any{topic}, &access)
 	if err != nil {
 		return 0, err
 	}
 	if !found {
 		return 0, fmt.Errorf("%w %q", ErrNoTopic, topic)
 	}
-	return uint64(seq), nil
+	if t.heads != nil {
+		if _, ok := t.heads[topic]; !ok {
+			t.heads[topic] = 0
+		}
+	}
+	return uint64(access), nil
 }
 
 func (t *pgTx) Put(ctx context.Context, rec Record) error {
@@ -626,12 +694,21 @@ func (t *pgTx) Put(ctx context.Context, rec Record) error {
 	if !rec.Deleted {
 		data = rec.Data
 	}
-	t.send("put", pqPut, rec.Collection, rec.ID, int64(rec.Version), rec.Deleted, data)
+	t.send("put", pqPut, rec.Collection, rec.ID, int64(rec.Version), rec.Deleted, data, rec.Partition)
+	return nil
+}
+
+func (t *pgTx) SetDeparted(ctx context.Context, collection, partition, id string, version uint64) error {
+	if version == 0 {
+		t.send("arrive", pqArrive, collection, partition, id)
+	} else {
+		t.send("depart", pqDepart, collection, partition, id, int64(version))
+	}
 	return nil
 }
 
 func (t *pgTx) AppendEvent(ctx context.Context, ev EventRecord, keep int) error {
-	t.send("append event", pqAppend, ev.Topic, int64(ev.Seq), ev.ID, string(ev.Op), int64(ev.Version), ev.Data, ev.ClientID, int64(ev.MutationID), ev.TS)
+	t.send("append event", pqAppend, ev.Topic, int64(ev.Seq), ev.ID, string(ev.Op), int64(ev.Version), ev.Data, ev.ClientID, int64(ev.MutationID), ev.TS, int64(ev.Access))
 	if t.heads != nil {
 		t.heads[ev.Topic] = max(t.heads[ev.Topic], ev.Seq)
 	}

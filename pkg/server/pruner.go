@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"maps"
-	"slices"
 	"sync"
 	"time"
 )
@@ -112,11 +110,8 @@ func (p *pruner) pruneEvents() {
 	s := p.s
 	ctx := context.Background()
 	cutoff := s.opts.Clock.Now().Add(-s.opts.RetentionAge).UnixMilli()
-	s.mu.RLock()
-	topics := slices.Sorted(maps.Keys(s.epochs))
-	s.mu.RUnlock()
 	total := 0
-	for _, topic := range topics {
+	for topic := range p.topics() {
 		for !p.isStopped() {
 			var evs []EventRecord
 			err := s.store.View(ctx, func(rt ReadTx) error {
@@ -143,6 +138,36 @@ func (p *pruner) pruneEvents() {
 	}
 	if total > 0 {
 		s.log.Info("dropped events older than RetentionAge", "events", total)
+	}
+}
+
+// topics yields the names of every topic in the store, partitions'
+// included, read a page at a time; a failed read ends it (logged: the next
+// prune tries again).
+func (p *pruner) topics() func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		ctx := context.Background()
+		for after := ""; !p.isStopped(); {
+			var names []string
+			err := p.s.store.View(ctx, func(rt ReadTx) error {
+				var err error
+				names, err = rt.Topics(ctx, after, pruneChunk)
+				return err
+			})
+			if err != nil {
+				p.s.log.Error("listing topics to drop old events failed; retrying at the next prune", "err", err)
+				return
+			}
+			for _, name := range names {
+				if !yield(name) {
+					return
+				}
+			}
+			if len(names) < pruneChunk {
+				return
+			}
+			after = names[len(names)-1]
+		}
 	}
 }
 

@@ -161,9 +161,10 @@ func (s *Server) serveItem(w http.ResponseWriter, r *http.Request) {
 // cursor is the decoded ?after= of a list: the first page's watermark and
 // the last id served.
 type cursor struct {
-	Epoch string `json:"e"`
-	Seq   uint64 `json:"s"`
-	After string `json:"a"`
+	Epoch     string `json:"e"`
+	Seq       uint64 `json:"s"`
+	After     string `json:"a"`
+	Partition string `json:"p,omitempty"`
 }
 
 func encodeCursor(c cursor) string {
@@ -181,11 +182,21 @@ func decodeCursor(s string) (cursor, error) {
 }
 
 func (s *Server) list(ctx context.Context, w http.ResponseWriter, r *http.Request, e entityOps) {
-	if err := e.authorize(ctx, Request{Op: OpList, Collection: e.collection()}); err != nil {
+	q := r.URL.Query()
+	coll := e.collection()
+	key := q.Get("partition")
+	switch {
+	case e.partition() == "" && q.Has("partition"):
+		writeError(w, errBadRequest("%s is not partitioned: list it without ?partition=", coll))
+		return
+	case e.partition() != "" && !wire.ValidID(key):
+		writeError(w, errBadRequest("%s is partitioned by %s: list one partition with ?partition=<%s>", coll, e.partition(), e.partition()))
+		return
+	}
+	if err := e.authorize(ctx, Request{Op: OpList, Collection: coll, Partition: key}); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	q := r.URL.Query()
 	limit := s.opts.PageSize
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -198,21 +209,24 @@ func (s *Server) list(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	var cur *cursor
 	if v := q.Get("after"); v != "" {
 		c, err := decodeCursor(v)
+		if err == nil && c.Partition != key {
+			err = errBadRequest("?after= belongs to a listing of another partition")
+		}
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		cur = &c
 	}
-	coll := e.collection()
+	topic := coll
+	if key != "" {
+		topic = wire.PartitionTopic(key, coll)
+	}
 	page := wire.SnapshotPage{Items: []wire.Item{}}
 	err := s.store.View(ctx, func(rt ReadTx) error {
-		st, found, err := rt.Topic(ctx, coll)
+		st, err := s.topicState(ctx, rt, topic)
 		if err != nil {
 			return err
-		}
-		if !found {
-			return fmt.Errorf("server: topic %q missing from the store", coll)
 		}
 		page.Epoch, page.Seq = st.Epoch, st.Seq
 		after := ""
@@ -222,13 +236,18 @@ func (s *Server) list(ctx context.Context, w http.ResponseWriter, r *http.Reques
 			}
 			page.Seq, after = cur.Seq, cur.After
 		}
-		recs, err := rt.List(ctx, coll, after, limit+1, false)
+		var recs []Record
+		if key != "" {
+			recs, err = rt.ListPartition(ctx, coll, key, after, limit+1, false)
+		} else {
+			recs, err = rt.List(ctx, coll, after, limit+1, false)
+		}
 		if err != nil {
 			return err
 		}
 		if len(recs) > limit {
 			recs = recs[:limit]
-			page.Next = encodeCursor(cursor{Epoch: page.Epoch, Seq: page.Seq, After: recs[limit-1].ID})
+			page.Next = encodeCursor(cursor{Epoch: page.Epoch, Seq: page.Seq, After: recs[limit-1].ID, Partition: key})
 		}
 		for _, rec := range recs {
 			page.Items = append(page.Items, itemOf(rec))
@@ -247,10 +266,28 @@ func (s *Server) list(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	writeJSON(w, http.StatusOK, body)
 }
 
+// topicState reads the head of a topic. A partition's topic is created on
+// its first write: before that it is an empty log of its collection's
+// epoch.
+func (s *Server) topicState(ctx context.Context, rt ReadTx, topic string) (TopicState, error) {
+	st, found, err := rt.Topic(ctx, topic)
+	if err != nil || found {
+		return st, err
+	}
+	key, coll := wire.SplitTopic(topic)
+	if key == "" {
+		return TopicState{}, fmt.Errorf("server: topic %q missing from the store", topic)
+	}
+	return TopicState{Epoch: s.epoch(coll)}, nil
+}
+
 func (s *Server) get(ctx context.Context, w http.ResponseWriter, r *http.Request, e entityOps, id string) {
-	if err := e.authorize(ctx, Request{Op: OpGet, Collection: e.collection(), ID: id}); err != nil {
-		s.fail(w, r, err)
-		return
+	partitioned := e.partition() != ""
+	if !partitioned {
+		if err := e.authorize(ctx, Request{Op: OpGet, Collection: e.collection(), ID: id}); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	var rec Record
 	var found bool
@@ -259,6 +296,10 @@ func (s *Server) get(ctx context.Context, w http.ResponseWriter, r *http.Request
 		rec, found, err = rt.Get(ctx, e.collection(), id)
 		return err
 	})
+	if err == nil && found && partitioned {
+		// The partition decides who may read it: known once it is read.
+		err = e.authorize(ctx, Request{Op: OpGet, Collection: e.collection(), ID: id, Partition: rec.Partition})
+	}
 	switch {
 	case err != nil:
 		s.fail(w, r, err)
@@ -412,7 +453,7 @@ func (s *Server) mutate(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		w.Header().Set("Retry-After", retryAfter(out.wait))
 	}
 	body := out.body
-	if a := out.answer; a != nil && a.Current != nil && (!a.readers || s.mayRead(ctx, e, a.Current.ID)) {
+	if a := out.answer; a != nil && a.Current != nil && (!a.readers || s.mayRead(ctx, e, a.Current.ID, a.partition)) {
 		body = a.body()
 	}
 	writeJSON(w, out.status, body)
@@ -436,8 +477,8 @@ func (s *Server) bodySize(r *http.Request) int64 {
 // mayRead reports whether the caller may read entity id of e: the check
 // that lets a 409 carry the current entity. It runs Authorize (OpGet) only
 // when the answer has an entity to show, outside the transaction.
-func (s *Server) mayRead(ctx context.Context, e entityOps, id string) bool {
-	err := e.authorize(ctx, Request{Op: OpGet, Collection: e.collection(), ID: id})
+func (s *Server) mayRead(ctx context.Context, e entityOps, id, partition string) bool {
+	err := e.authorize(ctx, Request{Op: OpGet, Collection: e.collection(), ID: id, Partition: partition})
 	if he := httpError(err); he != nil && he.Status >= 500 {
 		s.log.Info("409 answered without current: the read check failed", "collection", e.collection(), "id", id, "err", he.cause)
 	}
@@ -468,6 +509,9 @@ func (s *Server) prepare(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 	coll := e.collection()
 	epoch := s.epoch(coll)
+	if e.partition() != "" {
+		return s.preparePartitioned(ctx, e, op, id, body, ifMatch, epoch, j)
+	}
 	switch op {
 	case OpCreate:
 		newID, v, err := e.parseCreate(body)
@@ -478,11 +522,11 @@ func (s *Server) prepare(ctx context.Context, w http.ResponseWriter, r *http.Req
 			return err
 		}
 		j.run = func(tx *Tx) (int, []byte, error) {
-			seq, data, err := e.create(tx, newID, v)
+			w, data, err := e.create(tx, newID, v)
 			if err != nil {
 				return 0, nil, err
 			}
-			return mutationBody(http.StatusCreated, newID, coll, epoch, seq, data, j.mutationID)
+			return mutationBody(http.StatusCreated, newID, epoch, w, data, j.mutationID)
 		}
 	case OpUpdate:
 		if err := e.authorize(ctx, Request{Op: op, Collection: coll, ID: id}); err != nil {
@@ -497,11 +541,11 @@ func (s *Server) prepare(ctx context.Context, w http.ResponseWriter, r *http.Req
 			if err != nil {
 				return 0, nil, err
 			}
-			seq, data, err := e.update(tx, cur, patch, keys)
+			w, data, err := e.update(tx, cur, patch, keys)
 			if err != nil {
 				return 0, nil, err
 			}
-			return mutationBody(http.StatusOK, id, coll, epoch, seq, data, j.mutationID)
+			return mutationBody(http.StatusOK, id, epoch, w, data, j.mutationID)
 		}
 	case OpDelete:
 		if err := e.authorize(ctx, Request{Op: op, Collection: coll, ID: id}); err != nil {
@@ -512,18 +556,114 @@ func (s *Server) prepare(ctx context.Context, w http.ResponseWriter, r *http.Req
 			if err != nil {
 				return 0, nil, err
 			}
-			seq, err := e.remove(tx, cur)
+			w, err := e.remove(tx, cur)
 			if err != nil {
 				return 0, nil, err
 			}
-			b, err := json.Marshal(wire.DeleteResponse{ID: id, Version: seq, Deleted: true, Topic: coll, Seq: seq, Epoch: epoch, MutationID: j.mutationID})
-			return http.StatusOK, b, err
+			return deleteBody(id, epoch, w, j.mutationID)
 		}
 	}
 	return nil
 }
 
-func mutationBody(status int, id, topic, epoch string, seq uint64, data []byte, mutationID uint64) (int, []byte, error) {
-	b, err := json.Marshal(wire.MutationResponse{ID: id, Version: seq, Data: data, Topic: topic, Seq: seq, Epoch: epoch, MutationID: mutationID})
+// preparePartitioned is prepare for a partitioned collection: Authorize
+// sees the partition each write reads or writes. A create names its own;
+// an update or a delete is authorized in the partition the entity is in,
+// read before the transaction, and an update that moves it in the new one
+// too. Should the entity have moved meanwhile, the transaction answers
+// 503 (not recorded) rather than write under a check made for another
+// partition: the client's retry is checked again.
+func (s *Server) preparePartitioned(ctx context.Context, e entityOps, op Op, id string, body []byte, ifMatch uint64, epoch string, j *job) error {
+	coll := e.collection()
+	if op == OpCreate {
+		newID, v, err := e.parseCreate(body)
+		if err != nil {
+			return err
+		}
+		if err := e.authorize(ctx, Request{Op: op, Collection: coll, ID: newID, Partition: e.createPartition(v)}); err != nil {
+			return err
+		}
+		j.run = func(tx *Tx) (int, []byte, error) {
+			w, data, err := e.create(tx, newID, v)
+			if err != nil {
+				return 0, nil, err
+			}
+			return mutationBody(http.StatusCreated, newID, epoch, w, data, j.mutationID)
+		}
+		return nil
+	}
+	var patch map[string]json.RawMessage
+	var keys []string
+	if op == OpUpdate {
+		var err error
+		if patch, keys, err = e.parsePatch(body); err != nil {
+			return err
+		}
+	}
+	var rec Record
+	var found bool
+	err := s.store.View(ctx, func(rt ReadTx) error {
+		var err error
+		rec, found, err = rt.Get(ctx, coll, id)
+		return err
+	})
+	if err != nil {
+		return fromStore(err)
+	}
+	if !found {
+		return errNotFound(coll + "/" + id)
+	}
+	from := rec.Partition
+	if err := e.authorize(ctx, Request{Op: op, Collection: coll, ID: id, Partition: from}); err != nil {
+		return err
+	}
+	if to := e.patchPartition(patch); to != "" && to != from {
+		if err := e.authorize(ctx, Request{Op: op, Collection: coll, ID: id, Partition: to}); err != nil {
+			return err
+		}
+	}
+	load := func(tx *Tx) (Record, error) {
+		cur, err := tx.loadForChange(coll, id, ifMatch)
+		if err == nil && cur.Partition != from {
+			err = &Error{Status: http.StatusServiceUnavailable, Code: wire.CodeUnavailable,
+				Message: coll + "/" + id + " moved to another partition meanwhile: send the request again"}
+		}
+		return cur, err
+	}
+	if op == OpUpdate {
+		j.run = func(tx *Tx) (int, []byte, error) {
+			cur, err := load(tx)
+			if err != nil {
+				return 0, nil, err
+			}
+			w, data, err := e.update(tx, cur, patch, keys)
+			if err != nil {
+				return 0, nil, err
+			}
+			return mutationBody(http.StatusOK, id, epoch, w, data, j.mutationID)
+		}
+		return nil
+	}
+	j.run = func(tx *Tx) (int, []byte, error) {
+		cur, err := load(tx)
+		if err != nil {
+			return 0, nil, err
+		}
+		w, err := e.remove(tx, cur)
+		if err != nil {
+			return 0, nil, err
+		}
+		return deleteBody(id, epoch, w, j.mutationID)
+	}
+	return nil
+}
+
+func deleteBody(id, epoch string, w written, mutationID uint64) (int, []byte, error) {
+	b, err := json.Marshal(wire.DeleteResponse{ID: id, Version: w.version, Deleted: true, Topic: w.topic, Seq: w.seq, Epoch: epoch, MutationID: mutationID})
+	return http.StatusOK, b, err
+}
+
+func mutationBody(status int, id, epoch string, w written, data []byte, mutationID uint64) (int, []byte, error) {
+	b, err := json.Marshal(wire.MutationResponse{ID: id, Version: w.version, Data: data, Topic: w.topic, Seq: w.seq, Epoch: epoch, MutationID: mutationID})
 	return status, b, err
 }

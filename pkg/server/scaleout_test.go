@@ -114,7 +114,7 @@ func seqsOf(evs []BusEvent) []uint64 {
 
 // appendNext appends one event to topic with its next seq.
 func appendNext(ctx context.Context, tx WriteTx, topic, id string) (uint64, error) {
-	seq, err := tx.NextSeq(ctx, topic)
+	seq, _, err := tx.NextSeq(ctx, topic)
 	if err != nil {
 		return 0, err
 	}

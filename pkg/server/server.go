@@ -327,10 +327,13 @@ func (s *Server) entity(collection string) (entityOps, bool) {
 	return e, ok
 }
 
+// epoch returns the epoch of a topic: its collection's, which its
+// partitions share.
 func (s *Server) epoch(topic string) string {
+	_, coll := wire.SplitTopic(topic)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.epochs[topic]
+	return s.epochs[coll]
 }
 
 // addEntity registers e, creating its topic log on first start and
@@ -358,6 +361,16 @@ func (s *Server) addEntity(e entityOps) error {
 		if st, err = tx.CreateTopic(ctx, coll, newEpoch()); err != nil {
 			return err
 		}
+		// A collection is partitioned or synced whole for good: its
+		// entities, versions and topics are kept one way or the other.
+		first, err := tx.List(ctx, coll, "", 1, true)
+		switch {
+		case err != nil:
+			return err
+		case len(first) > 0 && (first[0].Partition == "") != (e.partition() == ""):
+			return fmt.Errorf("the stored %s were written %s: a collection cannot change between partitioned and synced whole; use a store of its own",
+				coll, map[bool]string{true: "synced whole", false: "partitioned"}[first[0].Partition == ""])
+		}
 		return e.syncIndexes(ctx, tx)
 	})
 	if err != nil {
@@ -377,10 +390,33 @@ func (s *Server) addEntity(e entityOps) error {
 // operator's recovery step when the log can no longer be trusted to serve
 // old cursors (restored from a backup, events lost). Entities and their
 // versions stay; every client resynchronises with a snapshot (PROTOCOL.md
-// §1, B18). Run it while no Server uses store: a Server reads epochs when
-// it starts.
+// §1, B18). The topic of a partitioned collection resets the topics of all
+// its partitions with it, to one new epoch: they share their collection's.
+// Run it while no Server uses store: a Server reads epochs when it starts.
 func ResetLog(ctx context.Context, store Store, topic string) error {
-	err := store.Update(ctx, func(tx WriteTx) error { return tx.ResetTopic(ctx, topic, newEpoch()) })
+	epoch := newEpoch()
+	err := store.Update(ctx, func(tx WriteTx) error {
+		if err := tx.ResetTopic(ctx, topic, epoch); err != nil {
+			return err
+		}
+		for after := ""; ; {
+			names, err := tx.Topics(ctx, after, 1000)
+			if err != nil {
+				return err
+			}
+			for _, name := range names {
+				if key, coll := wire.SplitTopic(name); key != "" && coll == topic {
+					if err := tx.ResetTopic(ctx, name, epoch); err != nil {
+						return err
+					}
+				}
+			}
+			if len(names) < 1000 {
+				return nil
+			}
+			after = names[len(names)-1]
+		}
+	})
 	if err != nil {
 		return fmt.Errorf("server: reset log of %q: %w", topic, err)
 	}

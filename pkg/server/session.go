@@ -366,35 +366,29 @@ func (s *session) sendError(code, message, topic string) {
 }
 
 // subscribe starts (or restarts) a subscription: register first, then read
-// the snapshot or replay at a watermark and send it, then live, then the
-// held events newer than the watermark.
+// the snapshot or replay at a watermark, have the topic's AuthorizeTopic
+// hook allow it (after the read, so that nothing read before a change of
+// access is sent once the change is committed), send it, then live, then
+// the held events newer than the watermark.
 func (s *session) subscribe(m wire.Sub) {
 	if ok, _ := s.h.s.quota.subscribes.take(s.keys, 1); !ok {
 		s.close(wire.CloseRateLimited, "too many subscriptions: reconnect later")
 		return
 	}
-	e, ok := s.h.s.entity(m.Topic)
-	if !ok {
+	key, coll := wire.SplitTopic(m.Topic)
+	e, ok := s.h.s.entity(coll)
+	switch {
+	case !ok || key != "" && e.partition() == "":
 		s.sendError(wire.CodeNotFound, "unknown topic "+m.Topic, m.Topic)
 		return
-	}
-	if err := e.authorizeTopic(s.auth, m.Topic); err != nil {
-		he := httpError(err)
-		if he == nil || he.Status >= 500 {
-			s.h.s.log.Error("subscription refused: AuthorizeTopic failed", "topic", m.Topic, "err", err)
-			s.sendError(wire.CodeUnavailable, "authorization failed; try again later", m.Topic)
-			return
-		}
-		if he.cause != nil {
-			s.h.s.log.Info("subscription refused", "topic", m.Topic, "err", he.cause)
-		}
-		s.sendError(he.Code, clip(he.Message, maxMessageBytes), m.Topic)
+	case key == "" && e.partition() != "":
+		s.sendError(wire.CodeNotFound, coll+" is partitioned by "+e.partition()+": subscribe to <"+e.partition()+">/"+coll, m.Topic)
 		return
 	}
 	if old := s.subs[m.Topic]; old != nil {
 		s.h.unregister(old)
 	}
-	sub := &subscription{sess: s, topic: m.Topic}
+	sub := &subscription{sess: s, topic: m.Topic, checked: e.checksTopics()}
 	sub.active.Store(true)
 	s.h.register(sub)
 	s.subs[m.Topic] = sub
@@ -405,7 +399,46 @@ func (s *session) subscribe(m wire.Sub) {
 	// The reader could not listen while the client was taking the catch-up:
 	// its heartbeat replies are waiting to be read, not missing.
 	s.lastHeard.Store(s.h.s.opts.Clock.Now().UnixNano())
+	var refused *subRefusal
+	if errors.As(err, &refused) || errors.Is(err, errCheckFailed) {
+		s.h.unregister(sub)
+		if s.subs[m.Topic] == sub {
+			delete(s.subs, m.Topic)
+		}
+		if refused != nil {
+			s.sendError(refused.he.Code, clip(refused.he.Message, maxMessageBytes), m.Topic)
+		} else {
+			s.sendError(wire.CodeUnavailable, "authorization failed; try again later", m.Topic)
+		}
+		return
+	}
 	s.caughtUp(m.Topic, err)
+}
+
+// revoke ends a subscription the topic's hook no longer allows: nothing
+// queued for it is sent, and its client gets an error message of code
+// revoked, after which it hears nothing more of the topic. It runs off the
+// reader goroutine, so the session's subs still name sub until the client
+// unsubscribes or subscribes again (both unregister it again, harmlessly).
+func (s *session) revoke(sub *subscription, why *Error) {
+	s.h.unregister(sub)
+	s.h.s.log.Info("subscription revoked", "topic", sub.topic, "principal", s.principal, "code", why.Code)
+	s.sendError(wire.CodeRevoked, "read access to "+sub.topic+" was revoked", sub.topic)
+}
+
+// ended handles how a catch-up or check off the reader goroutine ended.
+func (s *session) ended(sub *subscription, err error) {
+	var refused *subRefusal
+	switch {
+	case errors.As(err, &refused):
+		s.revoke(sub, refused.he)
+	case errors.Is(err, errCheckFailed):
+		// Nothing more may be sent unchecked: the client reconnects and
+		// subscribes again, checked anew.
+		s.close(wire.CloseCode(1011), "authorization check failed")
+	default:
+		s.caughtUp(sub.topic, err)
+	}
 }
 
 // caughtUp ends the session if a catch-up failed.
@@ -422,8 +455,8 @@ func (s *session) caughtUp(topic string, err error) {
 	}
 }
 
-// requestRestart hands a live subscription that overran to the restarter;
-// it never waits.
+// requestRestart hands a live subscription that overran, or that holds its
+// events until it is checked again, to the restarter; it never waits.
 func (s *session) requestRestart(sub *subscription) {
 	s.restartMu.Lock()
 	s.restarts = append(s.restarts, sub)
@@ -434,9 +467,10 @@ func (s *session) requestRestart(sub *subscription) {
 	}
 }
 
-// restartLoop is the restarter goroutine: it catches up again, by replay,
-// the live subscriptions that overran, one at a time, paced by the client
-// like any catch-up, while the reader goes on reading the client.
+// restartLoop is the restarter goroutine: one at a time, it checks again
+// the live subscriptions that met a newer access generation, and catches up
+// again, by replay, those that overran, paced by the client like any
+// catch-up, while the reader goes on reading the client.
 func (s *session) restartLoop() {
 	defer s.wg.Done()
 	for {
@@ -453,11 +487,30 @@ func (s *session) restartLoop() {
 			if !sub.active.Load() || s.ctx.Err() != nil {
 				continue
 			}
-			cur := sub.restart()
 			s.starting.Add(1)
-			err := s.catchUp(sub, &cur, true)
+			err := s.resume(sub)
 			s.starting.Add(-1)
-			s.caughtUp(sub.topic, err)
+			s.ended(sub, err)
 		}
 	}
+}
+
+// resume brings a subscription the publisher stopped delivering to back to
+// live: checked again and its held events sent, or, if it overran, caught
+// up by replay from what its client has.
+func (s *session) resume(sub *subscription) error {
+	sub.mu.Lock()
+	overrun, live := sub.overrun, sub.live
+	sub.mu.Unlock()
+	if live {
+		return nil // resumed already (asked twice)
+	}
+	if !overrun {
+		restart, err := sub.goLive(nil, s.authorize)
+		if err != nil || !restart {
+			return err
+		}
+	}
+	cur := sub.restart()
+	return s.catchUp(sub, &cur, true)
 }

@@ -76,14 +76,11 @@ func (s *session) catchUpOnce(sub *subscription, since *wire.Cursor, restart boo
 		recs   []Record
 		evs    []EventRecord
 	)
+	key, coll := wire.SplitTopic(topic)
 	err := srv.readPage(s.ctx, func(rt ReadTx) error {
-		var found bool
 		var err error
-		if st, found, err = rt.Topic(s.ctx, topic); err != nil {
+		if st, err = srv.topicState(s.ctx, rt, topic); err != nil {
 			return err
-		}
-		if !found {
-			return fmt.Errorf("server: topic %q missing from the store", topic)
 		}
 		switch {
 		case since == nil:
@@ -110,10 +107,15 @@ func (s *session) catchUpOnce(sub *subscription, since *wire.Cursor, restart boo
 		default:
 			resync = &wire.Resync{Topic: topic, Reason: wire.ReasonRetention, Mode: wire.ModeSnapshot}
 		}
-		recs, err = rt.List(s.ctx, topic, "", catchUpFirstPage, true)
+		recs, err = listTopic(s.ctx, rt, key, coll, "", catchUpFirstPage)
 		return err
 	})
 	if err != nil {
+		return false, err
+	}
+	// Checked after the read: a subRefusal the hook sees now covers what was
+	// read; a change of access after it has a newer generation.
+	if err := s.checkAt(sub, st.Access); err != nil {
 		return false, err
 	}
 	sub.setWatermark(st.Epoch, st.Seq)
@@ -142,7 +144,72 @@ func (s *session) catchUpOnce(sub *subscription, since *wire.Cursor, restart boo
 			return false, err
 		}
 	}
-	return sub.goLive(live), nil
+	return sub.goLive(live, s.authorize)
+}
+
+// listTopic lists a page of a topic's entities, tombstones included: a
+// collection's, or one partition's (key).
+func listTopic(ctx context.Context, rt ReadTx, key, coll, after string, limit int) ([]Record, error) {
+	if key != "" {
+		return rt.ListPartition(ctx, coll, key, after, limit, true)
+	}
+	return rt.List(ctx, coll, after, limit, true)
+}
+
+// A subRefusal is the hook's answer to a subscription it no longer (or never)
+// allows.
+type subRefusal struct{ he *Error }
+
+func (r *subRefusal) Error() string { return "server: subscription refused: " + r.he.Message }
+
+// errCheckFailed: the AuthorizeTopic hook failed rather than answered.
+var errCheckFailed = errors.New("server: the authorization check of a subscription failed")
+
+// checkAt has the topic's AuthorizeTopic hook allow sub, if it must be
+// (never allowed yet, or a newer access generation seen), after a read of
+// the topic at access generation gen: a *subRefusal, or errCheckFailed.
+func (s *session) checkAt(sub *subscription, gen uint64) error {
+	if !sub.checked {
+		return nil
+	}
+	sub.seen(gen)
+	if !sub.isStale() {
+		return nil
+	}
+	_, coll := wire.SplitTopic(sub.topic)
+	e, ok := s.h.s.entity(coll)
+	if !ok {
+		return fmt.Errorf("server: topic %q of no registered collection", sub.topic)
+	}
+	if err := e.authorizeTopic(s.auth, sub.topic); err != nil {
+		he := httpError(err)
+		if he == nil || he.Status >= 500 {
+			s.h.s.log.Error("subscription check failed: AuthorizeTopic failed", "topic", sub.topic, "err", err)
+			return errCheckFailed
+		}
+		if he.cause != nil {
+			s.h.s.log.Info("subscription refused", "topic", sub.topic, "err", he.cause)
+		}
+		return &subRefusal{he: he}
+	}
+	sub.allowed(gen)
+	return nil
+}
+
+// authorize checks sub again before it sends anything more: it reads the
+// topic's access generation, then has the hook decide (checkAt).
+func (s *session) authorize(sub *subscription) error {
+	var gen uint64
+	err := s.h.s.readPage(s.ctx, func(rt ReadTx) error {
+		st, err := s.h.s.topicState(s.ctx, rt, sub.topic)
+		gen = st.Access
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	sub.seen(gen)
+	return s.checkAt(sub, gen)
 }
 
 // sendReplay sends the events after from up to the watermark st.Seq, first
@@ -181,6 +248,14 @@ func (s *session) sendReplay(sub *subscription, st TopicState, from uint64, evs 
 		if err != nil {
 			return false, err
 		}
+		// Events committed after a change of access carry its generation.
+		var gen uint64
+		for _, ev := range evs {
+			gen = max(gen, ev.Access)
+		}
+		if err := s.checkAt(sub, gen); err != nil {
+			return false, err
+		}
 	}
 }
 
@@ -211,12 +286,24 @@ func (s *session) sendSnapshot(sub *subscription, st TopicState, recs []Record) 
 		}
 		after := recs[len(recs)-1].ID
 		limit = pages.next()
+		var gen uint64
 		err := srv.readPage(s.ctx, func(rt ReadTx) error {
+			if sub.checked {
+				st, err := srv.topicState(s.ctx, rt, sub.topic)
+				if err != nil {
+					return err
+				}
+				gen = st.Access
+			}
 			var err error
-			recs, err = rt.List(s.ctx, sub.topic, after, limit, true)
+			key, coll := wire.SplitTopic(sub.topic)
+			recs, err = listTopic(s.ctx, rt, key, coll, after, limit)
 			return err
 		})
 		if err != nil {
+			return false, err
+		}
+		if err := s.checkAt(sub, gen); err != nil {
 			return false, err
 		}
 	}

@@ -39,9 +39,10 @@ type SQLite struct {
 
 const sqliteSchema = `
 CREATE TABLE IF NOT EXISTS topics (
-	topic TEXT PRIMARY KEY,
-	epoch TEXT NOT NULL,
-	seq   INTEGER NOT NULL
+	topic  TEXT PRIMARY KEY,
+	epoch  TEXT NOT NULL,
+	seq    INTEGER NOT NULL,
+	access INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS entities (
 	collection TEXT NOT NULL,
@@ -49,6 +50,7 @@ CREATE TABLE IF NOT EXISTS entities (
 	version    INTEGER NOT NULL,
 	deleted    INTEGER NOT NULL,
 	data       TEXT,
+	part       TEXT NOT NULL DEFAULT '',
 	PRIMARY KEY (collection, id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
@@ -61,6 +63,7 @@ CREATE TABLE IF NOT EXISTS events (
 	client_id   TEXT NOT NULL,
 	mutation_id INTEGER NOT NULL,
 	ts          INTEGER NOT NULL,
+	access      INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (topic, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS clients (
@@ -102,26 +105,51 @@ ALTER TABLE clients ADD COLUMN seen INTEGER NOT NULL DEFAULT 0;
 UPDATE clients SET seen = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER);
 `
 
+// sqliteMigratePartitions brings the tables from before partitions up to
+// date: every entity is in no partition, every topic and event at access
+// generation 0.
+const sqliteMigratePartitions = `
+ALTER TABLE entities ADD COLUMN part TEXT NOT NULL DEFAULT '';
+ALTER TABLE topics ADD COLUMN access INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN access INTEGER NOT NULL DEFAULT 0;
+`
+
 // sqliteLateSchema needs the migrated columns. entities_live lets a
-// listing of live entities skip the tombstones, which are kept forever.
+// listing of live entities skip the tombstones, which are kept forever;
+// entities_part lists a partition; departures holds the entities that
+// left a partition for another, kept forever like tombstones.
 const sqliteLateSchema = `CREATE INDEX IF NOT EXISTS clients_by_seen ON clients (seen);
-CREATE INDEX IF NOT EXISTS entities_live ON entities (collection, id) WHERE deleted = 0;`
+CREATE INDEX IF NOT EXISTS entities_live ON entities (collection, id) WHERE deleted = 0;
+CREATE INDEX IF NOT EXISTS entities_part ON entities (collection, part, id);
+CREATE TABLE IF NOT EXISTS departures (
+	collection TEXT NOT NULL,
+	part       TEXT NOT NULL,
+	id         TEXT NOT NULL,
+	version    INTEGER NOT NULL,
+	PRIMARY KEY (collection, part, id)
+) WITHOUT ROWID;`
 
 // Statement texts, prepared once on the writer connection.
 const (
-	qTopic     = `SELECT epoch, seq, COALESCE((SELECT MIN(seq) FROM events WHERE topic = ?1), 0) FROM topics WHERE topic = ?1`
-	qGet       = `SELECT version, deleted, data FROM entities WHERE collection = ? AND id = ?`
-	qList      = `SELECT id, version, deleted, data FROM entities WHERE collection = ? AND id > ? ORDER BY id LIMIT ?`
-	qListLive  = `SELECT id, version, deleted, data FROM entities INDEXED BY entities_live WHERE collection = ? AND id > ? AND deleted = 0 ORDER BY id LIMIT ?`
-	qEvents    = `SELECT seq, id, op, version, data, client_id, mutation_id, ts FROM events WHERE topic = ? AND seq > ? ORDER BY seq LIMIT ?`
+	qTopic     = `SELECT epoch, seq, COALESCE((SELECT MIN(seq) FROM events WHERE topic = ?1), 0), access FROM topics WHERE topic = ?1`
+	qGet       = `SELECT version, deleted, data, part FROM entities WHERE collection = ? AND id = ?`
+	qList      = `SELECT id, version, deleted, data, part FROM entities WHERE collection = ? AND id > ? ORDER BY id LIMIT ?`
+	qListLive  = `SELECT id, version, deleted, data, part FROM entities INDEXED BY entities_live WHERE collection = ? AND id > ? AND deleted = 0 ORDER BY id LIMIT ?`
+	qListPart  = `SELECT id, version, deleted, data FROM (SELECT id, version, deleted, data FROM entities WHERE collection = ?1 AND part = ?2 AND id > ?3 UNION ALL SELECT id, version, 1, NULL FROM departures WHERE collection = ?1 AND part = ?2 AND id > ?3) ORDER BY id LIMIT ?4`
+	qListPartL = `SELECT id, version, deleted, data FROM entities WHERE collection = ? AND part = ? AND id > ? AND deleted = 0 ORDER BY id LIMIT ?`
+	qTopics    = `SELECT topic FROM topics WHERE topic > ? ORDER BY topic LIMIT ?`
+	qEvents    = `SELECT seq, id, op, version, data, client_id, mutation_id, ts, access FROM events WHERE topic = ? AND seq > ? ORDER BY seq LIMIT ?`
 	qClient    = `SELECT principal, last_mutation_id, seen FROM clients WHERE client_id = ?`
 	qLookup    = `SELECT id FROM idx WHERE collection = ? AND name = ? AND key = ? ORDER BY id`
 	qNewTopic  = `INSERT INTO topics (topic, epoch, seq) VALUES (?, ?, 0) ON CONFLICT (topic) DO NOTHING`
-	qNextSeq   = `UPDATE topics SET seq = seq + 1 WHERE topic = ? RETURNING seq`
+	qNextSeq   = `UPDATE topics SET seq = seq + 1 WHERE topic = ? RETURNING seq, access`
+	qBumpAcc   = `UPDATE topics SET access = access + 1 WHERE topic = ? RETURNING access`
 	qSetEpoch  = `UPDATE topics SET epoch = ? WHERE topic = ? RETURNING seq`
 	qDropLog   = `DELETE FROM events WHERE topic = ?`
-	qPut       = `INSERT INTO entities (collection, id, version, deleted, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT (collection, id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, data = excluded.data`
-	qAppend    = `INSERT INTO events (topic, seq, id, op, version, data, client_id, mutation_id, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qPut       = `INSERT INTO entities (collection, id, version, deleted, data, part) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (collection, id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, data = excluded.data, part = excluded.part`
+	qAppend    = `INSERT INTO events (topic, seq, id, op, version, data, client_id, mutation_id, ts, access) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qDepart    = `INSERT INTO departures (collection, part, id, version) VALUES (?, ?, ?, ?) ON CONFLICT (collection, part, id) DO UPDATE SET version = excluded.version`
+	qArrive    = `DELETE FROM departures WHERE collection = ? AND part = ? AND id = ?`
 	qPrune     = `DELETE FROM events WHERE topic = ? AND seq <= ?`
 	qResponse  = `SELECT status, body FROM responses WHERE client_id = ? AND mutation_id = ?`
 	qSaveResp  = `INSERT INTO responses (client_id, mutation_id, status, body) VALUES (?, ?, ?, ?) ON CONFLICT (client_id, mutation_id) DO UPDATE SET status = excluded.status, body = excluded.body`
@@ -177,7 +205,7 @@ func OpenSQLite(path string, opts SQLiteOptions) (*SQLite, error) {
 	r.SetMaxOpenConns(opts.Readers)
 	r.SetMaxIdleConns(opts.Readers)
 	s := &SQLite{w: w, r: r, stmts: make(map[string]*sql.Stmt)}
-	for _, q := range []string{qTopic, qGet, qList, qListLive, qEvents, qClient, qLookup, qNewTopic, qNextSeq, qPut, qAppend, qPrune, qResponse, qSaveResp, qSaveLMID, qPruneResp, qDelIndex, qAddIndex} {
+	for _, q := range []string{qTopic, qGet, qList, qListLive, qListPart, qListPartL, qEvents, qClient, qLookup, qNewTopic, qNextSeq, qBumpAcc, qPut, qAppend, qPrune, qResponse, qSaveResp, qSaveLMID, qPruneResp, qDelIndex, qAddIndex, qDepart, qArrive} {
 		st, err := w.Prepare(q)
 		if err != nil {
 			s.Close()
@@ -206,6 +234,15 @@ func sqliteCreateSchema(w *sql.DB) error {
 	if hasPrincipal == 0 {
 		if _, err := tx.Exec(sqliteMigrateClients); err != nil {
 			return fmt.Errorf("migrate clients: %w", err)
+		}
+	}
+	var hasPart int
+	if err := tx.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('entities') WHERE name = 'part'`).Scan(&hasPart); err != nil {
+		return err
+	}
+	if hasPart == 0 {
+		if _, err := tx.Exec(sqliteMigratePartitions); err != nil {
+			return fmt.Errorf("migrate to partitions: %w", err)
 		}
 	}
 	if _, err := tx.Exec(sqliteLateSchema); err != nil {
@@ -329,12 +366,12 @@ func noRows(err error) (bool, error) {
 
 func (t *sqliteTx) Topic(ctx context.Context, topic string) (TopicState, bool, error) {
 	var st TopicState
-	var seq, min int64
-	none, err := noRows(t.queryRow(ctx, qTopic, topic).Scan(&st.Epoch, &seq, &min))
+	var seq, min, access int64
+	none, err := noRows(t.queryRow(ctx, qTopic, topic).Scan(&st.Epoch, &seq, &min, &access))
 	if none || err != nil {
 		return TopicState{}, false, err
 	}
-	st.Seq, st.MinSeq = uint64(seq), uint64(min)
+	st.Seq, st.MinSeq, st.Access = uint64(seq), uint64(min), uint64(access)
 	return st, true, nil
 }
 
@@ -342,7 +379,7 @@ func (t *sqliteTx) Get(ctx context.Context, collection, id string) (Record, bool
 	rec := Record{Collection: collection, ID: id}
 	var version int64
 	var data sql.NullString
-	none, err := noRows(t.queryRow(ctx, qGet, collection, id).Scan(&version, &rec.Deleted, &data))
+	none, err := noRows(t.queryRow(ctx, qGet, collection, id).Scan(&version, &rec.Deleted, &data, &rec.Partition))
 	if none || err != nil {
 		return Record{}, false, err
 	}
@@ -358,17 +395,34 @@ func (t *sqliteTx) List(ctx context.Context, collection, afterID string, limit i
 	if withDeleted {
 		q = qList
 	}
-	rows, err := t.query(ctx, q, collection, afterID, limit)
+	return t.records(ctx, collection, "", true, q, collection, afterID, limit)
+}
+
+func (t *sqliteTx) ListPartition(ctx context.Context, collection, partition, afterID string, limit int, withDeleted bool) ([]Record, error) {
+	if withDeleted {
+		return t.records(ctx, collection, partition, false, qListPart, collection, partition, afterID, limit)
+	}
+	return t.records(ctx, collection, partition, false, qListPartL, collection, partition, afterID, limit)
+}
+
+// records runs a listing of entities: id, version, deleted, data and, if
+// withPart, part (else every row is in partition).
+func (t *sqliteTx) records(ctx context.Context, collection, partition string, withPart bool, q string, args ...any) ([]Record, error) {
+	rows, err := t.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("server: sqlite list: %w", err)
 	}
 	defer rows.Close()
 	var out []Record
 	for rows.Next() {
-		rec := Record{Collection: collection}
+		rec := Record{Collection: collection, Partition: partition}
 		var version int64
 		var data sql.NullString
-		if err := rows.Scan(&rec.ID, &version, &rec.Deleted, &data); err != nil {
+		dest := []any{&rec.ID, &version, &rec.Deleted, &data}
+		if withPart {
+			dest = append(dest, &rec.Partition)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("server: sqlite list: %w", err)
 		}
 		rec.Version = uint64(version)
@@ -383,6 +437,26 @@ func (t *sqliteTx) List(ctx context.Context, collection, afterID string, limit i
 	return out, nil
 }
 
+func (t *sqliteTx) Topics(ctx context.Context, after string, limit int) ([]string, error) {
+	rows, err := t.query(ctx, qTopics, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("server: sqlite topics: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var topic string
+		if err := rows.Scan(&topic); err != nil {
+			return nil, fmt.Errorf("server: sqlite topics: %w", err)
+		}
+		out = append(out, topic)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("server: sqlite topics: %w", err)
+	}
+	return out, nil
+}
+
 func (t *sqliteTx) Events(ctx context.Context, topic string, afterSeq uint64, limit int) ([]EventRecord, error) {
 	rows, err := t.query(ctx, qEvents, topic, int64(afterSeq), limit)
 	if err != nil {
@@ -392,13 +466,13 @@ func (t *sqliteTx) Events(ctx context.Context, topic string, afterSeq uint64, li
 	var out []EventRecord
 	for rows.Next() {
 		ev := EventRecord{Topic: topic}
-		var seq, version, mid int64
+		var seq, version, mid, access int64
 		var data sql.NullString
 		var op string
-		if err := rows.Scan(&seq, &ev.ID, &op, &version, &data, &ev.ClientID, &mid, &ev.TS); err != nil {
+		if err := rows.Scan(&seq, &ev.ID, &op, &version, &data, &ev.ClientID, &mid, &ev.TS, &access); err != nil {
 			return nil, fmt.Errorf("server: sqlite events: %w", err)
 		}
-		ev.Seq, ev.Version, ev.MutationID = uint64(seq), uint64(version), uint64(mid)
+		ev.Seq, ev.Version, ev.MutationID, ev.Access = uint64(seq), uint64(version), uint64(mid), uint64(access)
 		ev.Op = opOf(op)
 		if data.Valid {
 			ev.Data = []byte(data.String)
@@ -462,16 +536,28 @@ func (t *sqliteTx) ResetTopic(ctx context.Context, topic, epoch string) error {
 	return t.exec(ctx, qDropLog, topic)
 }
 
-func (t *sqliteTx) NextSeq(ctx context.Context, topic string) (uint64, error) {
-	var seq int64
-	none, err := noRows(t.queryRow(ctx, qNextSeq, topic).Scan(&seq))
+func (t *sqliteTx) NextSeq(ctx context.Context, topic string) (uint64, uint64, error) {
+	var seq, access int64
+	none, err := noRows(t.queryRow(ctx, qNextSeq, topic).Scan(&seq, &access))
+	if err != nil {
+		return 0, 0, err
+	}
+	if none {
+		return 0, 0, fmt.Errorf("%w %q", ErrNoTopic, topic)
+	}
+	return uint64(seq), uint64(access), nil
+}
+
+func (t *sqliteTx) BumpAccess(ctx context.Context, topic string) (uint64, error) {
+	var access int64
+	none, err := noRows(t.queryRow(ctx, qBumpAcc, topic).Scan(&access))
 	if err != nil {
 		return 0, err
 	}
 	if none {
 		return 0, fmt.Errorf("%w %q", ErrNoTopic, topic)
 	}
-	return uint64(seq), nil
+	return uint64(access), nil
 }
 
 func (t *sqliteTx) Put(ctx context.Context, rec Record) error {
@@ -479,7 +565,14 @@ func (t *sqliteTx) Put(ctx context.Context, rec Record) error {
 	if !rec.Deleted {
 		data = string(rec.Data)
 	}
-	return t.exec(ctx, qPut, rec.Collection, rec.ID, int64(rec.Version), rec.Deleted, data)
+	return t.exec(ctx, qPut, rec.Collection, rec.ID, int64(rec.Version), rec.Deleted, data, rec.Partition)
+}
+
+func (t *sqliteTx) SetDeparted(ctx context.Context, collection, partition, id string, version uint64) error {
+	if version == 0 {
+		return t.exec(ctx, qArrive, collection, partition, id)
+	}
+	return t.exec(ctx, qDepart, collection, partition, id, int64(version))
 }
 
 func (t *sqliteTx) AppendEvent(ctx context.Context, ev EventRecord, keep int) error {
@@ -487,7 +580,7 @@ func (t *sqliteTx) AppendEvent(ctx context.Context, ev EventRecord, keep int) er
 	if ev.Data != nil {
 		data = string(ev.Data)
 	}
-	if err := t.exec(ctx, qAppend, ev.Topic, int64(ev.Seq), ev.ID, string(ev.Op), int64(ev.Version), data, ev.ClientID, int64(ev.MutationID), ev.TS); err != nil {
+	if err := t.exec(ctx, qAppend, ev.Topic, int64(ev.Seq), ev.ID, string(ev.Op), int64(ev.Version), data, ev.ClientID, int64(ev.MutationID), ev.TS, int64(ev.Access)); err != nil {
 		return err
 	}
 	if keep < 1 {

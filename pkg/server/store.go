@@ -35,10 +35,14 @@ type Store interface {
 
 // A Record is one stored entity: a live object (Data is its JSON object) or
 // a tombstone (Deleted, Data nil). Version is the seq of the event that last
-// changed it.
+// changed it; in a partitioned collection, the value of the collection's
+// version clock at that change (see ListPartition). Partition is the
+// entity's partition key in a partitioned collection (a tombstone keeps its
+// last one), "" otherwise.
 type Record struct {
 	Collection string
 	ID         string
+	Partition  string
 	Version    uint64
 	Deleted    bool
 	Data       []byte
@@ -57,14 +61,19 @@ type EventRecord struct {
 	ClientID   string
 	MutationID uint64
 	TS         int64
+	// Access is the access generation of the topic when the event was
+	// committed (see WriteTx.BumpAccess).
+	Access uint64
 }
 
 // A TopicState is the head of one topic log. MinSeq is the seq of the oldest
 // event still retained, or 0 when the outbox holds none for the topic.
+// Access counts the changes of who may read the topic (BumpAccess).
 type TopicState struct {
 	Epoch  string
 	Seq    uint64
 	MinSeq uint64
+	Access uint64
 }
 
 // A StoredResponse is the recorded answer to one (clientID, mutationID).
@@ -92,6 +101,14 @@ type ReadTx interface {
 	// List returns up to limit entities of a collection with id > afterID in
 	// id order; tombstones only when withDeleted.
 	List(ctx context.Context, collection, afterID string, limit int, withDeleted bool) ([]Record, error)
+	// ListPartition is List over the entities of one partition of a
+	// collection (Record.Partition). With withDeleted it also returns the
+	// entities that left the partition for another (SetDeparted), as
+	// tombstones with the version of their departure, so that a snapshot of
+	// the partition accounts for every entity it ever held.
+	ListPartition(ctx context.Context, collection, partition, afterID string, limit int, withDeleted bool) ([]Record, error)
+	// Topics returns up to limit topic names greater than after, in order.
+	Topics(ctx context.Context, after string, limit int) ([]string, error)
 	// Events returns up to limit events of a topic with seq > afterSeq in seq
 	// order.
 	Events(ctx context.Context, topic string, afterSeq uint64, limit int) ([]EventRecord, error)
@@ -109,14 +126,22 @@ type WriteTx interface {
 	// CreateTopic creates a topic log with the given epoch and seq 0 unless
 	// it exists, and returns its state either way.
 	CreateTopic(ctx context.Context, topic, epoch string) (TopicState, error)
-	// NextSeq increments a topic's seq and returns the new value. The topic
-	// must exist.
-	NextSeq(ctx context.Context, topic string) (uint64, error)
+	// NextSeq increments a topic's seq and returns the new value, with the
+	// topic's access generation. The topic must exist (else ErrNoTopic).
+	NextSeq(ctx context.Context, topic string) (seq, access uint64, err error)
+	// BumpAccess increments a topic's access generation, which counts the
+	// changes of who may read it, and returns the new value. The topic must
+	// exist (else ErrNoTopic).
+	BumpAccess(ctx context.Context, topic string) (uint64, error)
+	// SetDeparted records that entity id left partition of collection at
+	// version (ListPartition returns it as a tombstone); version 0 forgets
+	// it, when the entity comes back.
+	SetDeparted(ctx context.Context, collection, partition, id string, version uint64) error
 	// ResetTopic gives an existing topic a new epoch and drops its retained
 	// events; its seq goes on from where it was, so entity versions stay
 	// comparable. See ResetLog.
 	ResetTopic(ctx context.Context, topic, epoch string) error
-	// Put inserts or replaces an entity.
+	// Put inserts or replaces an entity, with its partition.
 	Put(ctx context.Context, rec Record) error
 	// AppendEvent appends an event to its topic's outbox, then drops the
 	// topic's events with seq <= ev.Seq-keep (keep >= 1).

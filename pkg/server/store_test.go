@@ -49,7 +49,7 @@ func TestStoreContract(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, TopicState{Epoch: "e1"}, s1)
 			assert.Equal(t, s1, s2, "CreateTopic keeps an existing topic")
-			_, err = tx.NextSeq(ctx, "nope")
+			_, _, err = tx.NextSeq(ctx, "nope")
 			assert.ErrorIs(t, err, ErrNoTopic)
 			return nil
 		}))
@@ -57,7 +57,7 @@ func TestStoreContract(t *testing.T) {
 		// A committed write with outbox pruning.
 		require.NoError(t, update(func(tx WriteTx) error {
 			for i := 1; i <= 5; i++ {
-				seq, err := tx.NextSeq(ctx, "todos")
+				seq, _, err := tx.NextSeq(ctx, "todos")
 				require.NoError(t, err)
 				require.Equal(t, uint64(i), seq)
 				id := string(rune('a' + i - 1))
@@ -96,7 +96,7 @@ func TestStoreContract(t *testing.T) {
 		// A failing Update rolls everything back.
 		errBoom := errors.New("boom")
 		err := update(func(tx WriteTx) error {
-			_, err := tx.NextSeq(ctx, "todos")
+			_, _, err := tx.NextSeq(ctx, "todos")
 			require.NoError(t, err)
 			require.NoError(t, tx.Put(ctx, Record{Collection: "todos", ID: "zz", Version: 6, Data: []byte(`{}`)}))
 			require.NoError(t, tx.SaveResponse(ctx, client1, "alice", 9, StoredResponse{Status: 201, Body: []byte(`{}`)}, 2, t0))
@@ -115,7 +115,7 @@ func TestStoreContract(t *testing.T) {
 		// Savepoints undo one part of a transaction.
 		require.NoError(t, update(func(tx WriteTx) error {
 			require.NoError(t, tx.Savepoint(ctx, "m0"))
-			_, err := tx.NextSeq(ctx, "todos")
+			_, _, err := tx.NextSeq(ctx, "todos")
 			require.NoError(t, err)
 			require.NoError(t, tx.SetIndex(ctx, "todos", "title", "a", []string{"k1"}))
 			require.NoError(t, tx.RollbackTo(ctx, "m0"))
@@ -244,7 +244,7 @@ func TestResetLog_newEpochSameSeqNoEvents(t *testing.T) {
 				return err
 			}
 			for range 3 {
-				seq, err := tx.NextSeq(ctx, "todos")
+				seq, _, err := tx.NextSeq(ctx, "todos")
 				if err != nil {
 					return err
 				}

@@ -87,7 +87,7 @@ func (e *transportEnv) createLists(t *testing.T, n, size int) {
 	ctx := context.Background()
 	require.NoError(t, e.store.Update(ctx, func(tx WriteTx) error {
 		for i := range n {
-			seq, err := tx.NextSeq(ctx, "lists")
+			seq, _, err := tx.NextSeq(ctx, "lists")
 			if err != nil {
 				return err
 			}

@@ -2,11 +2,15 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/tandemkit/tandem/pkg/form"
 	"github.com/tandemkit/tandem/pkg/wire"
 )
 
@@ -57,10 +61,16 @@ func (tx *Tx) Get(collection, id string) (data []byte, found bool, err error) {
 	return rec.Data, true, nil
 }
 
-// Load decodes a live entity of another (or the same) collection inside the
-// mutation's transaction.
-func Load[T any](tx *Tx, collection, id string) (v T, found bool, err error) {
-	data, found, err := tx.Get(collection, id)
+// A Getter reads live entities as JSON: a Tx inside a mutation, a Reader
+// outside one (Server.Read).
+type Getter interface {
+	Get(collection, id string) (data []byte, found bool, err error)
+}
+
+// Load decodes a live entity of a collection: inside the mutation's
+// transaction with a Tx, or in a Reader's view.
+func Load[T any](g Getter, collection, id string) (v T, found bool, err error) {
+	data, found, err := g.Get(collection, id)
 	if err != nil || !found {
 		return v, found, err
 	}
@@ -103,6 +113,49 @@ func (tx *Tx) Delete(collection, id string) error {
 	return err
 }
 
+// Create creates entity v of e's registered collection as part of this
+// mutation, as a REST create by the same caller would, without its
+// Authorize hook: validated by e's create form, with e's rules (references,
+// unique keys, stamps, partition) and its BeforeWrite hook; its event
+// carries the mutation's origin. v's id must be set (NewID makes one). An
+// id in use or once used (ids are never reused) is a 409 error; like any
+// error of a hook's write, returning it fails the mutation. Creates nest
+// like Delete, at most 16 deep, and count towards Options.MaxChanges.
+func Create[T any](tx *Tx, e *form.Entity[T], v T) error {
+	ops, ok := tx.s.entity(e.Name())
+	if !ok {
+		return fmt.Errorf("server: Create in unregistered collection %q", e.Name())
+	}
+	en, ok := ops.(*entity[T])
+	if !ok {
+		return fmt.Errorf("server: Create in %q with another entity type than it was registered with", e.Name())
+	}
+	id := *en.layout.ID(&v)
+	if !wire.ValidID(id) {
+		return fmt.Errorf("server: Create in %q: %q is not a valid id", e.Name(), id)
+	}
+	if err := en.createForm.Validate(v); err != nil {
+		return err
+	}
+	if tx.depth >= maxDepth {
+		return errDepth
+	}
+	tx.depth++
+	defer func() { tx.depth-- }()
+	_, _, err := en.create(tx, id, v)
+	return err
+}
+
+// NewID returns a random id (a version 4 UUID) for an entity a hook creates.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
 // startDelete marks an entity as being deleted by this mutation.
 func (tx *Tx) startDelete(collection, id string) {
 	if tx.deleting == nil {
@@ -111,30 +164,137 @@ func (tx *Tx) startDelete(collection, id string) {
 	tx.deleting[collection+"/"+id] = true
 }
 
-// write stores one entity change with the next seq of its topic and appends
-// its event to the outbox.
-func (tx *Tx) write(collection, id string, op wire.Op, data []byte) (uint64, error) {
+// A written change is where one entity change of a mutation landed: the
+// entity's new version, and the topic and seq of its event.
+type written struct {
+	version, seq uint64
+	topic        string
+}
+
+// write stores one entity change and appends its event to the outbox.
+//
+// In a collection synced whole, the change takes the next seq of the
+// collection's topic, which is also the entity's new version. In a
+// partitioned collection (partitioned), the version comes from the
+// collection's topic, whose seq is then the collection's version clock
+// (it has no events), and the event takes the next seq of the partition's
+// topic, created on its first write: from is the partition the entity was
+// in (update, delete), to the one it is in after (create, update). An
+// update from one partition to another is a move: a delete in from, whose
+// departure is recorded (WriteTx.SetDeparted) so that from's snapshots
+// still account for the entity, then a create in to, with a newer version.
+func (tx *Tx) write(collection, id string, op wire.Op, data []byte, partitioned bool, from, to string) (written, error) {
+	if !partitioned {
+		return tx.change(collection, collection, id, op, data, "")
+	}
+	if op == wire.OpUpdate && from != to {
+		gone, err := tx.change(collection, wire.PartitionTopic(from, collection), id, wire.OpDelete, nil, from)
+		if err != nil {
+			return written{}, err
+		}
+		if err := tx.st.SetDeparted(tx.ctx, collection, from, id, gone.version); err != nil {
+			return written{}, err
+		}
+		if err := tx.st.SetDeparted(tx.ctx, collection, to, id, 0); err != nil {
+			return written{}, err
+		}
+		op = wire.OpCreate
+	}
+	part := to
+	if op == wire.OpDelete {
+		part = from
+	}
+	w, err := tx.change(collection, wire.PartitionTopic(part, collection), id, op, data, part)
+	if err != nil {
+		return written{}, err
+	}
+	return w, tx.st.Put(tx.ctx, Record{Collection: collection, ID: id, Partition: part, Version: w.version, Deleted: op == wire.OpDelete, Data: data})
+}
+
+// change appends one event of topic for entity id: the version from the
+// collection's topic, the seq from topic (the same one, for a collection
+// synced whole, whose record it then stores too).
+func (tx *Tx) change(collection, topic, id string, op wire.Op, data []byte, part string) (written, error) {
 	if limit := tx.s.opts.MaxChanges; len(*tx.events) >= limit {
 		tx.overLimit = true
-		return 0, tooManyChanges(limit)
+		return written{}, tooManyChanges(limit)
 	}
-	seq, err := tx.st.NextSeq(tx.ctx, collection)
+	version, access, err := tx.st.NextSeq(tx.ctx, collection)
 	if err != nil {
-		return 0, err
+		return written{}, err
 	}
-	if err := tx.st.Put(tx.ctx, Record{Collection: collection, ID: id, Version: seq, Deleted: op == wire.OpDelete, Data: data}); err != nil {
-		return 0, err
+	seq := version
+	if topic != collection {
+		if seq, access, err = tx.nextSeq(collection, topic); err != nil {
+			return written{}, err
+		}
+	} else if err := tx.st.Put(tx.ctx, Record{Collection: collection, ID: id, Version: version, Deleted: op == wire.OpDelete, Data: data}); err != nil {
+		return written{}, err
 	}
-	ev := EventRecord{Topic: collection, Seq: seq, ID: id, Op: op, Version: seq, Data: data, TS: tx.now.UnixMilli()}
+	ev := EventRecord{Topic: topic, Seq: seq, ID: id, Op: op, Version: version, Data: data, TS: tx.now.UnixMilli(), Access: access}
 	if tx.origin != nil {
 		ev.ClientID, ev.MutationID = tx.origin.ClientID, tx.origin.MutationID
 	}
 	if err := tx.st.AppendEvent(tx.ctx, ev, tx.s.opts.Retention); err != nil {
-		return 0, err
+		return written{}, err
 	}
 	*tx.events = append(*tx.events, ev)
-	return seq, nil
+	return written{version: version, seq: seq, topic: topic}, nil
 }
+
+// nextSeq takes the next seq of a partition's topic, creating the topic
+// with its collection's epoch on the partition's first write.
+func (tx *Tx) nextSeq(collection, topic string) (seq, access uint64, err error) {
+	seq, access, err = tx.st.NextSeq(tx.ctx, topic)
+	if errors.Is(err, ErrNoTopic) {
+		if _, err = tx.st.CreateTopic(tx.ctx, topic, tx.s.epoch(collection)); err != nil {
+			return 0, 0, err
+		}
+		seq, access, err = tx.st.NextSeq(tx.ctx, topic)
+	}
+	return seq, access, err
+}
+
+// Reauthorize declares that this mutation changes who may read partition
+// key of collection (key "" for a collection synced whole): a share
+// created or deleted, a role changed. Once the mutation commits, every
+// subscription to that topic, on every instance, is checked again with the
+// AuthorizeTopic hook before it gets any event committed after it, and one
+// the hook now refuses ends with an error message of code revoked: its
+// client drops what it holds of the topic, and nothing of the topic reaches
+// it afterwards. REST reads check Authorize on every request and need no
+// such call.
+func (tx *Tx) Reauthorize(collection, key string) error {
+	e, ok := tx.s.entity(collection)
+	if !ok {
+		return fmt.Errorf("server: Reauthorize of unregistered collection %q", collection)
+	}
+	topic := collection
+	if e.partition() != "" {
+		if !wire.ValidID(key) {
+			return fmt.Errorf("server: Reauthorize of %q needs a partition key, not %q", collection, key)
+		}
+		topic = wire.PartitionTopic(key, collection)
+	} else if key != "" {
+		return fmt.Errorf("server: Reauthorize of %q with key %q: the collection is not partitioned", collection, key)
+	}
+	access, err := tx.st.BumpAccess(tx.ctx, topic)
+	if errors.Is(err, ErrNoTopic) {
+		if _, err = tx.st.CreateTopic(tx.ctx, topic, tx.s.epoch(collection)); err == nil {
+			access, err = tx.st.BumpAccess(tx.ctx, topic)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	// A mark, not an event: published with the mutation's events, it has
+	// the hub check the topic's subscriptions at once.
+	*tx.events = append(*tx.events, EventRecord{Topic: topic, Access: access})
+	return nil
+}
+
+// isMark reports whether ev is a Reauthorize mark rather than an event.
+func (ev EventRecord) isMark() bool { return ev.Seq == 0 }
 
 // loadForChange reads the entity a PATCH or DELETE targets and checks
 // If-Match.
@@ -148,12 +308,12 @@ func (tx *Tx) loadForChange(collection, id string, ifMatch uint64) (Record, erro
 	}
 	if cur.Deleted {
 		it := itemOf(cur)
-		return Record{}, &Error{Status: http.StatusConflict, Code: wire.CodeDeleted, Message: collection + "/" + id + " was deleted", Current: &it, readers: true}
+		return Record{}, &Error{Status: http.StatusConflict, Code: wire.CodeDeleted, Message: collection + "/" + id + " was deleted", Current: &it, readers: true, partition: cur.Partition}
 	}
 	if ifMatch != 0 && cur.Version != ifMatch {
 		it := itemOf(cur)
 		return Record{}, &Error{Status: http.StatusConflict, Code: wire.CodeConflict,
-			Message: fmt.Sprintf("If-Match %d does not match version %d", ifMatch, cur.Version), Current: &it, readers: true}
+			Message: fmt.Sprintf("If-Match %d does not match version %d", ifMatch, cur.Version), Current: &it, readers: true, partition: cur.Partition}
 	}
 	return cur, nil
 }
@@ -188,9 +348,23 @@ func (g guardedTx) Lookup(ctx context.Context, collection, index, key string) ([
 	return ids, fromStore(err)
 }
 
-func (g guardedTx) NextSeq(ctx context.Context, topic string) (uint64, error) {
-	seq, err := g.WriteTx.NextSeq(ctx, topic)
-	return seq, fromStore(err)
+func (g guardedTx) NextSeq(ctx context.Context, topic string) (uint64, uint64, error) {
+	seq, access, err := g.WriteTx.NextSeq(ctx, topic)
+	return seq, access, fromStore(err)
+}
+
+func (g guardedTx) BumpAccess(ctx context.Context, topic string) (uint64, error) {
+	access, err := g.WriteTx.BumpAccess(ctx, topic)
+	return access, fromStore(err)
+}
+
+func (g guardedTx) CreateTopic(ctx context.Context, topic, epoch string) (TopicState, error) {
+	st, err := g.WriteTx.CreateTopic(ctx, topic, epoch)
+	return st, fromStore(err)
+}
+
+func (g guardedTx) SetDeparted(ctx context.Context, collection, partition, id string, version uint64) error {
+	return fromStore(g.WriteTx.SetDeparted(ctx, collection, partition, id, version))
 }
 
 func (g guardedTx) Put(ctx context.Context, rec Record) error {

@@ -11,7 +11,9 @@ import (
 // Pass its OnEvent and OnReplace to sync.Options.
 //
 // By convention a query over a collection has the collection's name as the
-// first segment of its key (cache.Key{"todos", "byList", id}). The snapshot
+// first segment of its key (cache.Key{"todos", "byList", id}); the events
+// and snapshots of a partition's topic ("l1/todos") concern the queries of
+// its collection. The snapshot
 // query of Collection.Load (cache.Key{"tandem", "snapshot", name}) is not
 // under it: the events themselves keep the collection fresh.
 type EventBridge struct {
@@ -30,7 +32,8 @@ func NewEventBridge(cc *cache.Client) *EventBridge {
 	return &EventBridge{cc: cc, patchers: map[string][]patcher{}}
 }
 
-// PatchOnEvent makes events of topic patch the data of the queries under
+// PatchOnEvent makes events of topic (a collection: those of its partitions
+// too) patch the data of the queries under
 // key (a prefix) instead of invalidating them: patch returns the new data,
 // or false when it cannot tell, and the query is then invalidated. It runs
 // with the cache locked and must not call the cache.
@@ -54,14 +57,16 @@ func PatchOnEvent[T any](b *EventBridge, topic string, key cache.Key, patch func
 // topic's confirmed layer, which may have changed anything (pass it to
 // sync.Options.OnReplace).
 func (b *EventBridge) OnReplace(topic string) {
-	b.cc.InvalidateQueries(cache.Filter{Key: cache.Key{topic}}, cache.InvalidateOptions{NoCancelRefetch: true})
+	_, coll := wire.SplitTopic(topic)
+	b.cc.InvalidateQueries(cache.Filter{Key: cache.Key{coll}}, cache.InvalidateOptions{NoCancelRefetch: true})
 }
 
 // OnEvent applies ev to the cache.
 func (b *EventBridge) OnEvent(ev wire.Event) {
 	var stale []cache.Key
 	handled := map[string]bool{}
-	for _, p := range b.patchers[ev.Topic] {
+	_, coll := wire.SplitTopic(ev.Topic)
+	for _, p := range b.patchers[coll] {
 		for _, q := range b.cc.Find(cache.Filter{Key: p.key}) {
 			if handled[q.Hash] {
 				continue
@@ -72,7 +77,7 @@ func (b *EventBridge) OnEvent(ev wire.Event) {
 			}
 		}
 	}
-	for _, q := range b.cc.Find(cache.Filter{Key: cache.Key{ev.Topic}}) {
+	for _, q := range b.cc.Find(cache.Filter{Key: cache.Key{coll}}) {
 		if !handled[q.Hash] {
 			stale = append(stale, q.Key)
 		}

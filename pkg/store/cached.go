@@ -43,6 +43,9 @@ func (s *Store) confirmedChanged(name string) {
 	if s.storage == nil || s.closed {
 		return
 	}
+	if c, ok := s.colls[name].(interface{ Partitioned() bool }); ok && c.Partitioned() {
+		return // not cached: each open partition loads from the server
+	}
 	if s.cacheDirty == nil {
 		s.cacheDirty = map[string]bool{}
 	}

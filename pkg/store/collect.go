@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/tandemkit/tandem/pkg/form"
 	"github.com/tandemkit/tandem/pkg/wire"
@@ -48,7 +49,10 @@ func Collect[T any](s *Store, e *form.Entity[T], opts ...CollectOption[T]) (*Col
 	if err := layout.Check(e.Names(), e.Addr); err != nil {
 		return nil, fmt.Errorf("store: collection %q: %w", e.Name(), err)
 	}
-	o := CollectionOptions[T, T]{Name: e.Name(), Codec: Identity[T]()}
+	if part := e.PartitionField(); part != "" && layout.Type(part) != reflect.TypeFor[string]() {
+		return nil, fmt.Errorf("store: collection %q: partition field %q must be a string", e.Name(), part)
+	}
+	o := CollectionOptions[T, T]{Name: e.Name(), Codec: Identity[T](), Partition: e.PartitionField()}
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"slices"
 
 	"github.com/tandemkit/tandem/pkg/state"
 	"github.com/tandemkit/tandem/pkg/wire"
@@ -38,6 +37,12 @@ type Collection[UI any] struct {
 	dirty  []string           // entities recomputed since the last commit
 	size   *state.Signal[int] // visible entities
 	decl   *declaration[UI]   // nil unless made by Collect
+	// part is the partition field of server objects, "" for a collection
+	// synced whole; parts holds its open partitions, pstatus the status
+	// signals of the partitions read so far (see partition.go).
+	part    string
+	parts   map[string]*partition[UI]
+	pstatus map[string]*state.Signal[PartitionState]
 }
 
 // entity is one entity's confirmed layer, pending mutations and visible
@@ -45,6 +50,7 @@ type Collection[UI any] struct {
 type entity[UI any] struct {
 	version uint64          // version of the confirmed layer; 0: never confirmed
 	epoch   string          // the topic epoch version belongs to; "": unknown
+	part    string          // the partition of the confirmed layer, in a partitioned collection
 	exists  bool            // the confirmed layer holds an object (not absent, not a tombstone)
 	data    json.RawMessage // the confirmed object as the server sent it
 	value   UI              // the confirmed object, decoded
@@ -85,6 +91,11 @@ type CollectionOptions[API, UI any] struct {
 	// change maps, slices or pointed-to values in place. By default a patch
 	// gets a shallow copy (see Patch).
 	Clone func(UI) UI
+	// Partition, if set, is the JSON field of server objects whose value
+	// partitions the collection (form.Entity.Partition; Collect sets it):
+	// the collection is then synced a partition at a time, those it Opens,
+	// rather than whole.
+	Partition string
 }
 
 // NewCollection registers a collection with s and returns it. Mutations of
@@ -109,17 +120,23 @@ func NewCollection[API, UI any](s *Store, opts CollectionOptions[API, UI]) (*Col
 		equal:  opts.Equal,
 		clone:  opts.Clone,
 		ents:   map[string]*entity[UI]{},
+		part:   opts.Partition,
+		parts:  map[string]*partition[UI]{},
+
+		pstatus: map[string]*state.Signal[PartitionState]{},
 	}
 	if c.equal == nil {
 		c.equal = func(a, b UI) bool { return reflect.DeepEqual(a, b) }
 	}
 	c.size = state.NewSignal(s.g, 0)
 	s.colls[c.name] = c
-	s.topics = append(s.topics, c)
-	s.loadCached(c.name, c)
+	if c.part == "" {
+		// A partitioned collection's topics are its open partitions.
+		s.loadCached(c.name, c)
+	}
 	s.Batch(func() { s.adopt(c.name, c) })
-	for _, w := range slices.Clone(s.watchers) {
-		(*w)(c)
+	if c.part == "" {
+		s.addTopic(c)
 	}
 	return c, nil
 }
@@ -265,12 +282,22 @@ func (c *Collection[UI]) SetCursor(cur wire.Cursor) {
 // applyServer applies one server item of topic epoch epoch ("" if unknown)
 // to e's confirmed layer and reports whether it changed it.
 func (c *Collection[UI]) applyServer(id string, e *entity[UI], it wire.Item, epoch string) bool {
+	return c.applyIn(id, e, it, epoch, "")
+}
+
+// applyIn is applyServer of an item of partition key (the topic's; "" when
+// not known): a tombstone is in the partition of the topic it came from, or
+// stays in the one it was in; a live object is in its partition field's.
+func (c *Collection[UI]) applyIn(id string, e *entity[UI], it wire.Item, epoch, key string) bool {
 	if it.Version <= e.version {
 		return false // never move backwards (B5, B12, B21)
 	}
 	if it.Deleted {
 		var zero UI
 		e.version, e.epoch, e.exists, e.data, e.value = it.Version, epoch, false, nil, zero
+		if c.part != "" && key != "" {
+			e.part = key
+		}
 		c.s.confirmedChanged(c.name)
 		return true
 	}
@@ -283,6 +310,9 @@ func (c *Collection[UI]) applyServer(id string, e *entity[UI], it wire.Item, epo
 		return false
 	}
 	e.version, e.epoch, e.exists, e.data, e.value = it.Version, epoch, true, it.Data, v
+	if c.part != "" {
+		e.part = c.partitionOf(it.Data)
+	}
 	c.s.confirmedChanged(c.name)
 	return true
 }

@@ -142,3 +142,37 @@ func skipValue(b []byte, i int) (int, error) {
 	}
 	return i, nil
 }
+
+// jsonMember returns the raw value of the top-level member name of the JSON
+// object obj, and whether obj has it.
+func jsonMember(obj []byte, name string) ([]byte, bool) {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return nil, false
+	}
+	i = skipSpace(obj, i+1)
+	for i < len(obj) && obj[i] != '}' {
+		kEnd, err := skipString(obj, i)
+		if err != nil {
+			return nil, false
+		}
+		key := obj[i:kEnd]
+		i = skipSpace(obj, kEnd)
+		if i >= len(obj) || obj[i] != ':' {
+			return nil, false
+		}
+		vStart := skipSpace(obj, i+1)
+		vEnd, err := skipValue(obj, vStart)
+		if err != nil {
+			return nil, false
+		}
+		if k, ok := keyName(key); ok && k == name {
+			return obj[vStart:vEnd], true
+		}
+		i = skipSpace(obj, vEnd)
+		if i < len(obj) && obj[i] == ',' {
+			i = skipSpace(obj, i+1)
+		}
+	}
+	return nil, false
+}

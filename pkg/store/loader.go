@@ -29,6 +29,9 @@ func (c *Collection[UI]) Load(cc *cache.Client) (status *Query[Snapshot], stop f
 	o := cache.NewObserver(cc, cache.QueryOptions[Snapshot]{
 		Key: cache.Key{"tandem", "snapshot", c.name},
 		Fn: func(ctx context.Context, _ cache.Key) (Snapshot, error) {
+			if c.part != "" {
+				return Snapshot{}, fmt.Errorf("store: %s is partitioned: Load reads a collection synced whole; Open its partitions with pkg/sync", c.name)
+			}
 			return c.s.fetchSnapshot(ctx, c.name)
 		},
 		// Two listings at one watermark of one log are the same state.

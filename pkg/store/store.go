@@ -40,17 +40,19 @@ type Store struct {
 	depth          int // nesting of Batch
 	outbox         outbox
 	colls          map[string]collection
-	topics         []Topic        // the collections, in registration order
-	watchers       []*func(Topic) // see Topics
+	topics         []Topic         // collections synced whole and open partitions, in the order they came
+	watchers       []*topicWatcher // see WatchTopics
 	pendingCount   *state.Signal[int]
 	insp           inspection
 	cacheDirty     map[string]bool // collections whose confirmed layer is to be saved
 	cacheTimer     func() bool     // the pending save, if any
 }
 
-// A Topic is a collection as the realtime reconciler (pkg/sync) sees it:
-// the confirmed layer that events and snapshots of its topic feed. Every
-// *Collection is one.
+// A Topic is what the realtime reconciler (pkg/sync) subscribes to: a
+// collection synced whole (every *Collection that is not partitioned), or
+// one open partition of a partitioned one (Collection.Open). Events and
+// snapshots of its topic feed its confirmed layer. A Topic that also
+// implements TopicObserver hears where its subscription stands.
 type Topic interface {
 	Name() string
 	ApplyItems(items ...wire.Item)
@@ -60,16 +62,44 @@ type Topic interface {
 	FetchItem(ctx context.Context, id string) (wire.Item, error)
 }
 
-// Topics calls fn with every collection of the store, in the order they
-// were registered, now and as later ones are, until stop is called. pkg/sync
-// uses it to keep every collection in sync without being told each one.
-func (s *Store) Topics(fn func(Topic)) (stop func()) {
-	w := &fn
+type topicWatcher struct{ added, removed func(Topic) }
+
+// Topics calls fn with every topic of the store, now and as later ones
+// come, until stop is called: collections synced whole, in the order they
+// were registered, and partitions as they are opened. pkg/sync uses
+// WatchTopics, which also tells when a topic goes.
+func (s *Store) Topics(fn func(Topic)) (stop func()) { return s.WatchTopics(fn, nil) }
+
+// WatchTopics calls added with every topic of the store, now and as later
+// ones come (a collection registered, a partition opened), and removed
+// (if not nil) with each that goes (a partition released), until stop is
+// called. pkg/sync uses it to keep every collection in sync without being
+// told each one, and to follow partitions as the app opens and closes them.
+func (s *Store) WatchTopics(added, removed func(Topic)) (stop func()) {
+	w := &topicWatcher{added: added, removed: removed}
 	s.watchers = append(s.watchers, w)
-	for _, t := range s.topics {
-		fn(t)
+	for _, t := range slices.Clone(s.topics) {
+		added(t)
 	}
-	return func() { s.watchers = slices.DeleteFunc(s.watchers, func(x *func(Topic)) bool { return x == w }) }
+	return func() { s.watchers = slices.DeleteFunc(s.watchers, func(x *topicWatcher) bool { return x == w }) }
+}
+
+// addTopic makes t a topic of the store and tells the watchers.
+func (s *Store) addTopic(t Topic) {
+	s.topics = append(s.topics, t)
+	for _, w := range slices.Clone(s.watchers) {
+		w.added(t)
+	}
+}
+
+// removeTopic stops t being a topic of the store and tells the watchers.
+func (s *Store) removeTopic(t Topic) {
+	s.topics = slices.DeleteFunc(s.topics, func(x Topic) bool { return x == t })
+	for _, w := range slices.Clone(s.watchers) {
+		if w.removed != nil {
+			w.removed(t)
+		}
+	}
 }
 
 // Options configure a Store. The zero value of every field has a stated

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	gosync "sync"
 	"time"
 
@@ -178,9 +179,10 @@ func New(opts Options) (*Client, error) {
 		topics: map[string]*topic{},
 		maxMsg: wire.DefaultMaxMsg,
 	}
-	// Every collection of the store, now and later: a collection's name is
-	// a valid topic (store.NewCollection checks it).
-	c.unTopics = opts.Store.Topics(func(t store.Topic) { c.addTopic(t) })
+	// Every topic of the store, now and later: its collections synced
+	// whole (a collection's name is a valid topic: store.NewCollection
+	// checks it) and the partitions the app opens, until it closes them.
+	c.unTopics = opts.Store.WatchTopics(func(t store.Topic) { c.addTopic(t) }, c.removeTopic)
 	return c, nil
 }
 
@@ -203,10 +205,13 @@ func (c *Client) Add(coll store.Topic) error {
 	return nil
 }
 
-// addTopic keeps coll in sync: its topic is its name. Collections added
-// while connected subscribe at once.
+// addTopic keeps coll in sync: its topic is its name. Topics added while
+// connected subscribe at once.
 func (c *Client) addTopic(coll store.Topic) {
 	name := coll.Name()
+	if old := c.topics[name]; old != nil {
+		c.removeTopic(old.coll)
+	}
 	t := &topic{c: c, name: name, coll: coll, refetch: map[string]bool{}}
 	c.topics[name] = t
 	c.order = append(c.order, name)
@@ -214,6 +219,24 @@ func (c *Client) addTopic(coll store.Topic) {
 		t.subscribe()
 		c.updateState()
 	}
+}
+
+// removeTopic stops syncing coll (a partition the app closed): unsub if
+// subscribed, and nothing more of it is applied.
+func (c *Client) removeTopic(coll store.Topic) {
+	name := coll.Name()
+	t := c.topics[name]
+	if t == nil || t.coll != coll {
+		return
+	}
+	if t.phase != phaseIdle && t.phase != phaseRefused {
+		c.send(wire.Unsub{Topic: name})
+	}
+	t.reset()
+	t.gone = true
+	delete(c.topics, name)
+	c.order = slices.DeleteFunc(c.order, func(n string) bool { return n == name })
+	c.updateState()
 }
 
 // State returns, tracked, where the connection stands.
@@ -525,7 +548,7 @@ func (c *Client) received(b []byte) {
 	case wire.ErrorMessage:
 		c.report(fmt.Errorf("sync: server error %s: %s (topic %q)", m.Code, m.Message, m.Topic))
 		if t := c.topics[m.Topic]; t != nil {
-			t.refused()
+			t.refused(m.Code, m.Message)
 			c.updateState()
 		}
 	default:

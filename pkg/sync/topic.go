@@ -41,6 +41,22 @@ type topic struct {
 	refetch  map[string]bool
 	fetching bool
 	failures int
+	gone     bool // removed from the client (a partition closed): fetches apply nothing
+}
+
+// observe tells the topic's collection, if it listens, where its
+// subscription stands.
+func (t *topic) observe(fn func(store.TopicObserver)) {
+	if o, ok := t.coll.(store.TopicObserver); ok {
+		fn(o)
+	}
+}
+
+// collection is the name of the topic's collection (the topic without its
+// partition key): mutations and echoes name it.
+func (t *topic) collection() string {
+	_, coll := wire.SplitTopic(t.name)
+	return coll
 }
 
 // subscribe asks for the topic from its cursor: replay if the server still
@@ -74,6 +90,9 @@ func (t *topic) arm() {
 // reset forgets a subscription in progress; a snapshot not complete is
 // dropped whole, leaving the confirmed layer as it was (B20).
 func (t *topic) reset() {
+	if t.phase == phaseLive {
+		t.observe(func(o store.TopicObserver) { o.Live(false) })
+	}
 	t.phase = phaseIdle
 	t.c.changed()
 	t.replaying = false
@@ -87,10 +106,15 @@ func (t *topic) reset() {
 	}
 }
 
-func (t *topic) refused() {
+// refused ends the subscription the server refused or ended (an error
+// message about the topic: forbidden, not_found, unavailable, revoked); it
+// is tried again after the next reconnect. The collection hears why, and
+// drops what it holds of a topic the principal may not read.
+func (t *topic) refused(code, message string) {
 	t.reset()
 	t.phase = phaseRefused
 	t.c.changed()
+	t.observe(func(o store.TopicObserver) { o.Refused(code, message) })
 }
 
 // resync starts the topic over from its cursor (B15: this topic only).
@@ -172,6 +196,7 @@ func (t *topic) live(m wire.Live) {
 	}
 	t.phase = phaseLive
 	t.c.changed()
+	t.observe(func(o store.TopicObserver) { o.Live(true) })
 	t.replaying = false
 	if t.deadline != nil {
 		t.deadline()
@@ -215,7 +240,7 @@ func (t *topic) event(ev wire.Event) {
 			t.fetch(ev.ID)
 		}
 		if ev.Origin != nil {
-			s.Echo(ev.Origin.ClientID, ev.Origin.MutationID, t.name, ev.ID) // B3: the echo confirms
+			s.Echo(ev.Origin.ClientID, ev.Origin.MutationID, t.collection(), ev.ID) // B3: the echo confirms
 		}
 		t.coll.SetCursor(wire.Cursor{Epoch: ev.Epoch, Seq: ev.Seq})
 	})
@@ -258,6 +283,9 @@ func (t *topic) fetchNext() {
 func (t *topic) fetched(id string, item wire.Item, err error) {
 	t.fetching = false
 	c := t.c
+	if t.gone {
+		return // closed meanwhile: its entities are not to be shown
+	}
 	if err != nil {
 		c.report(fmt.Errorf("sync: fetching %s/%s: %w", t.name, id, err))
 		t.failures++

@@ -26,8 +26,9 @@ const (
 	MinMaxMsg = 1 << 10
 	// MaxIDLen is the longest entity id, in bytes.
 	MaxIDLen = 128
-	// MaxTopicLen is the longest topic, in bytes.
-	MaxTopicLen = 128
+	// MaxTopicLen is the longest topic, in bytes: a partition key (an id,
+	// MaxIDLen at most), "/" and a collection name.
+	MaxTopicLen = 256
 	// MaxEpochLen is the longest epoch, in bytes.
 	MaxEpochLen = 128
 	// MaxTokenLen is the longest hello token, in bytes.
@@ -52,6 +53,10 @@ const (
 	CodeRateLimited      = "rate_limited"       // 429
 	CodeInternal         = "internal"           // 500
 	CodeUnavailable      = "unavailable"        // 503: shutting down, or a transient failure; retried
+	// CodeRevoked ends a live subscription (WebSocket error message with
+	// topic): the principal may no longer read the topic. Nothing of it
+	// follows; the client drops the topic's data.
+	CodeRevoked = "revoked"
 )
 
 // CloseCode is a WebSocket close status code (PROTOCOL.md §3).

@@ -49,3 +49,14 @@ func ExampleDecodeErrorResponse() {
 	// invalid is required
 	// wire: invalid: invalid todo; title: is required
 }
+
+func ExamplePartitionTopic() {
+	topic := wire.PartitionTopic("board-7", "todos")
+	key, coll := wire.SplitTopic(topic)
+	fmt.Println(topic, wire.ValidTopic(topic), key, coll)
+	key, coll = wire.SplitTopic("lists")
+	fmt.Printf("%q %q\n", key, coll)
+	// Output:
+	// board-7/todos true board-7 todos
+	// "" "lists"
+}

@@ -61,24 +61,41 @@ func isUnreserved(c byte) bool {
 		c == '-' || c == '.' || c == '_' || c == '~'
 }
 
-// ValidTopic reports whether s is a topic: a collection name, optionally
-// prefixed by a tenant as "tenant/collection". Each part is 1 or more of
-// A–Z a–z 0–9 - . _ ~ and the whole is at most MaxTopicLen bytes.
+// ValidTopic reports whether s is a topic: a collection name, or the topic
+// of one partition of a partitioned collection, "key/collection"
+// (PartitionTopic). The key is a valid entity id (ValidID), the collection
+// 1 or more of A–Z a–z 0–9 - . _ ~, and the whole is at most MaxTopicLen
+// bytes.
 func ValidTopic(s string) bool {
 	if len(s) == 0 || len(s) > MaxTopicLen {
 		return false
 	}
-	tenant, coll, found := strings.Cut(s, "/")
+	key, coll, found := strings.Cut(s, "/")
 	if found {
-		return validSegment(tenant) && validSegment(coll)
+		return ValidID(key) && validSegment(coll)
 	}
 	return validSegment(s)
 }
 
 // ValidCollection reports whether s is a collection name (a topic without a
-// tenant part).
+// partition key).
 func ValidCollection(s string) bool {
 	return len(s) <= MaxTopicLen && validSegment(s)
+}
+
+// PartitionTopic returns the topic of partition key of a partitioned
+// collection: "key/collection", as PROTOCOL.md §1 writes a tenant's topic.
+// key must be a valid id and collection a valid collection name for the
+// result to be a valid topic.
+func PartitionTopic(key, collection string) string { return key + "/" + collection }
+
+// SplitTopic returns the partition key and the collection of a topic: ""
+// and the topic itself for a collection synced whole.
+func SplitTopic(topic string) (key, collection string) {
+	if k, c, found := strings.Cut(topic, "/"); found {
+		return k, c
+	}
+	return "", topic
 }
 
 func validSegment(s string) bool {

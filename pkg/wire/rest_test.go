@@ -2,6 +2,7 @@ package wire_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -114,6 +115,8 @@ func TestIdentifiers(t *testing.T) {
 	assert.True(t, wire.ValidTopic("acme/todos"))
 	assert.False(t, wire.ValidTopic("/todos"))
 	assert.False(t, wire.ValidTopic("todos/"))
+	assert.False(t, wire.ValidTopic("../todos"), "a partition key is an id")
+	assert.True(t, wire.ValidTopic(strings.Repeat("k", wire.MaxIDLen)+"/todos"), "any id is a partition key")
 	assert.True(t, wire.ValidCollection("todos"))
 	assert.False(t, wire.ValidCollection("acme/todos"))
 	assert.False(t, wire.ValidEpoch(`a"b`))

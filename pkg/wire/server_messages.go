@@ -239,8 +239,8 @@ func (m Event) validate() error {
 		return malformed(what, "prev", "must be less than seq")
 	case !ValidID(m.ID):
 		return malformed(what, "id", "is not a valid id")
-	case m.Version == 0 || m.Version > m.Seq:
-		return malformed(what, "version", "must be from 1 to seq")
+	case m.Version == 0 || m.Version > MaxSafeInteger:
+		return malformed(what, "version", "must be from 1 to 2^53-1")
 	case m.TS < 0:
 		return malformed(what, "ts", "must not be negative")
 	}

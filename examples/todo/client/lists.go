@@ -2,6 +2,7 @@ package client
 
 import (
 	"github.com/tandemkit/tandem/examples/todo/model"
+	"github.com/tandemkit/tandem/pkg/form"
 	"github.com/tandemkit/tandem/pkg/store"
 )
 
@@ -13,8 +14,11 @@ type Lists struct {
 }
 
 // NewLists collects model.Lists in s.
-func NewLists(s *store.Store) (*Lists, error) {
-	c, err := store.Collect(s, model.Lists)
+func NewLists(s *store.Store) (*Lists, error) { return newLists(s, model.Lists) }
+
+// newLists collects e (model.Lists, or model.Boards) in s.
+func newLists(s *store.Store, e *form.Entity[model.List]) (*Lists, error) {
+	c, err := store.Collect(s, e)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package client
 
 import (
 	"github.com/tandemkit/tandem/examples/todo/model"
+	"github.com/tandemkit/tandem/pkg/form"
 	"github.com/tandemkit/tandem/pkg/store"
 )
 
@@ -13,8 +14,11 @@ type Todos struct {
 }
 
 // NewTodos collects model.Todos in s.
-func NewTodos(s *store.Store) (*Todos, error) {
-	c, err := store.Collect(s, model.Todos)
+func NewTodos(s *store.Store) (*Todos, error) { return newTodos(s, model.Todos) }
+
+// newTodos collects e (model.Todos, or model.BoardTodos) in s.
+func newTodos(s *store.Store, e *form.Entity[model.Todo]) (*Todos, error) {
+	c, err := store.Collect(s, e)
 	if err != nil {
 		return nil, err
 	}
