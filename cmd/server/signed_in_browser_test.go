@@ -114,11 +114,6 @@ func TestBrowser_signedInSharingAndRevoking(t *testing.T) {
 	d := startSignedInDemo(t)
 	browser := browsertest.Browser(t)
 	ada := d.private(browser, "ada")
-	t.Cleanup(func() {
-		for _, m := range ada.console.Messages() {
-			t.Log("DEBUG ada:", m.String())
-		}
-	})
 	ada.shots("0-signin")
 	ada.signIn("ada")
 	ada.wait(`document.querySelector('.empty h2')?.textContent === "No boards yet"`, "a first board to make")
@@ -174,6 +169,18 @@ func TestBrowser_signedInSharingAndRevoking(t *testing.T) {
 		status, _ := d.as("bob", "GET", "/api/todos?partition="+groceries)
 		assert.Equal(t, http.StatusForbidden, status, "and the server agrees")
 		ada.wait(hasTitle("Bread"), "ada keeps her board")
+	})
+
+	t.Run("shared again, bob leaves it himself: it goes without a word", func(t *testing.T) {
+		ada.type_(`[data-testid="share-user"]`, "bob")
+		ada.do(chromedp.Click(chromedp.CSS(`[data-testid="share-submit"]`)))
+		bob.wait(boardsAre("boards-shared", "Groceries"), "the board is back in bob's sidebar")
+		bob.do(chromedp.Click(chromedp.CSS(`[data-testid="boards-shared"] .list-link`)))
+		bob.wait(hasTitle("Bread"), "and opens again, live")
+		bob.do(chromedp.Click(chromedp.CSS(`[data-testid="leave"]`)))
+		bob.wait(boardsAre("boards-shared", "")+` && document.querySelector('.empty h2')?.textContent === "No boards yet"`, "it leaves his sidebar and his screen")
+		assert.Equal(t, "0", bob.eval(`String(document.querySelectorAll('[data-testid="board-revoked"]').length)`), "no message: he left")
+		ada.wait(`!document.querySelector('[data-testid="shared-with"]')`, "ada sees him go")
 	})
 
 	assert.Empty(t, unexpected(ada.console.Errors()), "ada's console")

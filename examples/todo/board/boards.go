@@ -33,10 +33,11 @@ func (a *App) signedIn() {
 		if accesses.Partition(a.user.Name).Status != store.PartitionLive {
 			return false
 		}
-		// Each board arrives in a partition of its own after its access:
-		// wait for them, so that the sidebar does not fill in one by one.
+		// Each board arrives in a partition of its own, opened after its
+		// access arrived: wait for them, so that the sidebar does not fill
+		// in one by one, and the first board is the first in order.
 		for _, x := range all.Items() {
-			if a.Lists.Partition(x.ListID).Status == store.PartitionOpening {
+			if st := a.Lists.Partition(x.ListID).Status; st == store.PartitionClosed || st == store.PartitionOpening {
 				return false
 			}
 		}
@@ -61,30 +62,42 @@ func (a *App) signedIn() {
 	}).Dispose)
 	// The open board is the one synced: Boards.Open when it opens, its
 	// close when another does. A board just created here opens once the
-	// server has it: a subscription before that would be refused.
-	a.stops = append(a.stops, state.Watch(g, func() string {
+	// server has it: a subscription before that would be refused. A board
+	// whose access went stays open (its status says why) until another
+	// opens, or until it comes back — shared again — when it opens anew.
+	a.stops = append(a.stops, state.Watch(g, func() openBoard {
 		id := a.open.Get()
-		if _, ok := a.Lists.Get(id); ok && a.Lists.IsPending(id) {
+		_, visible := a.Lists.Get(id)
+		if visible && a.Lists.IsPending(id) {
 			if _, _, confirmed := a.Lists.Confirmed(id); !confirmed {
-				return ""
+				return openBoard{}
 			}
 		}
-		return id
-	}, func(_, id string) {
+		return openBoard{id, visible}
+	}, func(old, now openBoard) {
+		if now.id == old.id && now.id != "" && (!now.visible || old.visible) {
+			return
+		}
 		if a.closeBoard != nil {
 			a.closeBoard()
 			a.closeBoard = nil
 		}
-		if id == "" {
+		if now.id == "" {
 			return
 		}
-		close, err := a.Boards.Open(id)
+		close, err := a.Boards.Open(now.id)
 		if err != nil {
 			a.notify("Couldn't open the board: " + err.Error())
 			return
 		}
 		a.closeBoard = close
 	}).Dispose)
+}
+
+// openBoard is the board to sync, and whether the user may see it.
+type openBoard struct {
+	id      string
+	visible bool
 }
 
 // section returns, tracked, the ids of the visible boards the user owns
@@ -154,6 +167,7 @@ func (a *App) boardPanel(id string) app.UI {
 			}
 			switch {
 			case st.Status == store.PartitionRevoked || st.Status == store.PartitionRefused || !visible:
+				shown = false // if it comes back, it opens anew
 				return phaseGone
 			case shown:
 			case st.Status == store.PartitionOpening,

@@ -112,10 +112,12 @@ func (a *App) sharePanel(id string) app.UI {
 }
 
 // leave gives up board id, shared with the user: it closes at once, and
-// comes back if the server refuses.
+// comes back if the server refuses. (Leave first: it needs the board's
+// shares, which go when it closes.)
 func (a *App) leave(id, name string) {
+	p := a.Boards.Leave(id)
 	a.drop(id)
-	a.Boards.Leave(id).OnSettled(func(err error) {
+	p.OnSettled(func(err error) {
 		if err != nil {
 			a.undrop(id)
 		}

@@ -370,3 +370,28 @@ func TestSignedIn_switchingBoardsAndUsersLeaksNothing(t *testing.T) {
 	}
 	assert.Equal(t, signedOut, live(), "each user's board released at sign-out")
 }
+
+// A board the user deletes, or leaves, goes without a message: the next
+// one opens.
+func TestSignedIn_aBoardDeletedOrLeftHereOpensTheNext(t *testing.T) {
+	s, page, e := signedInAs(t, "ada", nil)
+	a := s.current.Peek()
+	boards(t, e, a, []string{"groceries", "work"}, map[string]string{"garden": "bob"})
+	require.Equal(t, "groceries", a.open.Peek())
+
+	a.Lists.Delete.Run("groceries")
+	a.drop("groceries")
+	e.ConsumeAll()
+	assert.Equal(t, "work", a.open.Peek())
+	assert.Equal(t, []string{"work"}, a.Todos.OpenPartitions())
+	assert.NotContains(t, app.HTMLString(page), `data-testid="board-revoked"`)
+
+	a.open.Set("garden")
+	e.ConsumeAll()
+	a.Boards.Shares.ApplyItems(item("s1", model.Share{ID: "s1", ListID: "garden", User: "ada"}))
+	a.leave("garden", "Garden")
+	e.ConsumeAll()
+	assert.Equal(t, "work", a.open.Peek(), "her own board opens")
+	assert.Equal(t, 2, a.Store.PendingCount(), "the delete and the leave are on their way")
+	assert.NotContains(t, app.HTMLString(page), `data-testid="board-revoked"`)
+}

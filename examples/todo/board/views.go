@@ -118,10 +118,11 @@ func (a *App) listItem(id string) app.UI {
 					return app.Button().Class("icon-button list-delete").Title("Delete "+a.noun()+" "+l.Name).Aria("label", "Delete "+a.noun()+" "+l.Name).
 						OnClick(ui.Do(func() {
 							name := l.Name
+							p := a.Lists.Delete.Run(id)
 							if a.Boards != nil {
 								a.drop(id)
 							}
-							a.Lists.Delete.Run(id).OnSettled(func(err error) {
+							p.OnSettled(func(err error) {
 								if err != nil && a.Boards != nil {
 									a.undrop(id)
 								}
