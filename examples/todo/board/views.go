@@ -49,6 +49,7 @@ func (a *App) sidebar() app.UI {
 	if !a.loaded.Get() {
 		return skeletonLists()
 	}
+	newList := a.newListForm()
 	if a.Boards != nil {
 		return app.Div().DataSet("testid", "lists").Body(
 			app.H2().Class("sidebar-title").Text("My boards"),
@@ -61,7 +62,7 @@ func (a *App) sidebar() app.UI {
 				}
 				return app.P().Class("sidebar-empty").Text("No boards of your own yet: name one below.")
 			}),
-			a.newListForm(),
+			newList,
 			app.H2().Class("sidebar-title sidebar-title-next").Text("Shared with me"),
 			ui.Each(a.RT, func() app.HTMLUl {
 				return app.Ul().Class("lists").DataSet("testid", "boards-shared")
@@ -79,7 +80,7 @@ func (a *App) sidebar() app.UI {
 		ui.Each(a.RT, func() app.HTMLUl {
 			return app.Ul().Class("lists").DataSet("testid", "lists")
 		}, a.lists.IDs, a.listItem),
-		a.newListForm(),
+		newList,
 	)
 }
 
@@ -237,7 +238,7 @@ func (a *App) emptyBoard() app.UI {
 	if a.Boards != nil {
 		return app.Div().Class("empty").Body(
 			app.H2().Text("No boards yet"),
-			app.P().Text("Name your first board on the left, or ask someone to share theirs with you: it shows here, live."),
+			app.P().Text("Name your first board under My boards, or ask someone to share theirs with you: it shows up here, live."),
 		)
 	}
 	return app.Div().Class("empty").Body(
@@ -247,6 +248,12 @@ func (a *App) emptyBoard() app.UI {
 }
 
 // listPanel is one open list.
+//
+// Not inlined: the open demo's main and the signed-in demo's boardPanel
+// both call it, and each inlined copy would carry its own copy of every
+// closure in it, about 40 kB of WebAssembly.
+//
+//go:noinline
 func (a *App) listPanel(listID string) app.UI {
 	return ui.Setup(a.RT, func() func() app.UI {
 		todos := a.Todos.View(
