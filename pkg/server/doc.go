@@ -86,6 +86,30 @@
 // closed with 4002 (a catch-up waits for room instead). Every write is
 // bounded by WriteTimeout (a watchdog aborts a stuck one).
 //
+// # Partitions
+//
+// An entity declared with form.Entity.Partition(field) is synced by
+// partition: each value of field is a topic of its own ("<key>/<name>",
+// wire.PartitionTopic), with its own seq, epoch history and retention, so
+// a write costs only the subscribers of its partition, whatever the number
+// of partitions and connections. Listings take ?partition=key. Authorize
+// sees the partition in Request.Partition on every read and write, and
+// subscriptions are checked per topic (AuthorizeTopic, or Authorize of
+// OpList in that partition): a refused subscription gets an error message, a
+// write into a partition the caller may not write is 403 and recorded as
+// refused, never applied. An update that changes the key moves the entity:
+// authorized in both partitions, it is a delete in the old topic and a
+// create in the new, each to its own subscribers.
+//
+// Who may read a partition usually lives in the store (an owner, shares):
+// hooks read it with Server.Read, and a mutation that changes it calls
+// Tx.Reauthorize. After its commit, every live subscription to that topic,
+// on every instance, is checked again before it gets another event, and
+// one now refused ends with error code revoked: the client drops the
+// partition, and nothing of it is sent afterwards. examples/todo/backend
+// (RegisterBoards) is a complete example: boards owned by a user, shared
+// and unshared, each user following its own accesses.
+//
 // # Limits
 //
 // The server is meant to face the internet. Handler answers only for the

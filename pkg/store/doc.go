@@ -77,6 +77,21 @@
 // (cache.Clock, cache.REST, cache.FullJitter): one of each for the client
 // packages.
 //
+// # Partitions
+//
+// An entity declared with form.Entity.Partition is synced a partition at a
+// time — a board's todos, a tenant's records — each partition a topic of
+// its own with its own cursor. Its collection starts empty; Open(key)
+// follows one partition (pkg/sync subscribes to it and resumes it from its
+// own cursor), and the release Open returns drops it again: its entities
+// leave the collection, this client's pending mutations of them stay and
+// are still sent. Views span every open partition. Partition(key) is a
+// tracked read of where one stands: opening, live, or refused or revoked
+// with the server's code and message — a revoked partition's entities are
+// dropped at once, and nothing more of it arrives. Opening and closing
+// partitions as the UI navigates is how a user syncs only what it looks at
+// (examples/todo/client.Boards does it for the signed-in demo).
+//
 // # Goroutines
 //
 // A Store, its collections, views and forms belong to the graph's
