@@ -72,16 +72,18 @@ func (s *demoServer) requests() []string {
 	return append([]string(nil), s.calls...)
 }
 
-func testConfig(t *testing.T, srv *demoServer, storage cache.Storage) Config {
+func testConfig(srv *demoServer, storage cache.Storage) Config {
 	return Config{API: "/api", WebSocket: "ws://test/api/ws", Transport: srv, Storage: storage,
-		Dial: func(ctx context.Context, url string) (sync.Conn, error) { return nil, errors.New("no server in this test") }}
+		Dial: func(ctx context.Context, url string) (sync.Conn, error) {
+			return nil, errors.New("no server in this test")
+		}}
 }
 
 // start runs Start and returns the page its route makes, closed when the
 // test ends.
 func start(t *testing.T, srv *demoServer, storage cache.Storage) app.Composer {
 	t.Helper()
-	route, err := Start(context.Background(), testConfig(t, srv, storage))
+	route, err := Start(context.Background(), testConfig(srv, storage))
 	require.NoError(t, err)
 	page := route()
 	t.Cleanup(func() {
@@ -174,7 +176,7 @@ func TestSignInError_saysWhyInWords(t *testing.T) {
 // never answers a mutation, rendered by go-app's test engine.
 func signedInAs(t *testing.T, user string, st cache.Storage) (*SignedIn, *SignedInPage, app.TestEngine) {
 	t.Helper()
-	s, err := NewSignedIn(testConfig(t, &demoServer{cookie: user}, st), model.Session{Users: []string{"ada", "bob"}, Name: user, Token: user})
+	s, err := NewSignedIn(testConfig(&demoServer{cookie: user}, st), model.Session{Users: []string{"ada", "bob"}, Name: user, Token: user})
 	require.NoError(t, err)
 	t.Cleanup(s.Close)
 	page := &SignedInPage{SignedIn: s}

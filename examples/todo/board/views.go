@@ -98,7 +98,7 @@ func (a *App) listItem(id string) app.UI {
 			if a.Boards != nil && l.Owner != "" && l.Owner != a.user.Name {
 				owner = l.Owner
 			}
-			li := app.Li().Class("list-item" + cls(owner == "", " is-deletable")).DataSet("id", id)
+			li := app.Li().Class("list-item"+cls(owner == "", " is-deletable")).DataSet("id", id)
 			if owner != "" {
 				li = li.DataSet("owner", owner)
 			}
