@@ -13,6 +13,7 @@ import (
 	"github.com/tandemkit/tandem/examples/todo/model"
 	"github.com/tandemkit/tandem/pkg/cache"
 	"github.com/tandemkit/tandem/pkg/state"
+	"github.com/tandemkit/tandem/pkg/sync"
 	"github.com/tandemkit/tandem/pkg/ui"
 	"github.com/tandemkit/tandem/pkg/wire"
 )
@@ -200,6 +201,19 @@ func (s *SignedIn) enter(sess model.Session) error {
 		return err
 	}
 	a.signOut = s.SignOut
+	// A server that refuses the token (it no longer has this user: it was
+	// restarted with others, say) sends the tab back to the sign-in screen.
+	g := s.RT.Graph()
+	a.stops = append(a.stops, state.Watch(g, func() bool { return a.Sync.State() == sync.Unauthorized }, func(_, refused bool) {
+		if refused {
+			g.Schedule(func() { // after the realtime client's own work
+				if s.current.Peek() == a {
+					s.SignOut()
+					s.refusal.Set("The server no longer knows “" + sess.Name + "”: sign in again.")
+				}
+			})
+		}
+	}).Dispose)
 	s.sessions++
 	s.keys[a] = sess.Name + "#" + strconv.Itoa(s.sessions)
 	s.draft.Set("")

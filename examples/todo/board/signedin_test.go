@@ -11,6 +11,7 @@ import (
 	"strings"
 	gosync "sync"
 	"testing"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 	"github.com/stretchr/testify/assert"
@@ -396,4 +397,44 @@ func TestSignedIn_aBoardDeletedOrLeftHereOpensTheNext(t *testing.T) {
 	assert.Equal(t, "work", a.open.Peek(), "her own board opens")
 	assert.Equal(t, 2, a.Store.PendingCount(), "the delete and the leave are on their way")
 	assert.NotContains(t, app.HTMLString(page), `data-testid="board-revoked"`)
+}
+
+// A server that no longer knows the user (its token refused at the
+// WebSocket's hello) sends the tab back to the sign-in screen, saying so.
+func TestSignedIn_aRefusedTokenGoesBackToSignIn(t *testing.T) {
+	cfg := testConfig(&demoServer{}, nil)
+	server := make(chan sync.Conn, 1)
+	cfg.Dial = func(ctx context.Context, url string) (sync.Conn, error) {
+		mine, theirs := sync.Pipe()
+		server <- theirs
+		return mine, nil
+	}
+	s, err := NewSignedIn(cfg, model.Session{Users: []string{"ada", "bob"}, Name: "mallory", Token: "mallory"})
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	page := &SignedInPage{SignedIn: s}
+	e := app.NewTestEngine()
+	require.NoError(t, e.Load(page))
+	e.ConsumeAll()
+	require.NotNil(t, s.current.Peek())
+
+	// The server: the hello, then close 4001. The hello is sent from the UI
+	// goroutine, which the test's engine runs: hence a goroutine.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	refused := make(chan error, 1)
+	go func() {
+		conn := <-server
+		if _, err := conn.Read(ctx); err != nil {
+			refused <- err
+			return
+		}
+		refused <- conn.Close(wire.CloseUnauthorized, "unauthorized")
+	}()
+	require.Eventually(t, func() bool { e.ConsumeAll(); return s.current.Peek() == nil }, 10*time.Second, time.Millisecond)
+	require.NoError(t, <-refused)
+	e.ConsumeAll()
+	html := app.HTMLString(page)
+	assert.Contains(t, html, `data-testid="signin"`)
+	assert.Contains(t, html, "The server no longer knows “mallory”: sign in again.")
 }
