@@ -5,6 +5,10 @@
 // served by cmd/server, or as a static site (make static). It holds client
 // code only: no server package is in its build.
 //
+// It asks the server which demo it runs (board.Start): the open demo, one
+// board for everyone, or the signed-in demo of cmd/server -demo-users, with
+// its sign-in screen.
+//
 // The page's go-app environment configures it (cmd/site writes it):
 // TANDEM_API is the REST base URL ("/api" by default), TANDEM_WS the
 // WebSocket URL (the page's own host by default). Built with -tags
@@ -12,7 +16,9 @@
 package main
 
 import (
+	"context"
 	"strings"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -44,10 +50,15 @@ func main() {
 	if f, _, err := cache.BrowserFocus(); err == nil {
 		cfg.Focus = f
 	}
-	a, err := board.New(cfg)
+	// Which demo the server runs: the open one, or the signed-in one (one
+	// GET; the prerendered skeleton shows meanwhile).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	page, err := board.Start(ctx, cfg)
+	cancel()
 	if err != nil {
 		app.Log("board:", err)
+		page = func() app.Composer { return &board.Board{} }
 	}
-	app.Route("/", func() app.Composer { return &board.Board{App: a} })
+	app.Route("/", page)
 	app.RunWhenOnBrowser()
 }

@@ -88,6 +88,19 @@ func Tab(t testing.TB, browser context.Context) context.Context {
 	return tab
 }
 
+// Incognito opens a new tab of browser in a browser context of its own, as
+// a private window is: its cookies and storage are apart from every other
+// tab's. It closes, with its context, when the test ends.
+func Incognito(t testing.TB, browser context.Context) context.Context {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("browsertest: opening a private tab: %v", err)
+	}
+	return tab
+}
+
 // Do runs steps on tab, in order, within timeout, failing the test with
 // what failed.
 func Do(t testing.TB, tab context.Context, timeout time.Duration, steps ...chromedp.Action[chromedp.Void]) {

@@ -6,8 +6,18 @@
 // reconnecting or offline with changes queued; built with -tags devtools, it
 // carries the devtools panel of pkg/ui/devtools.
 //
+// The same board is the signed-in demo's (cmd/server -demo-users; Start
+// tells which demo the server runs): a sign-in screen (SignedIn), then per
+// user a store and realtime client of its own, with the user's boards and
+// those shared with it in the sidebar, one board synced at a time, a panel
+// to share the open board or leave it, and a message when its access goes.
+//
 // The markup follows spec/DOM.md, which the React example follows too, so
-// one browser test drives either app.
+// one browser test drives either app; the signed-in demo, which the React
+// example does not have, adds its own ids (signin, signin-user, signin-name,
+// signin-error, user-menu, signed-in-as, signout, boards-owned,
+// boards-shared, share-panel, share-user, share-submit, share-error,
+// shared-with, revoke, leave, board-revoked) and keeps every other.
 //
 // cmd/wasm runs it in the browser; cmd/site prerenders its shell (a
 // skeleton, with no App) into the static site.
@@ -53,21 +63,35 @@ type Config struct {
 
 // App is the board's state: the graph, the store and its collections, the
 // realtime client, and what the user has open. Make it with New on the UI
-// goroutine, before go-app runs.
+// goroutine, before go-app runs; the signed-in demo makes one per user
+// (SignedIn).
 type App struct {
 	RT    *ui.Runtime
 	Store *store.Store
 	Lists *client.Lists
 	Todos *client.Todos
 	Sync  *sync.Client
+	// Boards are the signed-in user's boards, whose Lists and Todos the
+	// App's are; nil in the open demo.
+	Boards *client.Boards
 
 	cfg      Config
+	user     model.Session         // the signed-in user: Name and Users; zero in the open demo
 	open     *state.Signal[string] // the list shown; "" until lists arrive
 	notices  *state.Signal[[]notice]
 	loaded   *state.Computed[bool] // data to show: cached, fetched or live
 	online   func() bool           // tracked: whether the browser says it is online
 	lists    *store.View[model.List]
 	noticeID int
+	stops    []func() // what Close disposes: watches, views
+	closed   bool
+
+	// The signed-in demo's.
+	owned, shared *state.Computed[[]string] // the ids of the visible boards the user owns, and the others
+	anyOpen       *state.Computed[bool]     // whether a board is open
+	closeBoard    func()                    // the close of the board open (Boards.Open), or nil
+	dropped       map[string]bool           // boards the user deleted or left here: never opened again
+	signOut       func()                    // the sign-out of the SignedIn that made the App
 }
 
 // A notice is a message shown for a while: a refused change, say.
@@ -76,27 +100,54 @@ type notice struct {
 	Text string
 }
 
-// New builds the board's state and starts the realtime client, which
+// New builds the open demo's board and starts the realtime client, which
 // fetches what the tab has no copy of yet.
-func New(cfg Config) (*App, error) {
+func New(cfg Config) (*App, error) { return newApp(ui.NewRuntime(), cfg, model.Session{}) }
+
+// storageKey is the Storage key of user's store: each user's queue apart
+// from the others' and from the open demo's ("tandem.outbox").
+func storageKey(user string) string { return "tandem.outbox@" + user }
+
+// newApp builds a board on rt: the open demo's with a zero user, or the
+// signed-in demo's for user (Name and Token): a store whose requests carry
+// the token, whose Storage records are the user's own, and the user's
+// Boards.
+func newApp(rt *ui.Runtime, cfg Config, user model.Session) (_ *App, err error) {
 	if cfg.Clock == nil {
 		cfg.Clock = cache.SystemClock()
 	}
-	a := &App{RT: ui.NewRuntime(), cfg: cfg}
+	a := &App{RT: rt, cfg: cfg, user: user}
 	g := a.RT.Graph()
-	var err error
-	a.Store, err = store.New(store.Options{Graph: g, BaseURL: cfg.API, Storage: cfg.Storage, Transport: cfg.Transport, Clock: cfg.Clock})
-	if err != nil {
+	opts := store.Options{Graph: g, BaseURL: cfg.API, Storage: cfg.Storage, Transport: cfg.Transport, Clock: cfg.Clock}
+	syncOpts := sync.Options{URL: cfg.WebSocket, Dial: cfg.Dial, Online: cfg.Online, Focus: cfg.Focus, Clock: cfg.Clock}
+	if user.Name != "" {
+		token := user.Token
+		opts.Header, opts.StorageKey = client.AuthHeader(token), storageKey(user.Name)
+		syncOpts.Token = func() string { return token }
+	}
+	if a.Store, err = store.New(opts); err != nil {
 		return nil, err
 	}
-	if a.Lists, err = client.NewLists(a.Store); err != nil {
-		return nil, err
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if user.Name == "" {
+		if a.Lists, err = client.NewLists(a.Store); err != nil {
+			return nil, err
+		}
+		if a.Todos, err = client.NewTodos(a.Store); err != nil {
+			return nil, err
+		}
+	} else {
+		if a.Boards, err = client.NewBoards(a.Store, user.Name); err != nil {
+			return nil, err
+		}
+		a.Lists, a.Todos = a.Boards.Lists, a.Boards.Todos
 	}
-	if a.Todos, err = client.NewTodos(a.Store); err != nil {
-		return nil, err
-	}
-	a.Sync, err = sync.New(sync.Options{Store: a.Store, URL: cfg.WebSocket, Dial: cfg.Dial, Online: cfg.Online, Focus: cfg.Focus, Clock: cfg.Clock})
-	if err != nil {
+	syncOpts.Store = a.Store
+	if a.Sync, err = sync.New(syncOpts); err != nil {
 		return nil, err
 	}
 	a.online = func() bool { return true }
@@ -105,6 +156,21 @@ func New(cfg Config) (*App, error) {
 	}
 	a.open = state.NewSignal(g, "")
 	a.notices = state.NewSignalFunc(g, []notice(nil), nil)
+	if a.Boards == nil {
+		a.openDemo()
+	} else {
+		a.signedIn()
+	}
+	if id := a.lists.IDs(); len(id) > 0 {
+		a.open.Set(id[0])
+	}
+	a.Sync.Start() // it syncs every collection of the store
+	return a, nil
+}
+
+// openDemo sets up the open demo's board: every list, the first one open.
+func (a *App) openDemo() {
+	g := a.RT.Graph()
 	a.lists = a.Lists.View(store.OrderBy(func(x, y model.List) int { return cmp.Compare(x.Position, y.Position) }))
 	a.loaded = state.NewComputed(g, func() bool {
 		if a.Lists.Len() > 0 {
@@ -119,7 +185,7 @@ func New(cfg Config) (*App, error) {
 	})
 	// The open list follows the lists: the first one until the user picks
 	// another, and the next one when the open one goes away.
-	state.Watch(g, func() string {
+	a.stops = append(a.stops, state.Watch(g, func() string {
 		ids := a.lists.IDs()
 		if open := a.open.Get(); open != "" && slices.Contains(ids, open) || len(ids) == 0 {
 			return ""
@@ -129,21 +195,35 @@ func New(cfg Config) (*App, error) {
 		if first != "" {
 			a.open.Set(first)
 		}
-	})
-	if id := a.lists.IDs(); len(id) > 0 {
-		a.open.Set(id[0])
-	}
-	a.Sync.Start() // it syncs every collection of the store
-	return a, nil
+	}).Dispose)
 }
 
-// Close stops the realtime client and the store: the
-// connection closes and nothing more is sent (what is queued stays in
-// Storage for the next session).
+// Close stops the realtime client and the store: the connection closes and
+// nothing more is sent (what is queued stays in Storage for the next
+// session). Calling it twice is harmless.
 func (a *App) Close() {
-	a.Sync.Stop()
+	if a.closed {
+		return
+	}
+	a.closed = true
+	for _, stop := range a.stops {
+		stop()
+	}
+	if a.Sync != nil {
+		a.Sync.Stop()
+	}
+	if a.closeBoard != nil {
+		a.closeBoard()
+		a.closeBoard = nil
+	}
+	if a.Boards != nil {
+		a.Boards.Close()
+	}
 	a.Store.Close()
 }
+
+// User returns the signed-in user, or "" in the open demo.
+func (a *App) User() string { return a.user.Name }
 
 // Open returns, tracked, the id of the list shown.
 func (a *App) Open() string { return a.open.Get() }
@@ -190,14 +270,19 @@ type Board struct {
 // Render shows the board.
 func (b *Board) Render() app.UI {
 	if b.App == nil {
-		return page(skeletonLists(), skeletonMain(), nil, nil, nil)
+		return page(skeletonLists(), skeletonMain(), nil, nil, nil, nil)
 	}
-	a := b.App
+	return b.App.page()
+}
+
+// page is the whole board.
+func (a *App) page() app.UI {
 	return page(
 		ui.View(a.RT, a.sidebar),
 		ui.View(a.RT, a.main),
 		ui.View(a.RT, a.badge),
 		ui.View(a.RT, a.toasts),
 		a.devtoolsPanel(),
+		a.userMenu(),
 	)
 }

@@ -1,3 +1,9 @@
+//go:build !js
+
+// go-app's test engine needs a DOM, and Node (make test-wasm) has none:
+// these tests run natively; the browser tests of cmd/server run the board
+// as WebAssembly.
+
 package board
 
 import (

@@ -20,15 +20,11 @@ const noticeTime = 6 * time.Second
 
 // page lays the board out; each part is a view of its own that re-renders
 // alone, so the page itself never does.
-func page(sidebar, main, badge, toasts, devtools app.UI) app.UI {
+func page(sidebar, main, badge, toasts, devtools, user app.UI) app.UI {
 	return app.Div().Class("app").Body(
 		app.Header().Class("topbar").Body(
-			app.Div().Class("brand").Body(
-				app.Span().Class("brand-mark").Aria("hidden", true).Text("◆"),
-				app.Span().Class("brand-name").Text("Tandem"),
-				app.Span().Class("brand-sub").Text("board"),
-			),
-			app.Div().Class("topbar-end").Body(badge, devtools),
+			brand(),
+			app.Div().Class("topbar-end").Body(badge, devtools, user),
 		),
 		app.Div().Class("layout").Body(
 			app.Nav().Class("sidebar").Aria("label", "Lists").Body(sidebar),
@@ -38,42 +34,114 @@ func page(sidebar, main, badge, toasts, devtools app.UI) app.UI {
 	)
 }
 
-// sidebar shows the lists and the form that adds one.
+// brand is the topbar's name.
+func brand() app.UI {
+	return app.Div().Class("brand").Body(
+		app.Span().Class("brand-mark").Aria("hidden", true).Text("◆"),
+		app.Span().Class("brand-name").Text("Tandem"),
+		app.Span().Class("brand-sub").Text("board"),
+	)
+}
+
+// sidebar shows the lists and the form that adds one; in the signed-in
+// demo, the user's own boards, the form, and the boards shared with it.
 func (a *App) sidebar() app.UI {
 	if !a.loaded.Get() {
 		return skeletonLists()
+	}
+	newList := a.newListForm()
+	if a.Boards != nil {
+		return app.Div().DataSet("testid", "lists").Body(
+			app.H2().Class("sidebar-title").Text("My boards"),
+			ui.Each(a.RT, func() app.HTMLUl {
+				return app.Ul().Class("lists").DataSet("testid", "boards-owned")
+			}, a.owned.Get, a.listItem),
+			ui.View(a.RT, func() app.UI {
+				if len(a.owned.Get()) > 0 {
+					return nil
+				}
+				return app.P().Class("sidebar-empty").Text("No boards of your own yet: name one below.")
+			}),
+			newList,
+			app.H2().Class("sidebar-title sidebar-title-next").Text("Shared with me"),
+			ui.Each(a.RT, func() app.HTMLUl {
+				return app.Ul().Class("lists").DataSet("testid", "boards-shared")
+			}, a.shared.Get, a.listItem),
+			ui.View(a.RT, func() app.UI {
+				if len(a.shared.Get()) > 0 {
+					return nil
+				}
+				return app.P().Class("sidebar-empty").Text("Nothing yet. Boards others share with you show here, live.")
+			}),
+		)
 	}
 	return app.Div().Body(
 		app.H2().Class("sidebar-title").Text("Lists"),
 		ui.Each(a.RT, func() app.HTMLUl {
 			return app.Ul().Class("lists").DataSet("testid", "lists")
 		}, a.lists.IDs, a.listItem),
-		a.newListForm(),
+		newList,
 	)
 }
 
 // listItem is one list in the sidebar: a link that opens it, its count of
-// open todos, and its delete button.
+// open todos, and its delete button. A board shared with the user names
+// its owner instead: only the owner deletes a board. (The signed-in demo
+// syncs the todos of the open board only, so only it has a count.)
 func (a *App) listItem(id string) app.UI {
 	return ui.Setup(a.RT, func() func() app.UI {
 		open := a.Todos.View(store.Where(func(t model.Todo) bool { return t.ListID == id && !t.Done }))
 		return func() app.UI {
 			l, _ := a.Lists.Get(id)
 			current := a.open.Get() == id
-			return app.Li().Class("list-item").DataSet("id", id).Body(
+			owner := ""
+			if a.Boards != nil && l.Owner != "" && l.Owner != a.user.Name {
+				owner = l.Owner
+			}
+			li := app.Li().Class("list-item"+cls(owner == "", " is-deletable")).DataSet("id", id)
+			if owner != "" {
+				li = li.DataSet("owner", owner)
+			}
+			return li.Body(
 				app.Button().Class("list-link"+cls(current, " is-open")).Aria("current", strconv.FormatBool(current)).
 					OnClick(ui.Do(func() { a.open.Set(id) })).Body(
-					app.Span().Class("list-name").Text(l.Name),
+					app.If(owner == "", func() app.UI {
+						return app.Span().Class("list-name").Text(l.Name)
+					}).Else(func() app.UI {
+						return app.Span().Class("list-text").Body(
+							app.Span().Class("list-name").Text(l.Name),
+							app.Span().Class("list-owner").Title("Shared with you by "+owner).Body(avatar(owner, "avatar-xs"), app.Text(owner)),
+						)
+					}),
 					app.Span().Class("count").Text(countText(open.Len())),
 				),
-				app.Button().Class("icon-button list-delete").Title("Delete list "+l.Name).Aria("label", "Delete list "+l.Name).
-					OnClick(ui.Do(func() {
-						name := l.Name
-						a.Lists.Delete.Run(id).OnSettled(func(err error) { a.refused("Couldn't delete “"+name+"”", err) })
-					})).Text("×"),
+				app.If(owner == "", func() app.UI {
+					return app.Button().Class("icon-button list-delete").Title("Delete "+a.noun()+" "+l.Name).Aria("label", "Delete "+a.noun()+" "+l.Name).
+						OnClick(ui.Do(func() {
+							name := l.Name
+							p := a.Lists.Delete.Run(id)
+							if a.Boards != nil {
+								a.drop(id)
+							}
+							p.OnSettled(func(err error) {
+								if err != nil && a.Boards != nil {
+									a.undrop(id)
+								}
+								a.refused("Couldn't delete “"+name+"”", err)
+							})
+						})).Text("×")
+				}),
 			)
 		}
 	})
+}
+
+// noun is what the lists are called: boards in the signed-in demo.
+func (a *App) noun() string {
+	if a.Boards != nil {
+		return "board"
+	}
+	return "list"
 }
 
 func countText(n int) string {
@@ -115,9 +183,15 @@ func (a *App) newListForm() app.UI {
 				e.PreventDefault()
 				submit(ctx.JSSrc())
 			})).Body(
-				app.Input().Class("field").Placeholder("New list").Aria("label", "New list name").
+				app.Input().Class("field").Placeholder("New "+a.noun()).Aria("label", "New "+a.noun()+" name").
 					Value(f.Value().Name).OnInput(ui.OnValue(func(s string) { f.Update(func(l *model.List) { l.Name = s }) })).
-					OnBlur(ui.Do(func() { f.Touch("name") })),
+					OnBlur(ui.Do(func() {
+						// Leaving the field empty is no mistake (the focus goes to the new
+						// list's todo field after a submit): the rules show once typed in.
+						if f.Value().Name != "" {
+							f.Touch("name")
+						}
+					})),
 				app.If(msg != "", func() app.UI { return app.P().Class("field-error").Text(msg) }),
 			)
 		}
@@ -140,8 +214,16 @@ func (a *App) main() app.UI {
 	if !a.loaded.Get() {
 		return skeletonMain()
 	}
+	if a.Boards != nil {
+		if !a.anyOpen.Get() {
+			return a.emptyBoard()
+		}
+		return ui.Each(a.RT, func() app.HTMLDiv { return app.Div().Class("list-panel-host") }, func() []string {
+			return []string{a.open.Get()}
+		}, a.boardPanel)
+	}
 	if a.lists.Len() == 0 {
-		return emptyBoard()
+		return a.emptyBoard()
 	}
 	return ui.Each(a.RT, func() app.HTMLDiv { return app.Div().Class("list-panel-host") }, func() []string {
 		if id := a.open.Get(); id != "" {
@@ -152,7 +234,13 @@ func (a *App) main() app.UI {
 }
 
 // emptyBoard is what a board without lists shows.
-func emptyBoard() app.UI {
+func (a *App) emptyBoard() app.UI {
+	if a.Boards != nil {
+		return app.Div().Class("empty").Body(
+			app.H2().Text("No boards yet"),
+			app.P().Text("Name your first board under My boards, or ask someone to share theirs with you: it shows up here, live."),
+		)
+	}
 	return app.Div().Class("empty").Body(
 		app.H2().Text("No lists yet"),
 		app.P().Text("Add one on the left: it shows here, and in every other tab, at once."),
@@ -160,6 +248,12 @@ func emptyBoard() app.UI {
 }
 
 // listPanel is one open list.
+//
+// Not inlined: the open demo's main and the signed-in demo's boardPanel
+// both call it, and each inlined copy would carry its own copy of every
+// closure in it, about 40 kB of WebAssembly.
+//
+//go:noinline
 func (a *App) listPanel(listID string) app.UI {
 	return ui.Setup(a.RT, func() func() app.UI {
 		todos := a.Todos.View(
@@ -171,13 +265,14 @@ func (a *App) listPanel(listID string) app.UI {
 				ui.View(a.RT, func() app.UI {
 					l, ok := a.Lists.Get(listID)
 					if !ok {
-						return emptyBoard()
+						return a.emptyBoard()
 					}
 					return app.Div().Class("list-head").Body(
 						app.H1().ID("list-title").Class("list-title").Text(l.Name),
 						app.Span().Class("list-meta").Text(summary(left.Len(), todos.Len())),
 					)
 				}),
+				a.sharePanel(listID),
 				a.newTodoForm(listID, todos),
 				ui.View(a.RT, func() app.UI {
 					if todos.Len() == 0 {
