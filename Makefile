@@ -39,7 +39,7 @@ size_tandemjs-inlined_flags := -trimpath -ldflags=-s\ -w
 
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: all test deps js-deps check-tracked vet lines test-native test-wasm test-js bench-smoke bench bench-state bench-server bench-crossing bench-browser fuzz soak site static run clean size web/tandem react-todo bin/todoserver
+.PHONY: all test deps js-deps check-tracked vet lines test-native test-wasm test-js bench-smoke bench bench-state bench-server bench-crossing bench-browser fuzz soak site static run run-users clean size web/tandem react-todo bin/todoserver
 
 all: test
 
@@ -104,6 +104,7 @@ size:
 
 ## vet: go vet, natively and under GOOS=js, and staticcheck's unused-code check (U1000) both ways.
 vet:
+	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "not gofmt-ed (gofmt -w them):"; echo "$$bad"; exit 1; fi
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet $(BROWSER_PKGS)
 	GOOS=js GOARCH=wasm $(GO) vet -tags conntest ./pkg/sync
@@ -191,6 +192,12 @@ site:
 ## run: build the demo and serve it, with the API and an embedded SQLite store (tandem.db), on $(ADDR).
 run: site
 	$(GO) run ./cmd/server -addr $(ADDR)
+
+## run-users: the signed-in demo on $(ADDR): people sign in with a name (ada, bob, cy; no password:
+## a demo) and each syncs only its own boards and those shared with it. Its own SQLite file
+## (tandem-users.db): a store cannot switch between the open demo's collections and partitioned ones.
+run-users: site
+	$(GO) run ./cmd/server -addr $(ADDR) -demo-users ada,bob,cy -db tandem-users.db
 
 ## static: the demo as a static site in $(STATIC) for any static file server, talking to the API
 ## at $(API) ("" for /api on the site's own origin); that server must allow the site's origin

@@ -150,7 +150,7 @@ func registerBoards(t testing.TB, s *Server) {
 			return nil
 		},
 		BeforeDelete: func(ctx context.Context, tx *Tx, old pShare) error { return reauthorize(tx, old.BoardID) },
-		Indexes: []Index[pShare]{{Name: "member", Key: func(s pShare) string { return s.BoardID + "\x00" + s.User }}},
+		Indexes:      []Index[pShare]{{Name: "member", Key: func(s pShare) string { return s.BoardID + "\x00" + s.User }}},
 	}))
 }
 

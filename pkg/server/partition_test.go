@@ -269,7 +269,6 @@ func TestPartition_aSubscriptionStartingAroundARevocationGetsNothingOfAfter(t *t
 	}
 }
 
-
 // newBoardsInstance is one server instance with the partitioned fixtures
 // on the PostgreSQL database of url.
 func newBoardsInstance(t *testing.T, url string) *testEnv {

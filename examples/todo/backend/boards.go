@@ -28,7 +28,9 @@ import (
 //   - a user reads only its own accesses, which the server keeps: one per
 //     board it owns and one per share it has. No client writes them.
 func (d *Demo) RegisterBoards(s *server.Server) error {
-	role := func(ctx context.Context, list string) (string, error) { return d.role(ctx, s, list, server.Principal(ctx)) }
+	role := func(ctx context.Context, list string) (string, error) {
+		return d.role(ctx, s, list, server.Principal(ctx))
+	}
 	// mayRead refuses a principal with no role on the board.
 	mayRead := func(ctx context.Context, list string) error {
 		r, err := role(ctx, list)

@@ -210,4 +210,3 @@ func (b *Boards) Close() {
 	b.shares.Dispose()
 	b.access.Dispose()
 }
-
