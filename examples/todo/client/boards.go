@@ -41,6 +41,9 @@ type Boards struct {
 	shares   *store.View[model.Share]
 	access   *store.View[model.Access]
 	followed map[string]func() // access id → the release of its board's list
+	// creating holds, by board, the release of the list partition a
+	// board created here keeps open until its access arrives.
+	creating map[string]func()
 	stops    []func()
 	closed   bool
 }
@@ -49,7 +52,7 @@ type Boards struct {
 // following user's accesses: each board user may see is opened in Lists
 // (its own partition) as its access arrives, and closed when it goes.
 func NewBoards(s *store.Store, user string) (*Boards, error) {
-	b := &Boards{User: user, followed: map[string]func(){}}
+	b := &Boards{User: user, followed: map[string]func(){}, creating: map[string]func(){}}
 	var err error
 	if b.Lists, err = newLists(s, model.Boards); err != nil {
 		return nil, err
@@ -94,6 +97,10 @@ func (b *Boards) follow(id string, a model.Access, ok bool) {
 	case ok && !followed:
 		if r, err := b.Lists.Open(a.ListID); err == nil {
 			b.followed[id] = r
+		}
+		if release, ok := b.creating[a.ListID]; ok {
+			release() // the access holds it open now
+			delete(b.creating, a.ListID)
 		}
 	case !ok && followed:
 		release()
@@ -143,13 +150,26 @@ func (b *Boards) Role(id string) string {
 }
 
 // Create creates a board called name, the user's own, after the boards it
-// sees. It shows at once in Visible.
+// sees. It shows at once in Visible, and stays: its partition is open from
+// the start — the store keeps no answer of a partition not open — until the
+// board's access, on its way from the server, holds it open instead.
 func (b *Boards) Create(name string) *store.Pending {
 	pos := 1.0
 	if items := b.visible.Items(); len(items) > 0 {
 		pos = items[len(items)-1].Position + 1
 	}
-	return b.Lists.Create.Run(model.List{Name: name, Position: pos})
+	id := store.NewID()
+	if release, err := b.Lists.Open(id); err == nil {
+		b.creating[id] = release
+	}
+	p := b.Lists.Create.Run(model.List{ID: id, Name: name, Position: pos})
+	p.OnSettled(func(err error) {
+		if release, ok := b.creating[id]; ok && err != nil {
+			release() // refused: no access will come
+			delete(b.creating, id)
+		}
+	})
+	return p
 }
 
 // SharedWith returns, tracked, the users open board id is shared with, in
@@ -205,6 +225,10 @@ func (b *Boards) Close() {
 	for id, release := range b.followed {
 		release()
 		delete(b.followed, id)
+	}
+	for id, release := range b.creating {
+		release()
+		delete(b.creating, id)
 	}
 	b.visible.Dispose()
 	b.shares.Dispose()
