@@ -285,6 +285,35 @@ func (c *Collection[UI]) applyServer(id string, e *entity[UI], it wire.Item, epo
 	return c.applyIn(id, e, it, epoch, "")
 }
 
+// applyAnswer applies the object of a mutation's answer (or an error's
+// current) to e's confirmed layer, as applyServer does, except for an object
+// of a partition the collection does not follow (not open, or refused): no
+// event would keep it up to date, and the collection holds the entities of
+// its open partitions only, so the entity is forgotten instead (forget) and
+// arrives with its partition's snapshot if that is opened. A move out of an
+// open partition thus leaves it as the mutation's optimistic change showed,
+// and a create in a partition not open shows until its answer.
+func (c *Collection[UI]) applyAnswer(id string, e *entity[UI], it wire.Item, epoch string) {
+	if c.part != "" && !it.Deleted && !it.Stale() && it.Version > e.version && !c.follows(c.partitionOf(it.Data)) {
+		c.forget(id, e)
+		return
+	}
+	c.applyServer(id, e, it, epoch)
+}
+
+// forget empties e's confirmed layer, version included, so that whatever
+// the server sends of it next applies: its partition's snapshot, or the
+// departure of a move still on its way.
+func (c *Collection[UI]) forget(id string, e *entity[UI]) {
+	var zero UI
+	existed := e.exists
+	e.exists, e.data, e.value, e.version, e.epoch, e.part = false, nil, zero, 0, "", ""
+	c.s.confirmedChanged(c.name)
+	if existed {
+		c.recompute(id, e)
+	}
+}
+
 // applyIn is applyServer of an item of partition key (the topic's; "" when
 // not known): a tombstone is in the partition of the topic it came from, or
 // stays in the one it was in; a live object is in its partition field's.
@@ -477,7 +506,7 @@ func (c *Collection[UI]) confirm(it *outItem, item wire.Item, epoch string) {
 		id := string(it.ID)
 		c.remove(it)
 		e := c.entity(id)
-		c.applyServer(id, e, item, epoch)
+		c.applyAnswer(id, e, item, epoch)
 		c.recompute(id, e)
 	})
 }
@@ -490,7 +519,7 @@ func (c *Collection[UI]) reject(it *outItem, current *wire.Item) {
 			return
 		}
 		if current != nil && current.ID == it.ID {
-			c.applyServer(id, e, *current, "") // an error answer does not say its epoch
+			c.applyAnswer(id, e, *current, "") // an error answer does not say its epoch
 		}
 		c.recompute(id, e)
 	})

@@ -14,8 +14,11 @@ import (
 // a time: each partition key is a topic of its own ("key/collection"), with
 // its own cursor, which the app opens as the UI needs it — a board opened,
 // a board closed. The collection holds the entities of every open
-// partition, so its views span them; its mutations, outbox and optimistic
-// layer are those of any collection, whatever partition an entity is in.
+// partition, and of those only, so its views span them: a mutation's answer
+// about an entity in a partition not open (a create there, a move there)
+// settles the mutation and is not kept, since nothing would keep it up to
+// date. Its mutations, outbox and optimistic layer are those of any
+// collection, whatever partition an entity is in.
 
 // PartitionStatus is where one partition of a collection stands.
 type PartitionStatus uint8
@@ -227,20 +230,33 @@ func (c *Collection[UI]) replacePartition(p *partition[UI], items []wire.Item, e
 // client's pending changes.
 func (c *Collection[UI]) dropPartition(key string) {
 	c.s.Batch(func() {
-		var zero UI
 		for id, e := range c.ents {
 			if e.part != key {
 				continue
 			}
-			existed := e.exists
-			e.exists, e.data, e.value, e.version, e.epoch, e.part = false, nil, zero, 0, "", ""
-			if existed {
-				c.recompute(id, e)
-			} else if len(e.pending) == 0 && e.sig == nil && e.psig == nil && !e.dirty {
+			if e.exists {
+				c.forget(id, e)
+				continue
+			}
+			e.version, e.epoch, e.part = 0, "", ""
+			if len(e.pending) == 0 && e.sig == nil && e.psig == nil && !e.dirty {
 				delete(c.ents, id)
 			}
 		}
 	})
+}
+
+// follows reports whether the collection follows partition key: open, and
+// not refused or revoked.
+func (c *Collection[UI]) follows(key string) bool {
+	if c.parts[key] == nil {
+		return false
+	}
+	if sig := c.pstatus[key]; sig != nil {
+		st := sig.Peek().Status
+		return st != PartitionRefused && st != PartitionRevoked
+	}
+	return true
 }
 
 // A partition is one open partition of a collection: the Topic pkg/sync
