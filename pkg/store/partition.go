@@ -93,8 +93,9 @@ func (c *Collection[UI]) Partitioned() bool { return c.part != "" }
 // stay and are still sent.
 //
 // A partition whose subscription the server refuses or revokes stays open
-// but empty (Partition says why) until it is released; opened again
-// afterwards, it subscribes again. Open fails for a collection synced whole
+// but empty (Partition says why) until it is released, or until the server
+// allows it when pkg/sync subscribes to it again after a reconnect; opened
+// again afterwards, it subscribes again at once. Open fails for a collection synced whole
 // and for a key that is not an id.
 func (c *Collection[UI]) Open(key string) (release func(), err error) {
 	if c.part == "" {
@@ -302,19 +303,22 @@ func (p *partition[UI]) FetchItem(ctx context.Context, id string) (wire.Item, er
 	return p.c.FetchItem(ctx, id)
 }
 
-// Live implements TopicObserver.
+// Live implements TopicObserver. A refused or revoked partition stays so
+// while nothing of it arrives; pkg/sync subscribes to it again after a
+// reconnect, and if the server allows it by then (access granted again),
+// the partition is live again.
 func (p *partition[UI]) Live(live bool) {
 	if p.c.parts[p.key] != p {
 		return // released meanwhile
 	}
-	st := PartitionState{Status: PartitionOpening}
 	if live {
-		st.Status = PartitionLive
+		p.c.setStatus(p.key, PartitionState{Status: PartitionLive})
+		return
 	}
 	if cur := p.c.status(p.key).Peek().Status; cur == PartitionRefused || cur == PartitionRevoked {
-		return // stays refused until opened again
+		return
 	}
-	p.c.setStatus(p.key, st)
+	p.c.setStatus(p.key, PartitionState{Status: PartitionOpening})
 }
 
 // Refused implements TopicObserver: a partition the principal may not read
