@@ -43,6 +43,10 @@ type Collection[UI any] struct {
 	part    string
 	parts   map[string]*partition[UI]
 	pstatus map[string]*state.Signal[PartitionState]
+	// unfollowed holds the entities that mutation answers put in
+	// partitions not followed, until the store operation ends
+	// (settleAnswers).
+	unfollowed []string
 }
 
 // entity is one entity's confirmed layer, pending mutations and visible
@@ -286,19 +290,34 @@ func (c *Collection[UI]) applyServer(id string, e *entity[UI], it wire.Item, epo
 }
 
 // applyAnswer applies the object of a mutation's answer (or an error's
-// current) to e's confirmed layer, as applyServer does, except for an object
-// of a partition the collection does not follow (not open, or refused): no
-// event would keep it up to date, and the collection holds the entities of
-// its open partitions only, so the entity is forgotten instead (forget) and
-// arrives with its partition's snapshot if that is opened. A move out of an
-// open partition thus leaves it as the mutation's optimistic change showed,
-// and a create in a partition not open shows until its answer.
+// current) to e's confirmed layer, as applyServer does. An object of a
+// partition the collection does not follow (not open, or refused) is
+// noted, and forgotten at the end of the store operation unless its
+// partition is followed by then (settleAnswers).
 func (c *Collection[UI]) applyAnswer(id string, e *entity[UI], it wire.Item, epoch string) {
-	if c.part != "" && !it.Deleted && !it.Stale() && it.Version > e.version && !c.follows(c.partitionOf(it.Data)) {
-		c.forget(id, e)
-		return
+	if c.applyServer(id, e, it, epoch) && c.part != "" && e.exists && !c.follows(e.part) {
+		c.unfollowed = append(c.unfollowed, id)
 	}
-	c.applyServer(id, e, it, epoch)
+}
+
+// settleAnswers forgets the entities that mutation answers put in
+// partitions the collection does not follow: no event would keep them up
+// to date, and the collection holds the entities of its open partitions
+// only; they arrive with their partition's snapshot if it is opened. A
+// move out of an open partition thus leaves it as the mutation's
+// optimistic change showed, and a create in a partition not open shows
+// until its answer. It runs at the end of the store operation that applied
+// the answer, which the mutation's OnSettled callbacks are part of: one
+// that opens the partition (a board just created) keeps the entity shown
+// throughout.
+func (c *Collection[UI]) settleAnswers() {
+	ids := c.unfollowed
+	c.unfollowed = nil
+	for _, id := range ids {
+		if e := c.ents[id]; e != nil && e.exists && !c.follows(e.part) {
+			c.forget(id, e)
+		}
+	}
 }
 
 // forget empties e's confirmed layer, version included, so that whatever

@@ -17,8 +17,9 @@ import (
 // partition, and of those only, so its views span them: a mutation's answer
 // about an entity in a partition not open (a create there, a move there)
 // settles the mutation and is not kept, since nothing would keep it up to
-// date. Its mutations, outbox and optimistic layer are those of any
-// collection, whatever partition an entity is in.
+// date — unless the mutation's OnSettled callback opens that partition. Its
+// mutations, outbox and optimistic layer are those of any collection,
+// whatever partition an entity is in.
 
 // PartitionStatus is where one partition of a collection stands.
 type PartitionStatus uint8

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -258,5 +259,32 @@ func TestPartition_anAnswerOfAPartitionNotOpenIsNotKeptAndItsSnapshotBringsItWhe
 		require.NoError(t, err)
 		topicOf(t, h.s, "l2/cards").Replace([]wire.Item{item(Todo{ID: "a", ListID: "l2", Title: "A"}, 6), item(b, 4)}, "e1", 2, false)
 		assert.Equal(t, []string{"a", "b"}, sortedIDs(cards.View().IDs()))
+
+		// A mutation whose OnSettled opens the partition it landed in
+		// keeps its answer: the entity shows throughout.
+		c := Todo{ID: "c", ListID: "l3", Title: "C"}
+		p = createTodo(cards).Run(c)
+		p.OnSettled(func(err error) {
+			if err == nil {
+				_, err := cards.Open("l3")
+				require.NoError(t, err)
+			}
+		})
+		all := cards.View()
+		defer all.Dispose()
+		shown := 0
+		stop := h.s.Graph().Effect(func() {
+			if slices.Contains(all.IDs(), "c") {
+				shown++
+			}
+		})
+		defer stop.Dispose()
+		ex = h.next()
+		answer(ex, c, 7)
+		v, version, ok := cards.Confirmed("c")
+		assert.True(t, ok, "kept")
+		assert.Equal(t, c, v)
+		assert.Equal(t, uint64(7), version)
+		assert.Equal(t, 1, shown, "shown once, from the optimistic create on: it never left")
 	})
 }
