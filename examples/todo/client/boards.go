@@ -150,23 +150,25 @@ func (b *Boards) Role(id string) string {
 }
 
 // Create creates a board called name, the user's own, after the boards it
-// sees. It shows at once in Visible, and stays: its partition is open from
-// the start — the store keeps no answer of a partition not open — until the
-// board's access, on its way from the server, holds it open instead.
+// sees. It shows at once in Visible, and stays: once the server has created
+// it, its partition is open — the store keeps no answer of a partition not
+// open — until the board's access, on its way from the server, holds it
+// open instead.
 func (b *Boards) Create(name string) *store.Pending {
 	pos := 1.0
 	if items := b.visible.Items(); len(items) > 0 {
 		pos = items[len(items)-1].Position + 1
 	}
 	id := store.NewID()
-	if release, err := b.Lists.Open(id); err == nil {
-		b.creating[id] = release
-	}
 	p := b.Lists.Create.Run(model.List{ID: id, Name: name, Position: pos})
 	p.OnSettled(func(err error) {
-		if release, ok := b.creating[id]; ok && err != nil {
-			release() // refused: no access will come
-			delete(b.creating, id)
+		// Opened before the server created it, the board's partition
+		// would be refused; opened here, its answer is kept.
+		if err != nil || b.closed || slices.Contains(b.Lists.OpenPartitions(), id) {
+			return // refused, or its access came first
+		}
+		if release, err := b.Lists.Open(id); err == nil {
+			b.creating[id] = release
 		}
 	})
 	return p
