@@ -35,15 +35,14 @@ type Boards struct {
 	// may see, and as what.
 	Accesses *store.Collection[model.Access]
 
-	share    *store.Mutation[model.Share]
-	unshare  *store.Mutation[string]
-	visible  *store.View[model.List]
-	shares   *store.View[model.Share]
-	access   *store.View[model.Access]
-	followed map[string]func() // access id → the release of its board's list
-	// creating holds, by board, the release of the list partition a
-	// board created here keeps open until its access arrives.
-	creating map[string]func()
+	share   *store.Mutation[model.Share]
+	unshare *store.Mutation[string]
+	visible *store.View[model.List]
+	shares  *store.View[model.Share]
+	access  *store.View[model.Access]
+	// followed holds, by access id, the release of its board's list; a
+	// board created here is held by its own id until its access comes.
+	followed map[string]func()
 	stops    []func()
 	closed   bool
 }
@@ -52,7 +51,7 @@ type Boards struct {
 // following user's accesses: each board user may see is opened in Lists
 // (its own partition) as its access arrives, and closed when it goes.
 func NewBoards(s *store.Store, user string) (*Boards, error) {
-	b := &Boards{User: user, followed: map[string]func(){}, creating: map[string]func(){}}
+	b := &Boards{User: user, followed: map[string]func(){}}
 	var err error
 	if b.Lists, err = newLists(s, model.Boards); err != nil {
 		return nil, err
@@ -95,12 +94,11 @@ func (b *Boards) follow(id string, a model.Access, ok bool) {
 	release, followed := b.followed[id]
 	switch {
 	case ok && !followed:
-		if r, err := b.Lists.Open(a.ListID); err == nil {
+		if r, created := b.followed[a.ListID]; created { // open since its create
 			b.followed[id] = r
-		}
-		if release, ok := b.creating[a.ListID]; ok {
-			release() // the access holds it open now
-			delete(b.creating, a.ListID)
+			delete(b.followed, a.ListID)
+		} else if r, err := b.Lists.Open(a.ListID); err == nil {
+			b.followed[id] = r
 		}
 	case !ok && followed:
 		release()
@@ -168,7 +166,7 @@ func (b *Boards) Create(name string) *store.Pending {
 			return // refused, or its access came first
 		}
 		if release, err := b.Lists.Open(id); err == nil {
-			b.creating[id] = release
+			b.followed[id] = release
 		}
 	})
 	return p
@@ -228,12 +226,7 @@ func (b *Boards) Close() {
 		release()
 		delete(b.followed, id)
 	}
-	for id, release := range b.creating {
-		release()
-		delete(b.creating, id)
-	}
 	b.visible.Dispose()
 	b.shares.Dispose()
 	b.access.Dispose()
 }
-
