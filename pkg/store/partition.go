@@ -96,8 +96,8 @@ func (c *Collection[UI]) Partitioned() bool { return c.part != "" }
 // A partition whose subscription the server refuses or revokes stays open
 // but empty (Partition says why) until it is released, or until the server
 // allows it when pkg/sync subscribes to it again after a reconnect; opened
-// again afterwards, it subscribes again at once. Open fails for a collection synced whole
-// and for a key that is not an id.
+// again afterwards, it subscribes again at once. Open fails for a
+// collection synced whole and for a key that is not an id.
 func (c *Collection[UI]) Open(key string) (release func(), err error) {
 	if c.part == "" {
 		return nil, fmt.Errorf("store: collection %q is not partitioned: it is synced whole", c.name)
