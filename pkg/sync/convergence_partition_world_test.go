@@ -134,21 +134,8 @@ func (w *pWorld) startServer() error {
 // restart stops the server, resets every log (a new epoch for each
 // collection and its partitions) and starts a new one on the same data.
 func (w *pWorld) restart() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var down http.Handler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		http.Error(rw, `{"error":{"code":"unavailable","message":"restarting"}}`, http.StatusServiceUnavailable)
-	})
-	w.handler.Store(&down)
-	if err := w.srv.Shutdown(ctx); err != nil {
-		return err
-	}
-	for _, coll := range []string{model.Boards.Name(), model.BoardTodos.Name(), model.Shares.Name(), model.Accesses.Name()} {
-		if err := server.ResetLog(ctx, w.store, coll); err != nil {
-			return err
-		}
-	}
-	return w.startServer()
+	colls := []string{model.Boards.Name(), model.BoardTodos.Name(), model.Shares.Name(), model.Accesses.Name()}
+	return restartBehind(&w.handler, w.srv, w.store, colls, w.startServer)
 }
 
 func (w *pWorld) close() {

@@ -284,21 +284,28 @@ func (w *world) startServer() error {
 // restart stops the server, resets its logs (a new epoch per topic) and
 // starts a new one on the same data.
 func (w *world) restart() error {
+	return restartBehind(&w.handler, w.srv, w.store, []string{model.Lists.Name(), model.Todos.Name()}, w.startServer)
+}
+
+// restartBehind stops srv, which serves behind handler (answering 503
+// meanwhile), resets the logs of collections in st — a new epoch for each,
+// and for its partitions — and starts a new server with start.
+func restartBehind(handler *atomic.Pointer[http.Handler], srv *server.Server, st server.Store, collections []string, start func() error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var down http.Handler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, `{"error":{"code":"unavailable","message":"restarting"}}`, http.StatusServiceUnavailable)
 	})
-	w.handler.Store(&down)
-	if err := w.srv.Shutdown(ctx); err != nil {
+	handler.Store(&down)
+	if err := srv.Shutdown(ctx); err != nil {
 		return err
 	}
-	for _, topic := range []string{model.Lists.Name(), model.Todos.Name()} {
-		if err := server.ResetLog(ctx, w.store, topic); err != nil {
+	for _, coll := range collections {
+		if err := server.ResetLog(ctx, st, coll); err != nil {
 			return err
 		}
 	}
-	return w.startServer()
+	return start()
 }
 
 func (w *world) close() {
