@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tandemkit/tandem/pkg/wire"
@@ -21,6 +22,11 @@ type hub struct {
 	sessions map[*session]struct{}
 	closed   bool
 	wg       sync.WaitGroup // one per running session
+
+	// handed counts the subscriptions publish has handed events to, for
+	// the tests that measure what a write costs the hub
+	// (bench_partition_test.go).
+	handed atomic.Uint64
 }
 
 func newHub(s *Server) *hub {
@@ -108,11 +114,14 @@ func (h *hub) publish(events []BusEvent) {
 	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
+	var handed uint64
 	for _, topic := range order {
 		for sub := range h.topics[topic] {
 			sub.deliverAll(groups[topic], maxMsg)
+			handed++
 		}
 	}
+	h.handed.Add(handed)
 }
 
 // A pubEvent is one event of a publish, encoded for its subscribers.

@@ -43,6 +43,10 @@ type Collection[UI any] struct {
 	part    string
 	parts   map[string]*partition[UI]
 	pstatus map[string]*state.Signal[PartitionState]
+	// unfollowed holds the entities that mutation answers put in
+	// partitions not followed, until the store operation ends
+	// (settleAnswers).
+	unfollowed []string
 }
 
 // entity is one entity's confirmed layer, pending mutations and visible
@@ -285,6 +289,50 @@ func (c *Collection[UI]) applyServer(id string, e *entity[UI], it wire.Item, epo
 	return c.applyIn(id, e, it, epoch, "")
 }
 
+// applyAnswer applies the object of a mutation's answer (or an error's
+// current) to e's confirmed layer, as applyServer does. An object of a
+// partition the collection does not follow (not open, or refused) is
+// noted, and forgotten at the end of the store operation unless its
+// partition is followed by then (settleAnswers).
+func (c *Collection[UI]) applyAnswer(id string, e *entity[UI], it wire.Item, epoch string) {
+	if c.applyServer(id, e, it, epoch) && c.part != "" && e.exists && !c.follows(e.part) {
+		c.unfollowed = append(c.unfollowed, id)
+	}
+}
+
+// settleAnswers forgets the entities that mutation answers put in
+// partitions the collection does not follow: no event would keep them up
+// to date, and the collection holds the entities of its open partitions
+// only; they arrive with their partition's snapshot if it is opened. A
+// move out of an open partition thus leaves it as the mutation's
+// optimistic change showed, and a create in a partition not open shows
+// until its answer. It runs at the end of the store operation that applied
+// the answer, which the mutation's OnSettled callbacks are part of: one
+// that opens the partition (a board just created) keeps the entity shown
+// throughout.
+func (c *Collection[UI]) settleAnswers() {
+	ids := c.unfollowed
+	c.unfollowed = nil
+	for _, id := range ids {
+		if e := c.ents[id]; e != nil && e.exists && !c.follows(e.part) {
+			c.forget(id, e)
+		}
+	}
+}
+
+// forget empties e's confirmed layer, version included, so that whatever
+// the server sends of it next applies: its partition's snapshot, or the
+// departure of a move still on its way.
+func (c *Collection[UI]) forget(id string, e *entity[UI]) {
+	var zero UI
+	existed := e.exists
+	e.exists, e.data, e.value, e.version, e.epoch, e.part = false, nil, zero, 0, "", ""
+	c.s.confirmedChanged(c.name)
+	if existed {
+		c.recompute(id, e)
+	}
+}
+
 // applyIn is applyServer of an item of partition key (the topic's; "" when
 // not known): a tombstone is in the partition of the topic it came from, or
 // stays in the one it was in; a live object is in its partition field's.
@@ -477,7 +525,7 @@ func (c *Collection[UI]) confirm(it *outItem, item wire.Item, epoch string) {
 		id := string(it.ID)
 		c.remove(it)
 		e := c.entity(id)
-		c.applyServer(id, e, item, epoch)
+		c.applyAnswer(id, e, item, epoch)
 		c.recompute(id, e)
 	})
 }
@@ -490,7 +538,7 @@ func (c *Collection[UI]) reject(it *outItem, current *wire.Item) {
 			return
 		}
 		if current != nil && current.ID == it.ID {
-			c.applyServer(id, e, *current, "") // an error answer does not say its epoch
+			c.applyAnswer(id, e, *current, "") // an error answer does not say its epoch
 		}
 		c.recompute(id, e)
 	})

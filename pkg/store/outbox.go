@@ -63,6 +63,9 @@ type collection interface {
 	drop(it *outItem)
 	// restore applies a mutation restored from storage.
 	restore(it *outItem)
+	// settleAnswers decides, at the end of a store operation, on the
+	// answers it applied about partitions not followed.
+	settleAnswers()
 	// commit shows what changed since the last commit.
 	commit()
 	// version returns the confirmed version of entity id.
@@ -202,10 +205,15 @@ func (o *outbox) answered(it *outItem, gen uint64, resp *cache.Response, err err
 			o.settled(it, err)
 			return
 		}
-		if c != nil {
-			c.confirm(it, item, epoch)
-		}
-		o.settled(it, nil)
+		// One store operation: the mutation's OnSettled callbacks run
+		// before its answer shows, and may open the partition it landed
+		// in (settleAnswers).
+		s.Batch(func() {
+			if c != nil {
+				c.confirm(it, item, epoch)
+			}
+			o.settled(it, nil)
+		})
 		return
 	}
 	var body *wire.ErrorBody

@@ -14,8 +14,12 @@ import (
 // a time: each partition key is a topic of its own ("key/collection"), with
 // its own cursor, which the app opens as the UI needs it — a board opened,
 // a board closed. The collection holds the entities of every open
-// partition, so its views span them; its mutations, outbox and optimistic
-// layer are those of any collection, whatever partition an entity is in.
+// partition, and of those only, so its views span them: a mutation's answer
+// about an entity in a partition not open (a create there, a move there)
+// settles the mutation and is not kept, since nothing would keep it up to
+// date — unless the mutation's OnSettled callback opens that partition. Its
+// mutations, outbox and optimistic layer are those of any collection,
+// whatever partition an entity is in.
 
 // PartitionStatus is where one partition of a collection stands.
 type PartitionStatus uint8
@@ -90,9 +94,10 @@ func (c *Collection[UI]) Partitioned() bool { return c.part != "" }
 // stay and are still sent.
 //
 // A partition whose subscription the server refuses or revokes stays open
-// but empty (Partition says why) until it is released; opened again
-// afterwards, it subscribes again. Open fails for a collection synced whole
-// and for a key that is not an id.
+// but empty (Partition says why) until it is released, or until the server
+// allows it when pkg/sync subscribes to it again after a reconnect; opened
+// again afterwards, it subscribes again at once. Open fails for a
+// collection synced whole and for a key that is not an id.
 func (c *Collection[UI]) Open(key string) (release func(), err error) {
 	if c.part == "" {
 		return nil, fmt.Errorf("store: collection %q is not partitioned: it is synced whole", c.name)
@@ -227,20 +232,33 @@ func (c *Collection[UI]) replacePartition(p *partition[UI], items []wire.Item, e
 // client's pending changes.
 func (c *Collection[UI]) dropPartition(key string) {
 	c.s.Batch(func() {
-		var zero UI
 		for id, e := range c.ents {
 			if e.part != key {
 				continue
 			}
-			existed := e.exists
-			e.exists, e.data, e.value, e.version, e.epoch, e.part = false, nil, zero, 0, "", ""
-			if existed {
-				c.recompute(id, e)
-			} else if len(e.pending) == 0 && e.sig == nil && e.psig == nil && !e.dirty {
+			if e.exists {
+				c.forget(id, e)
+				continue
+			}
+			e.version, e.epoch, e.part = 0, "", ""
+			if len(e.pending) == 0 && e.sig == nil && e.psig == nil && !e.dirty {
 				delete(c.ents, id)
 			}
 		}
 	})
+}
+
+// follows reports whether the collection follows partition key: open, and
+// not refused or revoked.
+func (c *Collection[UI]) follows(key string) bool {
+	if c.parts[key] == nil {
+		return false
+	}
+	if sig := c.pstatus[key]; sig != nil {
+		st := sig.Peek().Status
+		return st != PartitionRefused && st != PartitionRevoked
+	}
+	return true
 }
 
 // A partition is one open partition of a collection: the Topic pkg/sync
@@ -286,19 +304,22 @@ func (p *partition[UI]) FetchItem(ctx context.Context, id string) (wire.Item, er
 	return p.c.FetchItem(ctx, id)
 }
 
-// Live implements TopicObserver.
+// Live implements TopicObserver. A refused or revoked partition stays so
+// while nothing of it arrives; pkg/sync subscribes to it again after a
+// reconnect, and if the server allows it by then (access granted again),
+// the partition is live again.
 func (p *partition[UI]) Live(live bool) {
 	if p.c.parts[p.key] != p {
 		return // released meanwhile
 	}
-	st := PartitionState{Status: PartitionOpening}
 	if live {
-		st.Status = PartitionLive
+		p.c.setStatus(p.key, PartitionState{Status: PartitionLive})
+		return
 	}
 	if cur := p.c.status(p.key).Peek().Status; cur == PartitionRefused || cur == PartitionRevoked {
-		return // stays refused until opened again
+		return
 	}
-	p.c.setStatus(p.key, st)
+	p.c.setStatus(p.key, PartitionState{Status: PartitionOpening})
 }
 
 // Refused implements TopicObserver: a partition the principal may not read

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -208,5 +210,81 @@ func TestPartition_loadIsForCollectionsSyncedWhole(t *testing.T) {
 		defer stop()
 		h.settle()
 		assert.ErrorContains(t, q.Result().Error, "cards is partitioned")
+	})
+}
+
+func TestPartition_anAnswerOfAPartitionNotOpenIsNotKeptAndItsSnapshotBringsItWhenOpened(t *testing.T) {
+	inBubble(t, func(t *testing.T) {
+		h := newHarness(t)
+		cards, _ := partitioned(t, h)
+		_, err := cards.Open("l1")
+		require.NoError(t, err)
+		l1 := topicOf(t, h.s, "l1/cards")
+		l1.Replace([]wire.Item{item(Todo{ID: "a", ListID: "l1", Title: "A"}, 3)}, "e1", 1, false)
+		answer := func(ex *exchange, v Todo, version uint64) {
+			data, _ := json.Marshal(v)
+			h.reply(ex, 200, wire.MutationResponse{ID: v.ID, Version: version, Data: data, Topic: "l2/cards", Seq: 1, MutationID: mutationIDOf(ex)})
+		}
+
+		// A create in l2, which is not open, shows until its answer, and
+		// no longer: no event would keep it up to date.
+		b := Todo{ID: "b", ListID: "l2", Title: "B"}
+		p := createTodo(cards).Run(b)
+		ex := h.next()
+		_, ok := cards.Get("b")
+		assert.True(t, ok, "optimistic")
+		answer(ex, b, 4)
+		require.NoError(t, p.Err())
+		_, ok = cards.Get("b")
+		assert.False(t, ok, "confirmed in a partition not open: not held")
+		assert.Equal(t, []string{"a"}, cards.View().IDs())
+
+		// A move from l1 to l2 leaves l1: its answer keeps nothing, and
+		// the departure's event, older than the answer, brings nothing back.
+		p = NewMutation(cards, nil, func(id string) Op[Todo] {
+			return Patch(id, func(t *Todo) { t.ListID = "l2" }, "listId")
+		}).Run("a")
+		ex = h.next()
+		_, ok = cards.Get("a")
+		assert.True(t, ok, "optimistic: moved, still shown")
+		answer(ex, Todo{ID: "a", ListID: "l2", Title: "A"}, 6)
+		require.NoError(t, p.Err())
+		_, ok = cards.Get("a")
+		assert.False(t, ok, "moved to a partition not open")
+		l1.ApplyItems(wire.Item{ID: "a", Version: 5, Deleted: true})
+		assert.Empty(t, cards.View().IDs())
+
+		// Opened, l2's snapshot brings both, at the versions answered.
+		_, err = cards.Open("l2")
+		require.NoError(t, err)
+		topicOf(t, h.s, "l2/cards").Replace([]wire.Item{item(Todo{ID: "a", ListID: "l2", Title: "A"}, 6), item(b, 4)}, "e1", 2, false)
+		assert.Equal(t, []string{"a", "b"}, sortedIDs(cards.View().IDs()))
+
+		// A mutation whose OnSettled opens the partition it landed in
+		// keeps its answer: the entity shows throughout.
+		c := Todo{ID: "c", ListID: "l3", Title: "C"}
+		p = createTodo(cards).Run(c)
+		p.OnSettled(func(err error) {
+			if err == nil {
+				_, err := cards.Open("l3")
+				require.NoError(t, err)
+			}
+		})
+		all := cards.View()
+		defer all.Dispose()
+		shown := 0
+		stop := h.s.Graph().Effect(func() {
+			if slices.Contains(all.IDs(), "c") {
+				shown++
+			}
+		})
+		defer stop.Dispose()
+		ex = h.next()
+		answer(ex, c, 7)
+		v, version, ok := cards.Confirmed("c")
+		assert.True(t, ok, "kept")
+		assert.Equal(t, c, v)
+		assert.Equal(t, uint64(7), version)
+		assert.Equal(t, 1, shown, "shown once, from the optimistic create on: it never left")
 	})
 }

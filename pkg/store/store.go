@@ -338,6 +338,9 @@ func (s *Store) endBatch() {
 	s.depth--
 	if s.depth == 0 {
 		for _, c := range s.colls {
+			c.settleAnswers()
+		}
+		for _, c := range s.colls {
 			c.commit()
 		}
 	}

@@ -235,17 +235,24 @@ type world struct {
 	peers   []*peer
 	quiet   atomic.Bool // faults off
 	log     *slog.Logger
-	// promised and gone are invariant 2's bookkeeping: the fields each
-	// acknowledged write set, and the entities an acknowledged delete
-	// removed.
+	promises
+}
+
+// promises are invariant 2's bookkeeping, by "collection/id": the fields
+// each acknowledged write set, and the entities an acknowledged delete
+// removed.
+type promises struct {
 	promised map[string]map[string]string
 	gone     map[string]bool
 	maybe    map[string]bool // may or may not exist (unknown outcomes)
 }
 
+func newPromises() promises {
+	return promises{promised: map[string]map[string]string{}, gone: map[string]bool{}, maybe: map[string]bool{}}
+}
+
 func newWorld(seed uint64) (*world, error) {
-	w := &world{seed: seed, store: server.NewMemStore(), log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		promised: map[string]map[string]string{}, gone: map[string]bool{}, maybe: map[string]bool{}}
+	w := &world{seed: seed, store: server.NewMemStore(), log: slog.New(slog.NewTextHandler(io.Discard, nil)), promises: newPromises()}
 	if err := w.startServer(); err != nil {
 		return nil, err
 	}
@@ -277,21 +284,28 @@ func (w *world) startServer() error {
 // restart stops the server, resets its logs (a new epoch per topic) and
 // starts a new one on the same data.
 func (w *world) restart() error {
+	return restartBehind(&w.handler, w.srv, w.store, []string{model.Lists.Name(), model.Todos.Name()}, w.startServer)
+}
+
+// restartBehind stops srv, which serves behind handler (answering 503
+// meanwhile), resets the logs of collections in st — a new epoch for each,
+// and for its partitions — and starts a new server with start.
+func restartBehind(handler *atomic.Pointer[http.Handler], srv *server.Server, st server.Store, collections []string, start func() error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var down http.Handler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, `{"error":{"code":"unavailable","message":"restarting"}}`, http.StatusServiceUnavailable)
 	})
-	w.handler.Store(&down)
-	if err := w.srv.Shutdown(ctx); err != nil {
+	handler.Store(&down)
+	if err := srv.Shutdown(ctx); err != nil {
 		return err
 	}
-	for _, topic := range []string{model.Lists.Name(), model.Todos.Name()} {
-		if err := server.ResetLog(ctx, w.store, topic); err != nil {
+	for _, coll := range collections {
+		if err := server.ResetLog(ctx, st, coll); err != nil {
 			return err
 		}
 	}
-	return w.startServer()
+	return start()
 }
 
 func (w *world) close() {
@@ -597,21 +611,29 @@ func (w *world) exec(s step) error {
 // the server acknowledged it; a refusal is part of the history, not a
 // failure of the run.
 func settle(p *peer, run func() *store.Pending) (outcome, error) {
+	o, _, err := settleOn(p.do, run)
+	return o, err
+}
+
+// settleOn is settle on the graph goroutine do runs on; it also returns the
+// mutationID.
+func settleOn(do func(func()), run func() *store.Pending) (outcome, uint64, error) {
 	var pd *store.Pending
-	p.do(func() { pd = run() })
+	do(func() { pd = run() })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	err := pd.Wait(ctx)
 	var me *store.MutationError
+	id := pd.MutationID()
 	switch {
 	case err == nil:
-		return acked, nil
+		return acked, id, nil
 	case errors.As(err, &me):
-		return refused, nil
+		return refused, id, nil
 	case errors.Is(err, store.ErrOutcomeUnknown):
-		return unknown, nil // processed, its answer lost: applied or refused
+		return unknown, id, nil // processed, its answer lost: applied or refused
 	}
-	return refused, err
+	return refused, id, err
 }
 
 type outcome uint8
@@ -626,7 +648,7 @@ const (
 // (invariant 2): these fields, unless a later acknowledged write changes
 // them; or, for deletes, absence. A write of unknown outcome promises
 // nothing and makes what it touched uncertain.
-func (w *world) ack(o outcome, err error, key string, fields map[string]string, deleted ...string) error {
+func (w *promises) ack(o outcome, err error, key string, fields map[string]string, deleted ...string) error {
 	if err != nil || o == refused {
 		return err
 	}
@@ -791,7 +813,7 @@ func q(s string) string { b, _ := json.Marshal(s); return string(b) }
 
 // checkPromises is invariant 2: every acknowledged write is in the final
 // state, unless a later acknowledged write replaced it.
-func (w *world) checkPromises(state map[string]string) error {
+func (w *promises) checkPromises(state map[string]string) error {
 	for key, fields := range w.promised {
 		data, ok := state[key]
 		if w.gone[key] {

@@ -118,3 +118,36 @@ func TestPartition_aRevokedPartitionDropsItsDataAndStaysUnsubscribed(t *testing.
 		assert.Equal(t, wire.Sub{Topic: "l1/cards"}, r.recv(srv), "from scratch (the dropped cursor is gone), with no unsub: the server ended it")
 	})
 }
+
+func TestPartition_aRefusedPartitionTheServerAllowsAfterAReconnectIsLiveAgain(t *testing.T) {
+	inBubble(t, func(t *testing.T) {
+		r, cards, srv := cardsRig(t)
+		_, err := cards.Open("l1")
+		require.NoError(t, err)
+		r.recv(srv)
+		r.send(srv, wire.ErrorMessage{Code: wire.CodeForbidden, Message: "forbidden", Topic: "l1/cards"})
+		require.Equal(t, store.PartitionRefused, cards.Partition("l1").Status)
+
+		// Access granted meanwhile: after a reconnect the client asks
+		// again, and the server sends it.
+		require.NoError(t, srv.Close(wire.CloseGoingAway, "restart"))
+		r.settle()
+		r.clock.Advance(r.c.opts.ReconnectCap)
+		srv = r.accept()
+		require.IsType(t, wire.Hello{}, r.recv(srv))
+		r.send(srv, wire.Welcome{V: 1, HbMs: 1000, MaxMsg: 4096})
+		subs := map[string]wire.Sub{}
+		for range 3 {
+			s := r.recv(srv).(wire.Sub)
+			subs[s.Topic] = s
+		}
+		require.Contains(t, subs, "l1/cards", "a refused topic is asked for again")
+		r.goLive(srv, map[string]wire.Sub{"todos": subs["todos"], "lists": subs["lists"]})
+		r.send(srv, wire.Snapshot{Topic: "l1/cards", Epoch: "e1", Seq: 2, Last: true, Items: []wire.Item{
+			{ID: "a", Version: 3, Data: json.RawMessage(`{"id":"a","listId":"l1","title":"A"}`)}}})
+		r.send(srv, wire.Live{Topic: "l1/cards", Epoch: "e1", Seq: 2})
+		assert.Equal(t, store.PartitionLive, cards.Partition("l1").Status, "what it shows and what it says agree")
+		assert.Equal(t, 1, cards.Len())
+		assert.Equal(t, Live, r.c.State())
+	})
+}

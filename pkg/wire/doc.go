@@ -33,13 +33,16 @@
 //   - Entity ids: 1–128 bytes of A–Z a–z 0–9 - . _ ~ (URL-unreserved, so an
 //     id is a path segment without escaping), except "." and ".." (URL
 //     resolution removes them from a path, so such an entity could never be
-//     read or changed): a create with one is 400. Topics: the same characters,
-//     "collection" or "tenant/collection", at most 128 bytes. Epochs: 1–128
-//     printable ASCII bytes without space, quote or backslash.
+//     read or changed): a create with one is 400. Topics: a collection (the
+//     same characters), or "key/collection", a partition's (see Partitions;
+//     the key is an id), at most 256 bytes. Epochs: 1–128 printable ASCII
+//     bytes without space, quote or backslash.
 //   - mutationID, seq and version are at most 2^53-1 (exact in JavaScript).
 //     X-Mutation-ID is a decimal without leading zeros, from 1.
-//   - An event's version equals its seq (the entity's new version) and prev
-//     is always seq-1; decoders accept any version in 1..seq and prev < seq.
+//   - An event's version equals its seq (the entity's new version) in a
+//     collection synced whole, and prev is always seq-1; decoders accept
+//     any version from 1 (a partition's events carry their collection's
+//     versions, see Partitions) and prev < seq.
 //   - Event ts is the commit time in Unix milliseconds.
 //
 // REST
@@ -230,8 +233,61 @@
 //   - A server shutting down closes every connection with 1001 (going
 //     away); clients reconnect after every close code except 4001
 //     (CloseCode.Reconnect).
-//   - Topic = collection in this implementation; tenant topics are valid on
-//     the wire but no server registration maps to them yet.
+//   - Topic = collection for a collection synced whole; a partitioned one
+//     has a topic per partition and none of its own (see Partitions).
+//
+// Partitions
+//   - A partitioned collection (form.Entity.Partition names a string field)
+//     is synced a partition at a time: each value of the field, the
+//     partition key, is a topic "key/collection" (PartitionTopic,
+//     SplitTopic), of its own seq, prev and retained log, which a client
+//     subscribes to as it opens the partition and unsubscribes from when
+//     it closes it. §1's "tenant/collection" is this. A key must be an id
+//     (a write with another is 422 on the field); a sub to "collection"
+//     of a partitioned collection, or to "key/collection" of one synced
+//     whole, is answered not_found, the first naming the field. A
+//     partition's topic exists from its first write: a sub before that
+//     gets an empty snapshot at seq 0.
+//   - Versions come from one clock per collection, across its partitions
+//     (an event's version is then not its seq), so that versions compare
+//     across partitions; the partitions share their collection's epoch: a
+//     log reset gives all of them a new one.
+//   - A client keeps a cursor per partition and resumes each from its own
+//     (B22 per topic). Closing a partition drops its entities and its
+//     cursor; opened again, it starts from a snapshot. The collection holds
+//     the entities of its open partitions only: a mutation's answer about
+//     an entity of a partition not open (a create there, a move there)
+//     settles the mutation but is not kept, as no event would keep it up
+//     to date.
+//   - A move (an update that changes the key) is a delete event in the old
+//     partition's topic, then a create event in the new one, with a
+//     greater version, both with the mutation's origin; the answer is the
+//     create's. The old partition's snapshots keep the departed entity as a
+//     tombstone at the delete's version, so that they account for every
+//     entity it ever held. A client holding both partitions applies the
+//     two events in either order: the higher version wins.
+//   - REST: GET /api/{collection} of a partitioned collection needs
+//     ?partition=<key> (400 without; with it on one synced whole, 400 too).
+//     Authorize hooks get Request.Partition: a create is checked in its
+//     partition, an update or delete in the entity's, a move in both; a
+//     sub is checked (AuthorizeTopic) after the snapshot or replay is read
+//     and before it is sent.
+//   - Revocation: a write that changes who may read a partition calls
+//     Tx.Reauthorize, which bumps the topic's access generation. Every
+//     event carries the generation at its commit; a subscription sends
+//     nothing of a newer generation than it was last allowed at before the
+//     hook allows it again. Events committed before the bump go out under
+//     the old one, those earlier in the same transaction too (the demo
+//     deletes a board's todos before the shares whose deletion revokes:
+//     its members get those deletes). Refused, the subscription ends with
+//     an error message {code revoked, topic}: nothing more of the topic
+//     follows, and the connection stays open. Granting needs no
+//     Reauthorize: nobody was subscribed who could not read.
+//   - A client told revoked (or forbidden, on sub) drops the topic's
+//     entities and cursor and marks the partition revoked (refused), sends
+//     no unsub (the server ended it), and subscribes again, from scratch,
+//     after its next reconnect or when the app opens the partition again:
+//     allowed by then, it is live again.
 //
 // Several server instances (one PostgreSQL database)
 //   - The instances are one server to a client: one epoch per topic (the

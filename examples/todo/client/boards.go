@@ -35,12 +35,14 @@ type Boards struct {
 	// may see, and as what.
 	Accesses *store.Collection[model.Access]
 
-	share    *store.Mutation[model.Share]
-	unshare  *store.Mutation[string]
-	visible  *store.View[model.List]
-	shares   *store.View[model.Share]
-	access   *store.View[model.Access]
-	followed map[string]func() // access id → the release of its board's list
+	share   *store.Mutation[model.Share]
+	unshare *store.Mutation[string]
+	visible *store.View[model.List]
+	shares  *store.View[model.Share]
+	access  *store.View[model.Access]
+	// followed holds, by access id, the release of its board's list; a
+	// board created here is held by its own id until its access comes.
+	followed map[string]func()
 	stops    []func()
 	closed   bool
 }
@@ -92,7 +94,10 @@ func (b *Boards) follow(id string, a model.Access, ok bool) {
 	release, followed := b.followed[id]
 	switch {
 	case ok && !followed:
-		if r, err := b.Lists.Open(a.ListID); err == nil {
+		if r, created := b.followed[a.ListID]; created { // open since its create
+			b.followed[id] = r
+			delete(b.followed, a.ListID)
+		} else if r, err := b.Lists.Open(a.ListID); err == nil {
 			b.followed[id] = r
 		}
 	case !ok && followed:
@@ -143,13 +148,28 @@ func (b *Boards) Role(id string) string {
 }
 
 // Create creates a board called name, the user's own, after the boards it
-// sees. It shows at once in Visible.
+// sees. It shows at once in Visible, and stays: once the server has created
+// it, its partition is open — the store keeps no answer of a partition not
+// open — until the board's access, on its way from the server, holds it
+// open instead.
 func (b *Boards) Create(name string) *store.Pending {
 	pos := 1.0
 	if items := b.visible.Items(); len(items) > 0 {
 		pos = items[len(items)-1].Position + 1
 	}
-	return b.Lists.Create.Run(model.List{Name: name, Position: pos})
+	id := store.NewID()
+	p := b.Lists.Create.Run(model.List{ID: id, Name: name, Position: pos})
+	p.OnSettled(func(err error) {
+		// Opened before the server created it, the board's partition
+		// would be refused; opened here, its answer is kept.
+		if err != nil || b.closed || slices.Contains(b.Lists.OpenPartitions(), id) {
+			return // refused, or its access came first
+		}
+		if release, err := b.Lists.Open(id); err == nil {
+			b.followed[id] = release
+		}
+	})
+	return p
 }
 
 // SharedWith returns, tracked, the users open board id is shared with, in
