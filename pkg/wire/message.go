@@ -55,6 +55,23 @@ func EncodeServerMessage(m ServerMessage) ([]byte, error) {
 	return json.Marshal(m)
 }
 
+// marshal encodes the message fields p points to (a type without methods,
+// so that this is not MarshalJSON again) as a JSON object whose first
+// member is "t":t, as every message's MarshalJSON does.
+func marshal(t MessageType, p any) ([]byte, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte(`{"t":"`), t...)
+	if len(b) > 2 {
+		out = append(out, `",`...)
+	} else {
+		out = append(out, '"') // no fields
+	}
+	return append(out, b[1:]...), nil
+}
+
 // rawMessage is the union of every message's fields, with pointers where
 // presence must be checked, so that a message is parsed in one pass.
 type rawMessage struct {
