@@ -40,6 +40,7 @@ type coll struct {
 // server object they change (after toAPI, the names may differ).
 type patch struct {
 	id     string
+	keys   []string // the fields JavaScript set, sorted
 	set    map[string]json.RawMessage
 	fields []string
 }
@@ -118,7 +119,7 @@ func (r *Runtime) newColl(cl *client, spec collSpec) (*coll, error) {
 		return store.Create(idOf(o.raw, c.idField), o, createFields...)
 	})
 	c.updates = store.NewMutation(sc, nil, func(p patch) store.Op[*obj] {
-		return store.Patch(p.id, func(o **obj) { *o = merge(*o, p.set) }, p.fields...)
+		return store.Patch(p.id, func(o **obj) { *o = merge(*o, p.keys, p.set) }, p.fields...)
 	})
 	c.deletes = sc.Deletes()
 	c.h = r.handle(c)
@@ -192,7 +193,7 @@ func (c *coll) startUpdate(id string, raw []byte) (*store.Pending, error) {
 	if !ok {
 		return nil, errors.New("tandem: " + c.c.Name() + "/" + id + " is not visible: " + store.ErrNotVisible.Error())
 	}
-	next := merge(cur, set)
+	next := merge(cur, keys, set)
 	if c.decl != nil {
 		if err := c.decl.checkUpdate(next.raw, keys); err != nil {
 			return nil, err
@@ -217,7 +218,7 @@ func (c *coll) startUpdate(id string, raw []byte) (*store.Pending, error) {
 			return nil, nil
 		}
 	}
-	return c.updates.Run(patch{id: id, set: set, fields: fields}), nil
+	return c.updates.Run(patch{id: id, keys: keys, set: set, fields: fields}), nil
 }
 
 // remove deletes entity id.
@@ -265,7 +266,7 @@ func (c *coll) validate(op string, raw []byte, id string) string {
 			err = errors.New("tandem: " + c.c.Name() + "/" + id + " is not visible")
 			break
 		}
-		err = c.decl.checkUpdate(merge(cur, set).raw, keys)
+		err = c.decl.checkUpdate(merge(cur, keys, set).raw, keys)
 	default:
 		err = errors.New(`tandem: validate's op is "create" or "update"`)
 	}
@@ -275,27 +276,18 @@ func (c *coll) validate(op string, raw []byte, id string) string {
 	return string(appendError(nil, err))
 }
 
-// forms describes the fields of the create and update forms, as JSON.
+// forms describes the fields of the create and update forms, as JSON:
+// null for a collection declared from JavaScript.
 func (c *coll) forms() string {
-	if c.decl == nil {
-		return `{"create":null,"update":null}`
+	var f struct {
+		Create []string `json:"create"`
+		Update []string `json:"update"`
 	}
-	b := []byte(`{"create":`)
-	b = appendNames(b, c.decl.createFields())
-	b = append(b, `,"update":`...)
-	b = appendNames(b, c.decl.updateFields())
-	return string(append(b, '}'))
-}
-
-func appendNames(b []byte, names []string) []byte {
-	b = append(b, '[')
-	for i, n := range names {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, n)
+	if c.decl != nil {
+		f.Create, f.Update = c.decl.createFields(), append([]string{}, c.decl.updateFields()...)
 	}
-	return append(b, ']')
+	b, _ := json.Marshal(f)
+	return string(b)
 }
 
 // catch runs f and returns a JavaScript exception it throws as an error

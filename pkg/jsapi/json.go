@@ -5,76 +5,30 @@ package jsapi
 import (
 	"bytes"
 	"encoding/json"
-	"slices"
 	"strconv"
-	"unicode/utf8"
 )
 
 // appendString appends s as a JSON string: the batches that cross to
 // JavaScript are built by hand, once, from JSON already encoded per item.
+// Only what JSON requires is escaped: the text reaches JavaScript as a
+// string (decoded from UTF-8, as every Go string that crosses), and
+// JSON.parse takes U+2028 and U+2029 as they are.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
 			b = append(b, c)
-			i++
-			continue
 		}
-		if c < utf8.RuneSelf {
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			b = append(b, "\\ufffd"...)
-		} else if r == '\u2028' || r == '\u2029' {
-			b = append(b, "\\u202"...)
-			b = append(b, hex[r&0xf])
-		} else {
-			b = append(b, s[i:i+n]...)
-		}
-		i += n
 	}
 	return append(b, '"')
 }
 
 const hex = "0123456789abcdef"
-
-// jsonObject encodes a map of strings as a JSON object with sorted keys, or
-// returns "" for an empty one.
-func jsonObject(m map[string]string) string {
-	if len(m) == 0 {
-		return ""
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	b := []byte{'{'}
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, k)
-		b = append(b, ':')
-		b = appendString(b, m[k])
-	}
-	return string(append(b, '}'))
-}
 
 // appendInt appends n in decimal.
 func appendInt(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) }
@@ -84,47 +38,66 @@ func appendInt(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 1
 // entity, and encoding/json's map decoding of the whole object cost most of
 // a first delivery. raw is valid JSON (it came through encoding/json).
 func topField(raw []byte, name string) ([]byte, bool) {
-	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '{' {
-		return nil, false
-	}
-	i++
-	for {
-		i = skipSpace(raw, i)
-		if i >= len(raw) || raw[i] != '"' {
-			return nil, false // '}' or malformed
-		}
-		kEnd := skipString(raw, i)
-		key := raw[i+1 : kEnd-1]
-		i = skipSpace(raw, kEnd)
-		if i >= len(raw) || raw[i] != ':' {
+	for i := objectStart(raw); ; {
+		var key, val []byte
+		if key, val, i = nextMember(raw, i); i < 0 {
 			return nil, false
 		}
-		vStart := skipSpace(raw, i+1)
-		vEnd := skipValue(raw, vStart)
 		if keyIs(key, name) {
-			return raw[vStart:vEnd], true
+			return val, true
 		}
-		i = skipSpace(raw, vEnd)
-		if i >= len(raw) || raw[i] != ',' {
-			return nil, false
-		}
-		i++
 	}
 }
 
-// keyIs reports whether the JSON string body key says name.
-func keyIs(key []byte, name string) bool {
-	for _, c := range key {
-		if c == '\\' {
-			var s string
-			if json.Unmarshal(append(append([]byte{'"'}, key...), '"'), &s) != nil {
-				return false
-			}
-			return s == name
-		}
+// objectStart returns where the members of the JSON object raw start, or
+// -1 when raw is not an object.
+func objectStart(raw []byte) int {
+	if i := skipSpace(raw, 0); i < len(raw) && raw[i] == '{' {
+		return i + 1
 	}
-	return string(key) == name
+	return -1
+}
+
+// nextMember returns the member of a JSON object that starts at i (where
+// objectStart or the previous member left off): its key, as the JSON
+// string it is, and its value; end is where the next member starts, or -1
+// when no member is left.
+func nextMember(raw []byte, i int) (key, val []byte, end int) {
+	if i < 0 {
+		return nil, nil, -1
+	}
+	if i = skipSpace(raw, i); i < len(raw) && raw[i] == ',' {
+		i = skipSpace(raw, i+1)
+	}
+	if i >= len(raw) || raw[i] != '"' {
+		return nil, nil, -1 // '}'
+	}
+	kEnd := skipString(raw, i)
+	v := skipSpace(raw, kEnd)
+	if v >= len(raw) || raw[v] != ':' {
+		return nil, nil, -1
+	}
+	v = skipSpace(raw, v+1)
+	end = skipValue(raw, v)
+	return raw[i:kEnd], raw[v:end], end
+}
+
+// keyIs reports whether the JSON string key says name.
+func keyIs(key []byte, name string) bool {
+	if bytes.IndexByte(key, '\\') < 0 {
+		return string(key[1:len(key)-1]) == name
+	}
+	return keyName(key) == name
+}
+
+// keyName returns what the JSON string key says.
+func keyName(key []byte) string {
+	if bytes.IndexByte(key, '\\') < 0 {
+		return string(key[1 : len(key)-1])
+	}
+	var s string
+	json.Unmarshal(key, &s)
+	return s
 }
 
 func skipSpace(b []byte, i int) int {

@@ -3,6 +3,7 @@
 package jsapi
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strconv"
@@ -234,33 +235,29 @@ func (r *Runtime) jsError(err error) js.Value {
 // else — its message, and for a refusal the HTTP status, the error code
 // and the field messages of the same forms.
 func appendError(b []byte, err error) []byte {
-	kind, status, code, fields := "error", 0, "", map[string]string(nil)
+	e := struct {
+		Kind    string            `json:"kind"`
+		Message string            `json:"message"`
+		Status  int               `json:"status"`
+		Code    string            `json:"code"`
+		Fields  map[string]string `json:"fields"`
+	}{Kind: "error", Message: err.Error()}
 	var fe *form.Errors
 	var me *store.MutationError
 	switch {
 	case errors.As(err, &fe):
-		kind, code, fields = "invalid", "invalid", fe.Fields
+		e.Kind, e.Code, e.Fields = "invalid", "invalid", fe.Fields
 	case errors.As(err, &me):
-		kind, status, code, fields = "rejected", me.Status, me.Body.Code, me.Fields()
+		e.Kind, e.Status, e.Code, e.Fields = "rejected", me.Status, me.Body.Code, me.Fields()
 		if store.IsConflict(err) {
-			kind = "conflict"
+			e.Kind = "conflict"
 		}
 	}
-	b = append(b, `{"kind":`...)
-	b = appendString(b, kind)
-	b = append(b, `,"message":`...)
-	b = appendString(b, err.Error())
-	b = append(b, `,"status":`...)
-	b = appendInt(b, status)
-	b = append(b, `,"code":`...)
-	b = appendString(b, code)
-	b = append(b, `,"fields":`...)
-	if f := jsonObject(fields); f != "" {
-		b = append(b, f...)
-	} else {
-		b = append(b, "{}"...)
+	if e.Fields == nil {
+		e.Fields = map[string]string{}
 	}
-	return append(b, '}')
+	j, _ := json.Marshal(e) // strings and a map of strings: it cannot fail
+	return append(b, j...)
 }
 
 // thrownError carries a JavaScript value a promise rejected with (a query
