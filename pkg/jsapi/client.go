@@ -30,9 +30,10 @@ type client struct {
 //	baseURL    the REST API's root, "/api" by default
 //	wsURL      the WebSocket endpoint (required; the module derives it from
 //	           baseURL and the page's location)
-//	storage    where pending mutations wait across reloads: "session" (the
-//	           default in a browser), "local", "memory", "none", or an object
-//	           with getItem, setItem and removeItem (Web Storage's shape)
+//	storage    where pending mutations wait across reloads: an object with
+//	           getItem, setItem and removeItem (Web Storage's shape; the
+//	           module passes sessionStorage by default in a browser, and for
+//	           "session" and "local"), "memory", or null for none
 //	storageKey the record's name in storage, "tandem.outbox" by default
 //	clientID   this runtime's clientID, random by default
 //	headers    an object of headers sent with every REST request
@@ -101,53 +102,42 @@ func str(o js.Value, name string) string {
 	return ""
 }
 
-// storageOf returns the Storage JavaScript asked for.
+// storageOf returns the Storage JavaScript passed: an object of Web
+// Storage's shape (the module resolves "session" and "local" to the
+// page's sessionStorage and localStorage), "memory", or null for none.
 func storageOf(v js.Value) (cache.Storage, error) {
-	switch v.Type() {
-	case js.TypeUndefined, js.TypeNull:
-		s, err := cache.NewSessionStorage()
-		if err != nil {
-			return &cache.MemoryStorage{}, nil // Node, or a host that refuses it
-		}
-		return s, nil
-	case js.TypeString:
-		switch v.String() {
-		case "session":
-			return cache.NewSessionStorage()
-		case "local":
-			return cache.NewLocalStorage()
-		case "memory":
-			return &cache.MemoryStorage{}, nil
-		case "none":
-			return nil, nil
-		}
-	case js.TypeObject:
-		if v.Get("getItem").Type() == js.TypeFunction {
-			return jsStorage{v}, nil
-		}
+	switch {
+	case v.IsNull():
+		return nil, nil
+	case v.Type() == js.TypeString && v.String() == "memory":
+		return &cache.MemoryStorage{}, nil
+	case v.Type() == js.TypeObject && v.Get("getItem").Type() == js.TypeFunction:
+		return &jsStorage{v}, nil
 	}
 	return nil, errors.New(`tandem: storage must be "session", "local", "memory", "none" or an object with getItem, setItem and removeItem`)
 }
 
-// jsStorage is a cache.Storage over an object of Web Storage's shape.
+// jsStorage is a cache.Storage over an object of Web Storage's shape; an
+// exception it throws (a full quota) is an error.
 type jsStorage struct{ v js.Value }
 
-func (s jsStorage) Get(key string) ([]byte, error) {
-	v := s.v.Call("getItem", key)
+func (s *jsStorage) Get(key string) ([]byte, error) {
+	var v js.Value
+	if err := catch(func() { v = s.v.Call("getItem", key) }); err != nil {
+		return nil, err
+	}
 	if v.Type() != js.TypeString {
 		return nil, cache.ErrNotFound
 	}
 	return []byte(v.String()), nil
 }
 
-func (s jsStorage) Set(key string, value []byte) error {
-	s.v.Call("setItem", key, string(value))
-	return nil
+func (s *jsStorage) Set(key string, value []byte) error {
+	return catch(func() { s.v.Call("setItem", key, string(value)) })
 }
 
-func (s jsStorage) Remove(key string) error {
-	s.v.Call("removeItem", key)
-	return nil
+func (s *jsStorage) Remove(key string) error {
+	return catch(func() { s.v.Call("removeItem", key) })
 }
 
 // collection returns the client's collection called name: the Go-declared

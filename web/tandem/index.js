@@ -296,6 +296,21 @@ export class Signal extends ReadonlySignal {
   }
 }
 
+// storageOf resolves the storage option for Go: "session" and "local" to
+// the page's Web Storage (by default sessionStorage, or memory where there
+// is none, as in Node), "none" to null.
+function storageOf(s) {
+  if (s === "none") return null;
+  if (s != null && s !== "session" && s !== "local") return s;
+  const name = s === "local" ? "localStorage" : "sessionStorage";
+  try {
+    const w = globalThis[name]; // a private mode may throw
+    if (typeof w?.getItem === "function") return w;
+  } catch {}
+  if (s == null) return "memory";
+  throw new TandemError({ kind: "error", message: `tandem: ${name} is not available here`, status: 0, code: "" });
+}
+
 /** A Client is a connection to a Tandem server: collections, queries, status. */
 class Client {
   #rt;
@@ -310,7 +325,7 @@ class Client {
       u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
       wsURL = u.href;
     }
-    this.#h = rt.call(rt.api.connect({ ...options, baseURL: base, wsURL }));
+    this.#h = rt.call(rt.api.connect({ ...options, baseURL: base, wsURL, storage: storageOf(options.storage) }));
     /** The realtime connection: "offline", "connecting", "resyncing", "live" or "unauthorized". */
     this.status = new ReadonlySignal(rt, rt.call(rt.api.status(this.#h)));
     /** How many mutations wait for the server. */
