@@ -194,42 +194,47 @@ func (c *client) close() {
 }
 
 func (r *Runtime) exportClient(api js.Value) {
-	r.export(api, "connect", func(a []js.Value) any {
+	r.export(api, []string{"connect", "status", "pending", "reconnect", "close", "clientID", "collection", "define"}, r.callClient)
+}
+
+// callClient runs the call name of exportClient.
+func (r *Runtime) callClient(name string, a []js.Value) any {
+	if name == "connect" {
 		c, err := r.newClient(a[0])
 		if err != nil {
 			panic(err)
 		}
 		r.clients = append(r.clients, c)
 		return r.handle(c)
-	})
-	r.export(api, "status", func(a []js.Value) any { return r.handle(get[*client](r, a[0]).status()) })
-	r.export(api, "pending", func(a []js.Value) any { return r.handle(get[*client](r, a[0]).pending()) })
-	r.export(api, "reconnect", func(a []js.Value) any {
-		get[*client](r, a[0]).rt.Reconnect()
-		return nil
-	})
-	r.export(api, "close", func(a []js.Value) any {
-		c := get[*client](r, a[0])
+	}
+	c := get[*client](r, a[0])
+	switch name {
+	case "status":
+		return r.handle(c.status())
+	case "pending":
+		return r.handle(c.pending())
+	case "reconnect":
+		c.rt.Reconnect()
+	case "close":
 		c.close()
 		r.clients = slices.DeleteFunc(r.clients, func(x *client) bool { return x == c })
 		r.release(a[0].Int())
-		return nil
-	})
-	r.export(api, "clientID", func(a []js.Value) any { return get[*client](r, a[0]).s.ClientID() })
-	r.export(api, "collection", func(a []js.Value) any {
-		coll, err := get[*client](r, a[0]).collection(a[1].String())
+	case "clientID":
+		return c.s.ClientID()
+	case "collection", "define":
+		var coll *coll
+		var err error
+		if name == "collection" {
+			coll, err = c.collection(a[1].String())
+		} else {
+			// define(client, name, idField, hasFromAPI, hasToAPI) declares a
+			// collection from JavaScript.
+			coll, err = c.define(collSpec{name: a[1].String(), idField: a[2].String(), fromAPI: a[3].Truthy(), toAPI: a[4].Truthy()})
+		}
 		if err != nil {
 			panic(err)
 		}
 		return coll.h
-	})
-	// define(client, name, idField, hasFromAPI, hasToAPI) declares a
-	// collection from JavaScript.
-	r.export(api, "define", func(a []js.Value) any {
-		coll, err := get[*client](r, a[0]).define(collSpec{name: a[1].String(), idField: a[2].String(), fromAPI: a[3].Truthy(), toAPI: a[4].Truthy()})
-		if err != nil {
-			panic(err)
-		}
-		return coll.h
-	})
+	}
+	return nil
 }

@@ -307,39 +307,40 @@ func catch(f func()) (err error) {
 }
 
 func (r *Runtime) exportCollections(api js.Value) {
-	coll := func(v js.Value) *coll { return get[*coll](r, v) }
-	r.export(api, "cget", func(a []js.Value) any { return coll(a[0]).get(a[1].String()) })
-	r.export(api, "cpending", func(a []js.Value) any { return coll(a[0]).c.IsPending(a[1].String()) })
-	r.export(api, "create", func(a []js.Value) any { return coll(a[0]).create(a[1].Int(), []byte(a[2].String())) })
-	r.export(api, "update", func(a []js.Value) any {
-		coll(a[0]).update(a[1].Int(), a[2].String(), []byte(a[3].String()))
-		return nil
-	})
-	r.export(api, "remove", func(a []js.Value) any {
-		coll(a[0]).remove(a[1].Int(), a[2].String())
-		return nil
-	})
-	r.export(api, "validate", func(a []js.Value) any {
-		return coll(a[0]).validate(a[1].String(), []byte(a[2].String()), a[3].String())
-	})
-	r.export(api, "forms", func(a []js.Value) any { return coll(a[0]).forms() })
-	r.export(api, "hold", func(a []js.Value) any {
-		coll(a[0]).hold(a[1].String())
-		return nil
-	})
-	r.export(api, "unhold", func(a []js.Value) any {
-		coll(a[0]).unhold(a[1].String())
-		return nil
-	})
-	r.export(api, "vopen", func(a []js.Value) any {
-		h, err := coll(a[0]).openView(a[1].Int(), []byte(a[2].String()))
+	r.export(api, []string{"cget", "cpending", "create", "update", "remove", "validate", "forms", "hold", "unhold", "vopen", "vclose"}, r.callCollections)
+}
+
+// callCollections runs the call name of exportCollections: a[0] is the
+// collection's handle.
+func (r *Runtime) callCollections(name string, a []js.Value) any {
+	c := get[*coll](r, a[0])
+	switch name {
+	case "cget":
+		return c.get(a[1].String())
+	case "cpending":
+		return c.c.IsPending(a[1].String())
+	case "create":
+		return c.create(a[1].Int(), []byte(a[2].String()))
+	case "update":
+		c.update(a[1].Int(), a[2].String(), []byte(a[3].String()))
+	case "remove":
+		c.remove(a[1].Int(), a[2].String())
+	case "validate":
+		return c.validate(a[1].String(), []byte(a[2].String()), a[3].String())
+	case "forms":
+		return c.forms()
+	case "hold":
+		c.hold(a[1].String())
+	case "unhold":
+		c.unhold(a[1].String())
+	case "vopen":
+		h, err := c.openView(a[1].Int(), []byte(a[2].String()))
 		if err != nil {
 			panic(err)
 		}
 		return h
-	})
-	r.export(api, "vclose", func(a []js.Value) any {
-		coll(a[0]).closeView(a[1].Int())
-		return nil
-	})
+	case "vclose":
+		c.closeView(a[1].Int())
+	}
+	return nil
 }

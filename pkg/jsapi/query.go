@@ -189,18 +189,45 @@ func await(ctx context.Context, start func(signal js.Value) js.Value) (js.Value,
 }
 
 func (r *Runtime) exportQueries(api js.Value) {
-	r.export(api, "query", func(a []js.Value) any {
-		c := get[*client](r, a[0])
+	r.export(api, []string{"query", "qsub", "qunsub", "qresult", "qrefetch", "qfree", "invalidate", "setData", "getData"}, r.callQueries)
+}
+
+// callQueries runs the call name of exportQueries: a[0] is the handle of
+// a query, or of a client for query, invalidate, setData and getData.
+func (r *Runtime) callQueries(name string, a []js.Value) any {
+	switch name {
+	case "query":
 		opts, sel, err := r.queryOptions(a[1])
 		if err != nil {
 			panic(err)
 		}
-		q := &query{r: r, ob: cache.NewSelectObserver(c.cc, opts, sel)}
+		q := &query{r: r, ob: cache.NewSelectObserver(get[*client](r, a[0]).cc, opts, sel)}
 		q.h = r.handle(q)
 		return q.h
-	})
-	r.export(api, "qsub", func(a []js.Value) any {
-		q := get[*query](r, a[0])
+	case "invalidate", "setData", "getData":
+		cc := get[*client](r, a[0]).cc
+		key, err := keyOf(a[1].String())
+		if err != nil {
+			panic(err)
+		}
+		switch name {
+		case "invalidate":
+			cc.InvalidateQueries(cache.Filter{Key: key, Exact: a[2].Truthy()}, cache.InvalidateOptions{})
+		case "setData":
+			if err := cache.SetQueryData(cc, key, a[2]); err != nil {
+				panic(err)
+			}
+		default:
+			if v, ok := cache.GetQueryData[js.Value](cc, key); ok {
+				return v
+			}
+			return js.Undefined()
+		}
+		return nil
+	}
+	q := get[*query](r, a[0])
+	switch name {
+	case "qsub":
 		if q.unsub == nil {
 			q.unsub = q.ob.Subscribe(func() {
 				if !q.dirty {
@@ -209,21 +236,19 @@ func (r *Runtime) exportQueries(api js.Value) {
 				}
 			})
 		}
-		return nil
-	})
-	r.export(api, "qunsub", func(a []js.Value) any {
-		q := get[*query](r, a[0])
+	case "qunsub", "qfree":
 		if q.unsub != nil {
 			q.unsub()
 			q.unsub = nil
 		}
-		return nil
-	})
-	// qresult returns [status, fetchStatus, data, error, flags,
-	// dataUpdatedAt, errorUpdatedAt, failureCount]; flags: 1 hasData,
-	// 2 isStale, 4 isPlaceholderData, 8 isFetchedAfterMount.
-	r.export(api, "qresult", func(a []js.Value) any {
-		res := get[*query](r, a[0]).ob.Result()
+		if name == "qfree" {
+			r.release(q.h)
+		}
+	case "qresult":
+		// [status, fetchStatus, data, error, flags, dataUpdatedAt,
+		// errorUpdatedAt, failureCount]; flags: 1 hasData, 2 isStale,
+		// 4 isPlaceholderData, 8 isFetchedAfterMount.
+		res := q.ob.Result()
 		data, errv := js.Undefined(), js.Undefined()
 		if res.HasData {
 			data = res.Data
@@ -239,48 +264,10 @@ func (r *Runtime) exportQueries(api js.Value) {
 		}
 		return []any{res.Status.String(), res.FetchStatus.String(), data, errv, flags,
 			millis(res.DataUpdatedAt), millis(res.ErrorUpdatedAt), res.FailureCount}
-	})
-	r.export(api, "qrefetch", func(a []js.Value) any {
-		get[*query](r, a[0]).ob.Refetch()
-		return nil
-	})
-	r.export(api, "qfree", func(a []js.Value) any {
-		q := get[*query](r, a[0])
-		if q.unsub != nil {
-			q.unsub()
-		}
-		r.release(q.h)
-		return nil
-	})
-	r.export(api, "invalidate", func(a []js.Value) any {
-		key, err := keyOf(a[1].String())
-		if err != nil {
-			panic(err)
-		}
-		get[*client](r, a[0]).cc.InvalidateQueries(cache.Filter{Key: key, Exact: a[2].Truthy()}, cache.InvalidateOptions{})
-		return nil
-	})
-	r.export(api, "setData", func(a []js.Value) any {
-		key, err := keyOf(a[1].String())
-		if err != nil {
-			panic(err)
-		}
-		if err := cache.SetQueryData(get[*client](r, a[0]).cc, key, a[2]); err != nil {
-			panic(err)
-		}
-		return nil
-	})
-	r.export(api, "getData", func(a []js.Value) any {
-		key, err := keyOf(a[1].String())
-		if err != nil {
-			panic(err)
-		}
-		v, ok := cache.GetQueryData[js.Value](get[*client](r, a[0]).cc, key)
-		if !ok {
-			return js.Undefined()
-		}
-		return v
-	})
+	case "qrefetch":
+		q.ob.Refetch()
+	}
+	return nil
 }
 
 // millis is t as milliseconds since the epoch, or 0 for the zero time.

@@ -184,23 +184,27 @@ func get[T any](r *Runtime, v js.Value) T {
 	return o
 }
 
-// export registers fn on obj under name as a JavaScript function. A call
-// runs as one Runtime call; a panic (a JavaScript exception thrown by a
-// callback, or a Go error) makes it return host.FAIL after setting
-// host.error, which the module rethrows.
-func (r *Runtime) export(obj js.Value, name string, fn func(args []js.Value) any) {
-	f := js.FuncOf(func(_ js.Value, args []js.Value) (out any) {
-		defer func() {
-			if p := recover(); p != nil {
-				r.host.Set("error", r.jsError(panicError(p)))
-				out = r.fail
-			}
-		}()
-		r.call(func() { out = fn(args) })
-		return out
-	})
-	r.funcs = append(r.funcs, f)
-	obj.Set(name, f)
+// export registers on obj a JavaScript function under each of names, which
+// runs fn with its name and arguments: one function per file of the API
+// rather than one closure per call keeps the module small. A call runs as
+// one Runtime call; a panic (a JavaScript exception thrown by a callback,
+// or a Go error) makes it return host.FAIL after setting host.error, which
+// the module rethrows.
+func (r *Runtime) export(obj js.Value, names []string, fn func(name string, args []js.Value) any) {
+	for _, name := range names {
+		f := js.FuncOf(func(_ js.Value, args []js.Value) (out any) {
+			defer func() {
+				if p := recover(); p != nil {
+					r.host.Set("error", r.jsError(panicError(p)))
+					out = r.fail
+				}
+			}()
+			r.call(func() { out = fn(name, args) })
+			return out
+		})
+		r.funcs = append(r.funcs, f)
+		obj.Set(name, f)
+	}
 }
 
 // panicError turns a recovered panic value into an error.
