@@ -28,7 +28,7 @@ type coll struct {
 	r       *Runtime
 	c       *store.Collection[*obj]
 	h       int
-	decl    Declared // nil: declared from JavaScript, no forms
+	decl    *Declared // nil: declared from JavaScript, no forms
 	idField string
 	encode  func(*obj) (json.RawMessage, error) // to the server's shape
 	creates *store.Mutation[*obj]
@@ -48,7 +48,7 @@ type patch struct {
 // collSpec is how a collection is declared.
 type collSpec struct {
 	name, idField  string
-	decl           Declared
+	decl           *Declared
 	fromAPI, toAPI bool
 }
 
@@ -113,7 +113,7 @@ func (r *Runtime) newColl(cl *client, spec collSpec) (*coll, error) {
 	c.c, c.encode = sc, codec.Encode
 	var createFields []string
 	if c.decl != nil {
-		createFields = c.decl.createFields() // a create sends its form's fields, as Creates does
+		createFields = c.decl.create // a create sends its form's fields, as Creates does
 	}
 	c.creates = store.NewMutation(sc, nil, func(o *obj) store.Op[*obj] {
 		return store.Create(idOf(o.raw, c.idField), o, createFields...)
@@ -284,7 +284,7 @@ func (c *coll) forms() string {
 		Update []string `json:"update"`
 	}
 	if c.decl != nil {
-		f.Create, f.Update = c.decl.createFields(), append([]string{}, c.decl.updateFields()...)
+		f.Create, f.Update = c.decl.create, append([]string{}, c.decl.update...)
 	}
 	b, _ := json.Marshal(f)
 	return string(b)

@@ -26,7 +26,7 @@ type Runtime struct {
 	g        *state.Graph
 	host     js.Value // the JavaScript side: deliver, makeError, hook, onError, FAIL
 	fail     js.Value // host.FAIL, the value a failed call returns
-	entities map[string]Declared
+	entities map[string]*Declared
 
 	objs []any // handles: index → object; nil slots are free
 	free []int
@@ -46,8 +46,8 @@ type Runtime struct {
 
 // New returns a Runtime exposing the given Go-declared entities. Attach
 // connects it to its JavaScript host; Main does both for a browser main.
-func New(entities ...Declared) *Runtime {
-	r := &Runtime{entities: map[string]Declared{}, objs: make([]any, 1), wake: make(chan struct{}, 1)}
+func New(entities ...*Declared) *Runtime {
+	r := &Runtime{entities: map[string]*Declared{}, objs: make([]any, 1), wake: make(chan struct{}, 1)}
 	for _, e := range entities {
 		r.entities[e.Name()] = e
 	}
