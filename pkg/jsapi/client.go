@@ -3,6 +3,7 @@
 package jsapi
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"syscall/js"
@@ -36,55 +37,45 @@ type client struct {
 //	           "session" and "local"), "memory", or null for none
 //	storageKey the record's name in storage, "tandem.outbox" by default
 //	clientID   this runtime's clientID, random by default
-//	headers    an object of headers sent with every REST request
+//	headers    the headers sent with every REST request, as a JSON object
+//	           of strings
 func (r *Runtime) newClient(o js.Value) (*client, error) {
 	c := &client{r: r, colls: map[string]*coll{}}
-	online, stopOnline, err := cache.BrowserOnline()
-	if err == nil {
-		c.stops = append(c.stops, stopOnline)
+	if err := c.open(o); err != nil {
+		c.close()
+		return nil, err
 	}
-	focus, stopFocus, err := cache.BrowserFocus()
-	if err == nil {
-		c.stops = append(c.stops, stopFocus)
+	return c, nil
+}
+
+func (c *client) open(o js.Value) (err error) {
+	r := c.r
+	var online cache.OnlineSource
+	var focus cache.FocusSource
+	if m, stop, err := cache.BrowserOnline(); err == nil {
+		online, c.stops = m, append(c.stops, stop)
 	}
-	copts := cache.ClientOptions{Scheduler: func(deliver func()) { r.schedule(deliver) }, ReportError: r.reportLater}
-	if online != nil {
-		copts.Online = online
+	if m, stop, err := cache.BrowserFocus(); err == nil {
+		focus, c.stops = m, append(c.stops, stop)
 	}
-	if focus != nil {
-		copts.Focus = focus
-	}
-	c.cc = cache.NewClient(copts)
+	c.cc = cache.NewClient(cache.ClientOptions{Scheduler: r.schedule, ReportError: r.reportLater, Online: online, Focus: focus})
 	opts := store.Options{Graph: r.g, BaseURL: str(o, "baseURL"), StorageKey: str(o, "storageKey"), ClientID: str(o, "clientID"), OnError: r.report}
-	if h := o.Get("headers"); h.Type() == js.TypeObject {
-		opts.Header = map[string]string{}
-		keys := js.Global().Get("Object").Call("keys", h)
-		for i := range keys.Length() {
-			k := keys.Index(i).String()
-			opts.Header[k] = h.Get(k).String()
+	if h := str(o, "headers"); h != "" {
+		if err = json.Unmarshal([]byte(h), &opts.Header); err != nil {
+			return errors.New("tandem: headers must be a JSON object of strings: " + err.Error())
 		}
 	}
 	if opts.Storage, err = storageOf(o.Get("storage")); err != nil {
-		c.close()
-		return nil, err
+		return err
 	}
 	if c.s, err = store.New(opts); err != nil {
-		c.close()
-		return nil, err
+		return err
 	}
-	so := sync.Options{Store: c.s, URL: str(o, "wsURL"), OnError: r.report}
-	if online != nil {
-		so.Online = online
-	}
-	if focus != nil {
-		so.Focus = focus
-	}
-	if c.rt, err = sync.New(so); err != nil {
-		c.close()
-		return nil, err
+	if c.rt, err = sync.New(sync.Options{Store: c.s, URL: str(o, "wsURL"), OnError: r.report, Online: online, Focus: focus}); err != nil {
+		return err
 	}
 	c.rt.Start()
-	return c, nil
+	return nil
 }
 
 // reportLater reports an error raised where the graph may not be (the
@@ -122,22 +113,31 @@ func storageOf(v js.Value) (cache.Storage, error) {
 type jsStorage struct{ v js.Value }
 
 func (s *jsStorage) Get(key string) ([]byte, error) {
-	var v js.Value
-	if err := catch(func() { v = s.v.Call("getItem", key) }); err != nil {
-		return nil, err
+	v, err := s.call("getItem", key)
+	if err == nil && v.Type() != js.TypeString {
+		err = cache.ErrNotFound
 	}
-	if v.Type() != js.TypeString {
-		return nil, cache.ErrNotFound
+	if err != nil {
+		return nil, err
 	}
 	return []byte(v.String()), nil
 }
 
 func (s *jsStorage) Set(key string, value []byte) error {
-	return catch(func() { s.v.Call("setItem", key, string(value)) })
+	_, err := s.call("setItem", key, string(value))
+	return err
 }
 
 func (s *jsStorage) Remove(key string) error {
-	return catch(func() { s.v.Call("removeItem", key) })
+	_, err := s.call("removeItem", key)
+	return err
+}
+
+// call calls the storage's method, and returns an exception it throws as
+// an error.
+func (s *jsStorage) call(method string, args ...any) (v js.Value, err error) {
+	err = catch(func() { v = s.v.Call(method, args...) })
+	return v, err
 }
 
 // collection returns the client's collection called name: the Go-declared

@@ -325,7 +325,9 @@ class Client {
       u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
       wsURL = u.href;
     }
-    this.#h = rt.call(rt.api.connect({ ...options, baseURL: base, wsURL, storage: storageOf(options.storage) }));
+    const h = options.headers && Object.entries(options.headers).map(([k, v]) => [k, String(v)]);
+    const headers = h && JSON.stringify(Object.fromEntries(h));
+    this.#h = rt.call(rt.api.connect({ ...options, baseURL: base, wsURL, storage: storageOf(options.storage), headers }));
     /** The realtime connection: "offline", "connecting", "resyncing", "live" or "unauthorized". */
     this.status = new ReadonlySignal(rt, rt.call(rt.api.status(this.#h)));
     /** How many mutations wait for the server. */
