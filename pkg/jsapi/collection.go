@@ -185,24 +185,11 @@ func (c *coll) update(token int, id string, raw []byte) {
 }
 
 func (c *coll) startUpdate(id string, raw []byte) (*store.Pending, error) {
-	keys, set, err := patchKeys(raw)
-	if err != nil {
+	p, cur, next, err := c.patched(id, raw)
+	if err != nil || bytes.Equal(next.raw, cur.raw) {
 		return nil, err
 	}
-	cur, ok := c.visible(id)
-	if !ok {
-		return nil, errors.New("tandem: " + c.c.Name() + "/" + id + " is not visible: " + store.ErrNotVisible.Error())
-	}
-	next := merge(cur, keys, set)
-	if c.decl != nil {
-		if err := c.decl.checkUpdate(next.raw, keys); err != nil {
-			return nil, err
-		}
-	}
-	if bytes.Equal(next.raw, cur.raw) {
-		return nil, nil
-	}
-	fields := keys
+	p.fields = p.keys
 	if c.idField != "id" || c.decl == nil {
 		// With hooks, the server's names may not be the UI's: send the
 		// fields of the server object that change.
@@ -214,11 +201,30 @@ func (c *coll) startUpdate(id string, raw []byte) (*store.Pending, error) {
 		if err != nil {
 			return nil, err
 		}
-		if fields = changedFields(before, after); len(fields) == 0 {
+		if p.fields = changedFields(before, after); len(p.fields) == 0 {
 			return nil, nil
 		}
 	}
-	return c.updates.Run(patch{id: id, keys: keys, set: set, fields: fields}), nil
+	return c.updates.Run(p), nil
+}
+
+// patched returns the patch of entity id that raw, a JSON object, makes,
+// the entity as it is visible and as the patch leaves it, which the
+// entity's forms, if any, accept.
+func (c *coll) patched(id string, raw []byte) (p patch, cur, next *obj, err error) {
+	p.id = id
+	if p.keys, p.set, err = patchKeys(raw); err != nil {
+		return p, nil, nil, err
+	}
+	cur, ok := c.visible(id)
+	if !ok {
+		return p, nil, nil, errors.New("tandem: " + c.c.Name() + "/" + id + " is not visible: " + store.ErrNotVisible.Error())
+	}
+	next = merge(cur, p.keys, p.set)
+	if c.decl != nil {
+		err = c.decl.checkUpdate(next.raw, p.keys)
+	}
+	return p, cur, next, err
 }
 
 // remove deletes entity id.
@@ -257,16 +263,7 @@ func (c *coll) validate(op string, raw []byte, id string) string {
 	case op == "create":
 		err = c.decl.checkCreate(raw)
 	case op == "update":
-		keys, set, perr := patchKeys(raw)
-		if err = perr; err != nil {
-			break
-		}
-		cur, ok := c.visible(id)
-		if !ok {
-			err = errors.New("tandem: " + c.c.Name() + "/" + id + " is not visible")
-			break
-		}
-		err = c.decl.checkUpdate(merge(cur, keys, set).raw, keys)
+		_, _, _, err = c.patched(id, raw)
 	default:
 		err = errors.New(`tandem: validate's op is "create" or "update"`)
 	}
