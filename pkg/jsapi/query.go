@@ -52,26 +52,22 @@ func duration(v js.Value) (d time.Duration, ok bool) {
 	return 0, false
 }
 
-// queryOptions reads the options of query() (see the module's .d.ts):
-// queryKey (with its JSON in keyJSON), queryFn, staleTime, gcTime, retry,
-// retryDelay, placeholderData, select, enabled, refetchInterval,
-// refetchOnWindowFocus, refetchOnReconnect, refetchOnMount, networkMode.
+// queryOptions reads the options of query() (see the module's .d.ts) as
+// the module passes them, each narrowed to one kind: keyJSON (the query
+// key's JSON), queryFn (called with the AbortSignal alone), staleTime,
+// gcTime and refetchInterval (ms, Infinity or "static"), retry (a number of
+// retries, or a function), retryDelay and placeholderData (functions),
+// select, enabled, refetchOnWindowFocus, refetchOnReconnect and
+// refetchOnMount (a cache.Refetch: 0 if stale, 1 always, 2 never) and
+// networkMode.
 func (r *Runtime) queryOptions(o js.Value) (cache.QueryOptions[js.Value], func(js.Value) (js.Value, error), error) {
 	key, err := keyOf(o.Get("keyJSON").String())
 	if err != nil {
 		return cache.QueryOptions[js.Value]{}, nil, err
 	}
-	jsKey := o.Get("queryKey")
 	opts := cache.QueryOptions[js.Value]{Key: key, Equal: same}
 	if fn := o.Get("queryFn"); fn.Type() == js.TypeFunction {
-		opts.Fn = func(ctx context.Context, _ cache.Key) (js.Value, error) {
-			return await(ctx, func(signal js.Value) js.Value {
-				arg := js.Global().Get("Object").New()
-				arg.Set("queryKey", jsKey)
-				arg.Set("signal", signal)
-				return fn.Invoke(arg)
-			})
-		}
+		opts.Fn = func(ctx context.Context, _ cache.Key) (js.Value, error) { return r.await(ctx, fn) }
 	}
 	if d, ok := duration(o.Get("staleTime")); ok {
 		opts.StaleTime = d
@@ -80,30 +76,18 @@ func (r *Runtime) queryOptions(o js.Value) (cache.QueryOptions[js.Value], func(j
 		opts.GCTime = cache.Dur(d)
 	}
 	switch v := o.Get("retry"); v.Type() {
-	case js.TypeBoolean:
-		if !v.Bool() {
-			opts.Retry = cache.NoRetry
-		} else {
-			opts.Retry = func(int, error) bool { return true }
-		}
 	case js.TypeNumber:
 		opts.Retry = cache.RetryCount(v.Int())
 	case js.TypeFunction:
 		opts.Retry = func(n int, err error) bool { return v.Invoke(n, r.jsError(err)).Truthy() }
 	}
-	switch v := o.Get("retryDelay"); v.Type() {
-	case js.TypeNumber:
-		d, _ := duration(v)
-		opts.RetryDelay = func(int, error) time.Duration { return d }
-	case js.TypeFunction:
+	if v := o.Get("retryDelay"); v.Type() == js.TypeFunction {
 		opts.RetryDelay = func(n int, err error) time.Duration {
 			d, _ := duration(v.Invoke(n, r.jsError(err)))
 			return d
 		}
 	}
-	switch v := o.Get("placeholderData"); v.Type() {
-	case js.TypeUndefined:
-	case js.TypeFunction:
+	if v := o.Get("placeholderData"); v.Type() == js.TypeFunction {
 		opts.PlaceholderData = func(prev js.Value, ok bool) (js.Value, bool) {
 			if !ok {
 				prev = js.Undefined()
@@ -111,8 +95,6 @@ func (r *Runtime) queryOptions(o js.Value) (cache.QueryOptions[js.Value], func(j
 			p := v.Invoke(prev)
 			return p, !p.IsUndefined()
 		}
-	default:
-		opts.PlaceholderData = func(js.Value, bool) (js.Value, bool) { return v, true }
 	}
 	if v := o.Get("enabled"); v.Type() == js.TypeBoolean && !v.Bool() {
 		opts.Disabled = true
@@ -120,9 +102,9 @@ func (r *Runtime) queryOptions(o js.Value) (cache.QueryOptions[js.Value], func(j
 	if d, ok := duration(o.Get("refetchInterval")); ok {
 		opts.RefetchInterval = d
 	}
-	opts.RefetchOnWindowFocus = refetch(o.Get("refetchOnWindowFocus"))
-	opts.RefetchOnReconnect = refetch(o.Get("refetchOnReconnect"))
-	opts.RefetchOnMount = refetch(o.Get("refetchOnMount"))
+	opts.RefetchOnWindowFocus = cache.Refetch(o.Get("refetchOnWindowFocus").Int())
+	opts.RefetchOnReconnect = cache.Refetch(o.Get("refetchOnReconnect").Int())
+	opts.RefetchOnMount = cache.Refetch(o.Get("refetchOnMount").Int())
 	if o.Get("networkMode").String() == "always" {
 		opts.NetworkMode = cache.NetworkAlways
 	}
@@ -136,25 +118,15 @@ func (r *Runtime) queryOptions(o js.Value) (cache.QueryOptions[js.Value], func(j
 	return opts, sel, nil
 }
 
-// refetch reads a refetchOn… option: false, true or "always".
-func refetch(v js.Value) cache.Refetch {
-	switch {
-	case v.Type() == js.TypeBoolean && !v.Bool():
-		return cache.RefetchNever
-	case v.Type() == js.TypeString && v.String() == "always":
-		return cache.RefetchAlways
-	}
-	return cache.RefetchIfStale
-}
-
-// await calls start with an AbortSignal and waits for the promise it
-// returns (or takes a plain value as is); ctx's end aborts the signal and
-// returns at once. It runs on a query function's goroutine, never on the
-// event loop's.
-func await(ctx context.Context, start func(signal js.Value) js.Value) (js.Value, error) {
+// await calls fn with an AbortSignal and waits for the promise it returns
+// (or takes a plain value as is), through host.then(promise, settled),
+// which calls settled(true, value) or settled(false, reason); ctx's end
+// aborts the signal and returns at once. It runs on a query function's
+// goroutine, never on the event loop's.
+func (r *Runtime) await(ctx context.Context, fn js.Value) (js.Value, error) {
 	ctrl := js.Global().Get("AbortController").New()
 	var p js.Value
-	if err := catch(func() { p = start(ctrl.Get("signal")) }); err != nil {
+	if err := catch(func() { p = fn.Invoke(ctrl.Get("signal")) }); err != nil {
 		return js.Undefined(), err
 	}
 	if p.Type() != js.TypeObject || p.Get("then").Type() != js.TypeFunction {
@@ -165,20 +137,17 @@ func await(ctx context.Context, start func(signal js.Value) js.Value) (js.Value,
 		err error
 	}
 	ch := make(chan outcome, 1)
-	var then, fail js.Func
-	then = js.FuncOf(func(_ js.Value, a []js.Value) any {
-		ch <- outcome{v: a[0]}
-		then.Release()
-		fail.Release()
+	var settled js.Func
+	settled = js.FuncOf(func(_ js.Value, a []js.Value) any {
+		if a[0].Bool() {
+			ch <- outcome{v: a[1]}
+		} else {
+			ch <- outcome{err: newThrown(a[1])}
+		}
+		settled.Release()
 		return nil
 	})
-	fail = js.FuncOf(func(_ js.Value, a []js.Value) any {
-		ch <- outcome{err: newThrown(a[0])}
-		then.Release()
-		fail.Release()
-		return nil
-	})
-	p.Call("then", then, fail)
+	r.host.Call("then", p, settled)
 	select {
 	case o := <-ch:
 		return o.v, o.err

@@ -113,6 +113,7 @@ class Runtime {
       makeError: (json) => new TandemError(JSON.parse(json)),
       hook: (h, dir, json) => JSON.stringify(this.colls.get(h).hooks[dir](JSON.parse(json))),
       onError: (e) => this.onError(e),
+      then: (p, settled) => p.then((v) => settled(true, v), (e) => settled(false, e)),
     };
     this.tandem = new Tandem(this);
   }
@@ -632,6 +633,25 @@ class Entity {
 
 const STATUS = ["pending", "error", "success"];
 
+// queryOptions is what Go reads of query()'s options: the key's JSON, and
+// each option narrowed to one kind (see queryOptions in pkg/jsapi).
+function queryOptions(o) {
+  const { queryKey, queryFn, retry, retryDelay, placeholderData } = o;
+  const constant = (v) => (typeof v === "function" || v === undefined ? v : () => v);
+  const refetch = (v) => (v === false ? 2 : v === "always" ? 1 : 0); // cache.Refetch
+  return {
+    ...o,
+    keyJSON: JSON.stringify(queryKey),
+    queryFn: queryFn && ((signal) => queryFn({ queryKey, signal })),
+    retry: retry === true ? Number.MAX_SAFE_INTEGER : retry === false ? 0 : retry,
+    retryDelay: constant(retryDelay),
+    placeholderData: constant(placeholderData),
+    refetchOnWindowFocus: refetch(o.refetchOnWindowFocus),
+    refetchOnReconnect: refetch(o.refetchOnReconnect),
+    refetchOnMount: refetch(o.refetchOnMount),
+  };
+}
+
 /** A Query observes one query of the cache (TanStack Query's observer). */
 class Query {
   #rt;
@@ -640,7 +660,7 @@ class Query {
   #result;
   constructor(rt, client, options) {
     this.#rt = rt;
-    this.#h = rt.call(rt.api.query(client, { ...options, keyJSON: JSON.stringify(options.queryKey) }));
+    this.#h = rt.call(rt.api.query(client, queryOptions(options)));
     rt.freedQueries.register(this, this.#h, this);
     this.stale = true;
   }
