@@ -79,7 +79,7 @@ type rawMessage struct {
 
 	V              *int            `json:"v"`
 	ClientID       *string         `json:"clientID"`
-	Token          *string         `json:"token"`
+	Token          string          `json:"token"`
 	Topic          *string         `json:"topic"`
 	Since          *rawCursor      `json:"since"`
 	HbMs           *int            `json:"hbMs"`
@@ -100,7 +100,7 @@ type rawMessage struct {
 	Reason         *string         `json:"reason"`
 	Mode           *string         `json:"mode"`
 	Code           *string         `json:"code"`
-	Message        *string         `json:"message"`
+	Message        string          `json:"message"`
 }
 
 type rawCursor struct {
@@ -143,7 +143,7 @@ func DecodeClientMessage(b []byte) (ClientMessage, error) {
 		if r.ClientID == nil {
 			return nil, malformed(what, "clientID", "is required")
 		}
-		m = Hello{V: *r.V, ClientID: *r.ClientID, Token: deref(r.Token)}
+		m = Hello{V: *r.V, ClientID: *r.ClientID, Token: r.Token}
 	case TypeSub:
 		if r.Topic == nil {
 			return nil, malformed(what, "topic", "is required")
@@ -264,7 +264,7 @@ func DecodeServerMessage(b []byte) (ServerMessage, error) {
 		if r.Code == nil {
 			return nil, malformed(what, "code", "is required")
 		}
-		m = ErrorMessage{Code: *r.Code, Message: deref(r.Message), Topic: deref(r.Topic)}
+		m = ErrorMessage{Code: *r.Code, Message: r.Message, Topic: deref(r.Topic)}
 	case TypeHB:
 		m = HB{}
 	default:

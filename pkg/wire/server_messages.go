@@ -209,7 +209,7 @@ func (m Snapshot) validate() error {
 		return malformed(what, "part", "must be at least 0")
 	}
 	for i, it := range m.Items {
-		r := rawItem{ID: &it.ID, Version: &it.Version, Data: it.Data, Deleted: &it.Deleted}
+		r := rawItem{ID: &it.ID, Version: &it.Version, Data: it.Data, Deleted: it.Deleted}
 		if _, err := r.item(what, index("items", i), itemSnapshot); err != nil {
 			return err
 		}
