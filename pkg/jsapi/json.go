@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+
+	"github.com/tandemkit/tandem/pkg/wire"
 )
 
 // appendString appends s as a JSON string: the batches that cross to
@@ -38,48 +40,15 @@ func appendInt(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 1
 // entity, and encoding/json's map decoding of the whole object cost most of
 // a first delivery. raw is valid JSON (it came through encoding/json).
 func topField(raw []byte, name string) ([]byte, bool) {
-	for i := objectStart(raw); ; {
+	for i := 0; ; {
 		var key, val []byte
-		if key, val, i = nextMember(raw, i); i < 0 {
+		if key, val, i = wire.NextMember(raw, i); i < 0 {
 			return nil, false
 		}
 		if keyIs(key, name) {
 			return val, true
 		}
 	}
-}
-
-// objectStart returns where the members of the JSON object raw start, or
-// -1 when raw is not an object.
-func objectStart(raw []byte) int {
-	if i := skipSpace(raw, 0); i < len(raw) && raw[i] == '{' {
-		return i + 1
-	}
-	return -1
-}
-
-// nextMember returns the member of a JSON object that starts at i (where
-// objectStart or the previous member left off): its key, as the JSON
-// string it is, and its value; end is where the next member starts, or -1
-// when no member is left.
-func nextMember(raw []byte, i int) (key, val []byte, end int) {
-	if i < 0 {
-		return nil, nil, -1
-	}
-	if i = skipSpace(raw, i); i < len(raw) && raw[i] == ',' {
-		i = skipSpace(raw, i+1)
-	}
-	if i >= len(raw) || raw[i] != '"' {
-		return nil, nil, -1 // '}'
-	}
-	kEnd := skipString(raw, i)
-	v := skipSpace(raw, kEnd)
-	if v >= len(raw) || raw[v] != ':' {
-		return nil, nil, -1
-	}
-	v = skipSpace(raw, v+1)
-	end = skipValue(raw, v)
-	return raw[i:kEnd], raw[v:end], end
 }
 
 // keyIs reports whether the JSON string key says name.
@@ -98,56 +67,6 @@ func keyName(key []byte) string {
 	var s string
 	json.Unmarshal(key, &s)
 	return s
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the string starting at b[i] ('"').
-func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(b)
-}
-
-// skipValue returns the index after the value starting at b[i].
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return i
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return len(b)
-	}
-	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\n' && b[i] != '\t' && b[i] != '\r' {
-		i++
-	}
-	return i
 }
 
 // scalar decodes a JSON value as a view compares it: strings, float64

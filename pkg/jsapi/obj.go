@@ -8,6 +8,8 @@ import (
 	"errors"
 	"slices"
 	"strings"
+
+	"github.com/tandemkit/tandem/pkg/wire"
 )
 
 // An obj is one entity as the JavaScript API holds it: an immutable JSON
@@ -69,9 +71,9 @@ func merge(o *obj, keys []string, set map[string]json.RawMessage) *obj {
 	raw := o.raw
 	out := append(make([]byte, 0, len(raw)+64), '{')
 	var had []string
-	for i := objectStart(raw); ; {
+	for i := 0; ; {
 		var key, val []byte
-		if key, val, i = nextMember(raw, i); i < 0 {
+		if key, val, i = wire.NextMember(raw, i); i < 0 {
 			break
 		}
 		if v, ok := set[keyName(key)]; ok {

@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bytes"
 	"encoding/json"
 	"sort"
 	"strings"
@@ -104,12 +103,11 @@ func unmarshal(what string, b []byte, v any) error {
 	if !isJSONObject(b) {
 		return malformed(what, "", "must be a JSON object")
 	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	if err := d.Decode(v); err != nil {
-		return jsonError(what, err)
-	}
-	if d.More() {
+	if skipSpace(b, skipValue(b, skipSpace(b, 0))) < len(b) {
 		return malformed(what, "", "has data after the JSON value")
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return jsonError(what, err)
 	}
 	return nil
 }
