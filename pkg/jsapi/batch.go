@@ -2,8 +2,6 @@
 
 package jsapi
 
-import "slices"
-
 // flush sends what changed to JavaScript, at the end of the outermost call:
 // first every queued collection opens its views and updates its mirror
 // (which may queue more), then one batch crosses as one JSON text to
@@ -28,7 +26,11 @@ func (r *Runtime) flush() {
 			r.dirty[0] = nil
 			r.dirty = r.dirty[1:]
 			c.prepare()
-			if !slices.Contains(ready, c) {
+			seen := false
+			for _, x := range ready {
+				seen = seen || x == c
+			}
+			if !seen {
 				ready = append(ready, c)
 			}
 		}

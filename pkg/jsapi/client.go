@@ -5,7 +5,6 @@ package jsapi
 import (
 	"encoding/json"
 	"errors"
-	"slices"
 	"syscall/js"
 
 	"github.com/tandemkit/tandem/pkg/cache"
@@ -217,7 +216,14 @@ func (r *Runtime) callClient(name string, a []js.Value) any {
 		c.rt.Reconnect()
 	case "close":
 		c.close()
-		r.clients = slices.DeleteFunc(r.clients, func(x *client) bool { return x == c })
+		for i, x := range r.clients {
+			if x == c {
+				n := len(r.clients) - 1
+				r.clients[i], r.clients[n] = r.clients[n], nil
+				r.clients = r.clients[:n]
+				break
+			}
+		}
 		r.release(a[0].Int())
 	case "clientID":
 		return c.s.ClientID()

@@ -128,9 +128,14 @@ func (m *mirror) openView(id int, spec []byte) (int, error) {
 func (m *mirror) closeView(h int) {
 	v := m.views[h]
 	if v == nil {
-		if i := slices.IndexFunc(m.opening, func(o *view) bool { return o.h == h }); i >= 0 {
-			m.opening = slices.Delete(m.opening, i, i+1)
-			m.c.r.release(h)
+		for i, o := range m.opening {
+			if o.h == h {
+				n := copy(m.opening[i:], m.opening[i+1:]) + i
+				m.opening[n] = nil
+				m.opening = m.opening[:n]
+				m.c.r.release(h)
+				break
+			}
 		}
 		return
 	}
