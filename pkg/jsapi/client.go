@@ -192,13 +192,25 @@ func (c *client) close() {
 	}
 }
 
+// The calls exportClient exports, numbered as callClient gets them.
+const (
+	opConnect = iota
+	opStatus
+	opPending
+	opReconnect
+	opClose
+	opClientID
+	opCollection
+	opDefine
+)
+
 func (r *Runtime) exportClient(api js.Value) {
-	r.export(api, []string{"connect", "status", "pending", "reconnect", "close", "clientID", "collection", "define"}, r.callClient)
+	r.export(api, []string{opConnect: "connect", opStatus: "status", opPending: "pending", opReconnect: "reconnect", opClose: "close", opClientID: "clientID", opCollection: "collection", opDefine: "define"}, r.callClient)
 }
 
-// callClient runs the call name of exportClient.
-func (r *Runtime) callClient(name string, a []js.Value) any {
-	if name == "connect" {
+// callClient runs call op of exportClient.
+func (r *Runtime) callClient(op int, a []js.Value) any {
+	if op == opConnect {
 		c, err := r.newClient(a[0])
 		if err != nil {
 			panic(err)
@@ -207,14 +219,14 @@ func (r *Runtime) callClient(name string, a []js.Value) any {
 		return r.handle(c)
 	}
 	c := get[*client](r, a[0])
-	switch name {
-	case "status":
+	switch op {
+	case opStatus:
 		return r.handle(c.status())
-	case "pending":
+	case opPending:
 		return r.handle(c.pending())
-	case "reconnect":
+	case opReconnect:
 		c.rt.Reconnect()
-	case "close":
+	case opClose:
 		c.close()
 		for i, x := range r.clients {
 			if x == c {
@@ -225,12 +237,12 @@ func (r *Runtime) callClient(name string, a []js.Value) any {
 			}
 		}
 		r.release(a[0].Int())
-	case "clientID":
+	case opClientID:
 		return c.s.ClientID()
-	case "collection", "define":
+	case opCollection, opDefine:
 		var coll *coll
 		var err error
-		if name == "collection" {
+		if op == opCollection {
 			coll, err = c.collection(a[1].String())
 		} else {
 			// define(client, name, idField, hasFromAPI, hasToAPI) declares a

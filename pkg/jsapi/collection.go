@@ -303,40 +303,55 @@ func catch(f func()) (err error) {
 	return nil
 }
 
+// The calls exportCollections exports, numbered as callCollections gets them.
+const (
+	opCget = iota
+	opCpending
+	opCreate
+	opUpdate
+	opRemove
+	opValidate
+	opForms
+	opHold
+	opUnhold
+	opVopen
+	opVclose
+)
+
 func (r *Runtime) exportCollections(api js.Value) {
-	r.export(api, []string{"cget", "cpending", "create", "update", "remove", "validate", "forms", "hold", "unhold", "vopen", "vclose"}, r.callCollections)
+	r.export(api, []string{opCget: "cget", opCpending: "cpending", opCreate: "create", opUpdate: "update", opRemove: "remove", opValidate: "validate", opForms: "forms", opHold: "hold", opUnhold: "unhold", opVopen: "vopen", opVclose: "vclose"}, r.callCollections)
 }
 
-// callCollections runs the call name of exportCollections: a[0] is the
+// callCollections runs call op of exportCollections: a[0] is the
 // collection's handle.
-func (r *Runtime) callCollections(name string, a []js.Value) any {
+func (r *Runtime) callCollections(op int, a []js.Value) any {
 	c := get[*coll](r, a[0])
-	switch name {
-	case "cget":
+	switch op {
+	case opCget:
 		return c.get(a[1].String())
-	case "cpending":
+	case opCpending:
 		return c.c.IsPending(a[1].String())
-	case "create":
+	case opCreate:
 		return c.create(a[1].Int(), []byte(a[2].String()))
-	case "update":
+	case opUpdate:
 		c.update(a[1].Int(), a[2].String(), []byte(a[3].String()))
-	case "remove":
+	case opRemove:
 		c.remove(a[1].Int(), a[2].String())
-	case "validate":
+	case opValidate:
 		return c.validate(a[1].String(), []byte(a[2].String()), a[3].String())
-	case "forms":
+	case opForms:
 		return c.forms()
-	case "hold":
+	case opHold:
 		c.hold(a[1].String())
-	case "unhold":
+	case opUnhold:
 		c.unhold(a[1].String())
-	case "vopen":
+	case opVopen:
 		h, err := c.openView(a[1].Int(), []byte(a[2].String()))
 		if err != nil {
 			panic(err)
 		}
 		return h
-	case "vclose":
+	case opVclose:
 		c.closeView(a[1].Int())
 	}
 	return nil

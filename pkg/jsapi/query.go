@@ -157,15 +157,28 @@ func (r *Runtime) await(ctx context.Context, fn js.Value) (js.Value, error) {
 	}
 }
 
+// The calls exportQueries exports, numbered as callQueries gets them.
+const (
+	opQuery = iota
+	opQsub
+	opQunsub
+	opQresult
+	opQrefetch
+	opQfree
+	opInvalidate
+	opSetData
+	opGetData
+)
+
 func (r *Runtime) exportQueries(api js.Value) {
-	r.export(api, []string{"query", "qsub", "qunsub", "qresult", "qrefetch", "qfree", "invalidate", "setData", "getData"}, r.callQueries)
+	r.export(api, []string{opQuery: "query", opQsub: "qsub", opQunsub: "qunsub", opQresult: "qresult", opQrefetch: "qrefetch", opQfree: "qfree", opInvalidate: "invalidate", opSetData: "setData", opGetData: "getData"}, r.callQueries)
 }
 
-// callQueries runs the call name of exportQueries: a[0] is the handle of
+// callQueries runs call op of exportQueries: a[0] is the handle of
 // a query, or of a client for query, invalidate, setData and getData.
-func (r *Runtime) callQueries(name string, a []js.Value) any {
-	switch name {
-	case "query":
+func (r *Runtime) callQueries(op int, a []js.Value) any {
+	switch op {
+	case opQuery:
 		opts, sel, err := r.queryOptions(a[1])
 		if err != nil {
 			panic(err)
@@ -173,16 +186,16 @@ func (r *Runtime) callQueries(name string, a []js.Value) any {
 		q := &query{r: r, ob: cache.NewSelectObserver(get[*client](r, a[0]).cc, opts, sel)}
 		q.h = r.handle(q)
 		return q.h
-	case "invalidate", "setData", "getData":
+	case opInvalidate, opSetData, opGetData:
 		cc := get[*client](r, a[0]).cc
 		key, err := keyOf(a[1].String())
 		if err != nil {
 			panic(err)
 		}
-		switch name {
-		case "invalidate":
+		switch op {
+		case opInvalidate:
 			cc.InvalidateQueries(cache.Filter{Key: key, Exact: a[2].Truthy()}, cache.InvalidateOptions{})
-		case "setData":
+		case opSetData:
 			if err := cache.SetQueryData(cc, key, a[2]); err != nil {
 				panic(err)
 			}
@@ -195,8 +208,8 @@ func (r *Runtime) callQueries(name string, a []js.Value) any {
 		return nil
 	}
 	q := get[*query](r, a[0])
-	switch name {
-	case "qsub":
+	switch op {
+	case opQsub:
 		if q.unsub == nil {
 			q.unsub = q.ob.Subscribe(func() {
 				if !q.dirty {
@@ -205,15 +218,15 @@ func (r *Runtime) callQueries(name string, a []js.Value) any {
 				}
 			})
 		}
-	case "qunsub", "qfree":
+	case opQunsub, opQfree:
 		if q.unsub != nil {
 			q.unsub()
 			q.unsub = nil
 		}
-		if name == "qfree" {
+		if op == opQfree {
 			r.release(q.h)
 		}
-	case "qresult":
+	case opQresult:
 		// [status, fetchStatus, data, error, flags, dataUpdatedAt,
 		// errorUpdatedAt, failureCount]; flags: 1 hasData, 2 isStale,
 		// 4 isPlaceholderData, 8 isFetchedAfterMount.
@@ -233,7 +246,7 @@ func (r *Runtime) callQueries(name string, a []js.Value) any {
 		}
 		return []any{res.Status.String(), res.FetchStatus.String(), data, errv, flags,
 			millis(res.DataUpdatedAt), millis(res.ErrorUpdatedAt), res.FailureCount}
-	case "qrefetch":
+	case opQrefetch:
 		q.ob.Refetch()
 	}
 	return nil

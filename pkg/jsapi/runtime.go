@@ -185,13 +185,13 @@ func get[T any](r *Runtime, v js.Value) T {
 }
 
 // export registers on obj a JavaScript function under each of names, which
-// runs fn with its name and arguments: one function per file of the API
-// rather than one closure per call keeps the module small. A call runs as
+// runs fn with the name's index and the arguments: one function per file
+// of the API rather than one closure per call keeps the module small. A call runs as
 // one Runtime call; a panic (a JavaScript exception thrown by a callback,
 // or a Go error) makes it return host.FAIL after setting host.error, which
 // the module rethrows.
-func (r *Runtime) export(obj js.Value, names []string, fn func(name string, args []js.Value) any) {
-	for _, name := range names {
+func (r *Runtime) export(obj js.Value, names []string, fn func(op int, args []js.Value) any) {
+	for op, name := range names {
 		f := js.FuncOf(func(_ js.Value, args []js.Value) (out any) {
 			defer func() {
 				if p := recover(); p != nil {
@@ -199,7 +199,7 @@ func (r *Runtime) export(obj js.Value, names []string, fn func(name string, args
 					out = r.fail
 				}
 			}()
-			r.call(func() { out = fn(name, args) })
+			r.call(func() { out = fn(op, args) })
 			return out
 		})
 		r.funcs = append(r.funcs, f)

@@ -22,25 +22,40 @@ type reader interface {
 	Peek() js.Value
 }
 
+// The calls exportSignals exports, numbered as callSignals gets them.
+const (
+	opSignal = iota
+	opComputed
+	opGet
+	opPeek
+	opSet
+	opEffect
+	opWatch
+	opDispose
+	opBatch
+	opUntracked
+	opFree
+)
+
 func (r *Runtime) exportSignals(api js.Value) {
-	r.export(api, []string{"signal", "computed", "get", "peek", "set", "effect", "watch", "dispose", "batch", "untracked", "free"}, r.callSignals)
+	r.export(api, []string{opSignal: "signal", opComputed: "computed", opGet: "get", opPeek: "peek", opSet: "set", opEffect: "effect", opWatch: "watch", opDispose: "dispose", opBatch: "batch", opUntracked: "untracked", opFree: "free"}, r.callSignals)
 }
 
-// callSignals runs the call name of exportSignals.
-func (r *Runtime) callSignals(name string, a []js.Value) (out any) {
-	switch name {
-	case "signal":
+// callSignals runs call op of exportSignals.
+func (r *Runtime) callSignals(op int, a []js.Value) (out any) {
+	switch op {
+	case opSignal:
 		return r.handle(state.NewSignalFunc(r.g, a[0], same))
-	case "computed":
+	case opComputed:
 		fn := a[0]
 		return r.handle(state.NewComputedFunc(r.g, func() js.Value { return fn.Invoke() }, same))
-	case "get":
+	case opGet:
 		return get[reader](r, a[0]).Get()
-	case "peek":
+	case opPeek:
 		return get[reader](r, a[0]).Peek()
-	case "set":
+	case opSet:
 		get[*state.Signal[js.Value]](r, a[0]).Set(a[1])
-	case "effect":
+	case opEffect:
 		// effect runs fn now and whenever what it read changes; a function
 		// fn returns is its cleanup, called before the next run and on
 		// dispose.
@@ -50,7 +65,7 @@ func (r *Runtime) callSignals(name string, a []js.Value) (out any) {
 				r.g.OnCleanup(func() { c.Invoke() })
 			}
 		}))
-	case "watch":
+	case opWatch:
 		// watch calls fn(value) each time node's value changes, not for the
 		// current one, untracked: subscribe.
 		n, fn := get[reader](r, a[0]), a[1]
@@ -63,14 +78,14 @@ func (r *Runtime) callSignals(name string, a []js.Value) (out any) {
 			}
 			r.g.Untracked(func() { fn.Invoke(v) })
 		}))
-	case "dispose":
+	case opDispose:
 		get[*state.Effect](r, a[0]).Dispose()
 		r.release(a[0].Int())
-	case "batch":
+	case opBatch:
 		r.g.Batch(func() { out = a[0].Invoke() })
-	case "untracked":
+	case opUntracked:
 		r.g.Untracked(func() { out = a[0].Invoke() })
-	case "free":
+	case opFree:
 		// free releases a signal or computed JavaScript no longer references
 		// (a FinalizationRegistry calls it).
 		r.release(a[0].Int())
