@@ -32,6 +32,23 @@ func appendString(b []byte, s string) []byte {
 
 const hex = "0123456789abcdef"
 
+// appendSep appends the comma before a JSON array's or object's next
+// element, unless b ends with the opening bracket or brace.
+func appendSep(b []byte) []byte {
+	if c := b[len(b)-1]; c != '[' && c != '{' {
+		return append(b, ',')
+	}
+	return b
+}
+
+// appendRaw appends the JSON j, or null for none.
+func appendRaw(b, j []byte) []byte {
+	if j == nil {
+		return append(b, "null"...)
+	}
+	return append(b, j...)
+}
+
 // appendInt appends n in decimal.
 func appendInt(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) }
 

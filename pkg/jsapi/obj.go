@@ -92,10 +92,7 @@ func merge(o *obj, keys []string, set map[string]json.RawMessage) *obj {
 
 // appendMember appends "key":val to the JSON object being written in b.
 func appendMember(b, key, val []byte) []byte {
-	if b[len(b)-1] != '{' {
-		b = append(b, ',')
-	}
-	return append(append(append(b, key...), ':'), val...)
+	return append(append(append(appendSep(b), key...), ':'), val...)
 }
 
 // patchKeys returns the fields a JSON patch sets, without "id", sorted,
