@@ -2,8 +2,6 @@
 
 package jsapi
 
-import "slices"
-
 // flush sends what changed to JavaScript, at the end of the outermost call:
 // first every queued collection opens its views and updates its mirror
 // (which may queue more), then one batch crosses as one JSON text to
@@ -28,7 +26,11 @@ func (r *Runtime) flush() {
 			r.dirty[0] = nil
 			r.dirty = r.dirty[1:]
 			c.prepare()
-			if !slices.Contains(ready, c) {
+			seen := false
+			for _, x := range ready {
+				seen = seen || x == c
+			}
+			if !seen {
 				ready = append(ready, c)
 			}
 		}
@@ -36,28 +38,17 @@ func (r *Runtime) flush() {
 		for _, c := range ready {
 			b = c.appendBatch(b)
 		}
-		empty := len(b) == len(`{"c":[`)
-		b = append(b, `],"s":[`...)
-		if len(r.settles) > 0 {
-			b = append(b, r.settles...)
-			r.settles = r.settles[:0]
-			empty = false
-		}
-		b = append(b, `],"q":[`...)
-		for i, q := range r.queries {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendInt(b, q.h)
-			q.dirty = false
-			empty = false
-		}
-		r.queries = r.queries[:0]
-		if empty {
+		if len(b) == len(`{"c":[`) && len(r.settles) == 0 && len(r.queries) == 0 {
 			return
 		}
-		b = append(b, "]}"...)
-		r.host.Call("deliver", string(b))
+		b = append(append(append(b, `],"s":[`...), r.settles...), `],"q":[`...)
+		r.settles = r.settles[:0]
+		for _, q := range r.queries {
+			b = appendInt(appendSep(b), q.h)
+			q.dirty = false
+		}
+		r.queries = r.queries[:0]
+		r.host.Call("deliver", string(append(b, "]}"...)))
 	}
 }
 
@@ -68,18 +59,11 @@ func (r *Runtime) settle(token int, err error, obj []byte) {
 	if len(b) > 0 {
 		b = append(b, ',')
 	}
-	b = append(b, '[')
-	b = appendInt(b, token)
+	b = appendInt(append(b, '['), token)
 	if err != nil {
-		b = append(b, ",0,"...)
-		b = appendError(b, err)
+		b = appendError(append(b, ",0,"...), err)
 	} else {
-		b = append(b, ",1,"...)
-		if obj == nil {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, obj...)
-		}
+		b = appendRaw(append(b, ",1,"...), obj)
 	}
 	r.settles = append(b, ']')
 }

@@ -3,8 +3,8 @@
 package jsapi
 
 import (
+	"encoding/json"
 	"errors"
-	"slices"
 	"syscall/js"
 
 	"github.com/tandemkit/tandem/pkg/cache"
@@ -30,60 +30,51 @@ type client struct {
 //	baseURL    the REST API's root, "/api" by default
 //	wsURL      the WebSocket endpoint (required; the module derives it from
 //	           baseURL and the page's location)
-//	storage    where pending mutations wait across reloads: "session" (the
-//	           default in a browser), "local", "memory", "none", or an object
-//	           with getItem, setItem and removeItem (Web Storage's shape)
+//	storage    where pending mutations wait across reloads: an object with
+//	           getItem, setItem and removeItem (Web Storage's shape; the
+//	           module passes sessionStorage by default in a browser, and for
+//	           "session" and "local"), "memory", or null for none
 //	storageKey the record's name in storage, "tandem.outbox" by default
 //	clientID   this runtime's clientID, random by default
-//	headers    an object of headers sent with every REST request
+//	headers    the headers sent with every REST request, as a JSON object
+//	           of strings
 func (r *Runtime) newClient(o js.Value) (*client, error) {
 	c := &client{r: r, colls: map[string]*coll{}}
-	online, stopOnline, err := cache.BrowserOnline()
-	if err == nil {
-		c.stops = append(c.stops, stopOnline)
+	if err := c.open(o); err != nil {
+		c.close()
+		return nil, err
 	}
-	focus, stopFocus, err := cache.BrowserFocus()
-	if err == nil {
-		c.stops = append(c.stops, stopFocus)
+	return c, nil
+}
+
+func (c *client) open(o js.Value) (err error) {
+	r := c.r
+	var online cache.OnlineSource
+	var focus cache.FocusSource
+	if m, stop, err := cache.BrowserOnline(); err == nil {
+		online, c.stops = m, append(c.stops, stop)
 	}
-	copts := cache.ClientOptions{Scheduler: func(deliver func()) { r.schedule(deliver) }, ReportError: r.reportLater}
-	if online != nil {
-		copts.Online = online
+	if m, stop, err := cache.BrowserFocus(); err == nil {
+		focus, c.stops = m, append(c.stops, stop)
 	}
-	if focus != nil {
-		copts.Focus = focus
-	}
-	c.cc = cache.NewClient(copts)
+	c.cc = cache.NewClient(cache.ClientOptions{Scheduler: r.schedule, ReportError: r.reportLater, Online: online, Focus: focus})
 	opts := store.Options{Graph: r.g, BaseURL: str(o, "baseURL"), StorageKey: str(o, "storageKey"), ClientID: str(o, "clientID"), OnError: r.report}
-	if h := o.Get("headers"); h.Type() == js.TypeObject {
-		opts.Header = map[string]string{}
-		keys := js.Global().Get("Object").Call("keys", h)
-		for i := range keys.Length() {
-			k := keys.Index(i).String()
-			opts.Header[k] = h.Get(k).String()
+	if h := str(o, "headers"); h != "" {
+		if err = json.Unmarshal([]byte(h), &opts.Header); err != nil {
+			return errors.New("tandem: headers must be a JSON object of strings: " + err.Error())
 		}
 	}
 	if opts.Storage, err = storageOf(o.Get("storage")); err != nil {
-		c.close()
-		return nil, err
+		return err
 	}
 	if c.s, err = store.New(opts); err != nil {
-		c.close()
-		return nil, err
+		return err
 	}
-	so := sync.Options{Store: c.s, URL: str(o, "wsURL"), OnError: r.report}
-	if online != nil {
-		so.Online = online
-	}
-	if focus != nil {
-		so.Focus = focus
-	}
-	if c.rt, err = sync.New(so); err != nil {
-		c.close()
-		return nil, err
+	if c.rt, err = sync.New(sync.Options{Store: c.s, URL: str(o, "wsURL"), OnError: r.report, Online: online, Focus: focus}); err != nil {
+		return err
 	}
 	c.rt.Start()
-	return c, nil
+	return nil
 }
 
 // reportLater reports an error raised where the graph may not be (the
@@ -101,53 +92,51 @@ func str(o js.Value, name string) string {
 	return ""
 }
 
-// storageOf returns the Storage JavaScript asked for.
+// storageOf returns the Storage JavaScript passed: an object of Web
+// Storage's shape (the module resolves "session" and "local" to the
+// page's sessionStorage and localStorage), "memory", or null for none.
 func storageOf(v js.Value) (cache.Storage, error) {
-	switch v.Type() {
-	case js.TypeUndefined, js.TypeNull:
-		s, err := cache.NewSessionStorage()
-		if err != nil {
-			return &cache.MemoryStorage{}, nil // Node, or a host that refuses it
-		}
-		return s, nil
-	case js.TypeString:
-		switch v.String() {
-		case "session":
-			return cache.NewSessionStorage()
-		case "local":
-			return cache.NewLocalStorage()
-		case "memory":
-			return &cache.MemoryStorage{}, nil
-		case "none":
-			return nil, nil
-		}
-	case js.TypeObject:
-		if v.Get("getItem").Type() == js.TypeFunction {
-			return jsStorage{v}, nil
-		}
+	switch {
+	case v.IsNull():
+		return nil, nil
+	case v.Type() == js.TypeString && v.String() == "memory":
+		return &cache.MemoryStorage{}, nil
+	case v.Type() == js.TypeObject && v.Get("getItem").Type() == js.TypeFunction:
+		return &jsStorage{v}, nil
 	}
 	return nil, errors.New(`tandem: storage must be "session", "local", "memory", "none" or an object with getItem, setItem and removeItem`)
 }
 
-// jsStorage is a cache.Storage over an object of Web Storage's shape.
+// jsStorage is a cache.Storage over an object of Web Storage's shape; an
+// exception it throws (a full quota) is an error.
 type jsStorage struct{ v js.Value }
 
-func (s jsStorage) Get(key string) ([]byte, error) {
-	v := s.v.Call("getItem", key)
-	if v.Type() != js.TypeString {
-		return nil, cache.ErrNotFound
+func (s *jsStorage) Get(key string) ([]byte, error) {
+	v, err := s.call("getItem", key)
+	if err == nil && v.Type() != js.TypeString {
+		err = cache.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
 	}
 	return []byte(v.String()), nil
 }
 
-func (s jsStorage) Set(key string, value []byte) error {
-	s.v.Call("setItem", key, string(value))
-	return nil
+func (s *jsStorage) Set(key string, value []byte) error {
+	_, err := s.call("setItem", key, string(value))
+	return err
 }
 
-func (s jsStorage) Remove(key string) error {
-	s.v.Call("removeItem", key)
-	return nil
+func (s *jsStorage) Remove(key string) error {
+	_, err := s.call("removeItem", key)
+	return err
+}
+
+// call calls the storage's method, and returns an exception it throws as
+// an error.
+func (s *jsStorage) call(method string, args ...any) (v js.Value, err error) {
+	err = catch(func() { v = s.v.Call(method, args...) })
+	return v, err
 }
 
 // collection returns the client's collection called name: the Go-declared
@@ -203,43 +192,67 @@ func (c *client) close() {
 	}
 }
 
+// The calls exportClient exports, numbered as callClient gets them.
+const (
+	opConnect = iota
+	opStatus
+	opPending
+	opReconnect
+	opClose
+	opClientID
+	opCollection
+	opDefine
+)
+
 func (r *Runtime) exportClient(api js.Value) {
-	r.export(api, "connect", func(a []js.Value) any {
+	r.export(api, []string{opConnect: "connect", opStatus: "status", opPending: "pending", opReconnect: "reconnect", opClose: "close", opClientID: "clientID", opCollection: "collection", opDefine: "define"}, r.callClient)
+}
+
+// callClient runs call op of exportClient.
+func (r *Runtime) callClient(op int, a []js.Value) any {
+	if op == opConnect {
 		c, err := r.newClient(a[0])
 		if err != nil {
 			panic(err)
 		}
 		r.clients = append(r.clients, c)
 		return r.handle(c)
-	})
-	r.export(api, "status", func(a []js.Value) any { return r.handle(get[*client](r, a[0]).status()) })
-	r.export(api, "pending", func(a []js.Value) any { return r.handle(get[*client](r, a[0]).pending()) })
-	r.export(api, "reconnect", func(a []js.Value) any {
-		get[*client](r, a[0]).rt.Reconnect()
-		return nil
-	})
-	r.export(api, "close", func(a []js.Value) any {
-		c := get[*client](r, a[0])
+	}
+	c := get[*client](r, a[0])
+	switch op {
+	case opStatus:
+		return r.handle(c.status())
+	case opPending:
+		return r.handle(c.pending())
+	case opReconnect:
+		c.rt.Reconnect()
+	case opClose:
 		c.close()
-		r.clients = slices.DeleteFunc(r.clients, func(x *client) bool { return x == c })
+		for i, x := range r.clients {
+			if x == c {
+				n := len(r.clients) - 1
+				r.clients[i], r.clients[n] = r.clients[n], nil
+				r.clients = r.clients[:n]
+				break
+			}
+		}
 		r.release(a[0].Int())
-		return nil
-	})
-	r.export(api, "clientID", func(a []js.Value) any { return get[*client](r, a[0]).s.ClientID() })
-	r.export(api, "collection", func(a []js.Value) any {
-		coll, err := get[*client](r, a[0]).collection(a[1].String())
+	case opClientID:
+		return c.s.ClientID()
+	case opCollection, opDefine:
+		var coll *coll
+		var err error
+		if op == opCollection {
+			coll, err = c.collection(a[1].String())
+		} else {
+			// define(client, name, idField, hasFromAPI, hasToAPI) declares a
+			// collection from JavaScript.
+			coll, err = c.define(collSpec{name: a[1].String(), idField: a[2].String(), fromAPI: a[3].Truthy(), toAPI: a[4].Truthy()})
+		}
 		if err != nil {
 			panic(err)
 		}
 		return coll.h
-	})
-	// define(client, name, idField, hasFromAPI, hasToAPI) declares a
-	// collection from JavaScript.
-	r.export(api, "define", func(a []js.Value) any {
-		coll, err := get[*client](r, a[0]).define(collSpec{name: a[1].String(), idField: a[2].String(), fromAPI: a[3].Truthy(), toAPI: a[4].Truthy()})
-		if err != nil {
-			panic(err)
-		}
-		return coll.h
-	})
+	}
+	return nil
 }

@@ -28,7 +28,7 @@ type coll struct {
 	r       *Runtime
 	c       *store.Collection[*obj]
 	h       int
-	decl    Declared // nil: declared from JavaScript, no forms
+	decl    *Declared // nil: declared from JavaScript, no forms
 	idField string
 	encode  func(*obj) (json.RawMessage, error) // to the server's shape
 	creates *store.Mutation[*obj]
@@ -40,6 +40,7 @@ type coll struct {
 // server object they change (after toAPI, the names may differ).
 type patch struct {
 	id     string
+	keys   []string // the fields JavaScript set, sorted
 	set    map[string]json.RawMessage
 	fields []string
 }
@@ -47,7 +48,7 @@ type patch struct {
 // collSpec is how a collection is declared.
 type collSpec struct {
 	name, idField  string
-	decl           Declared
+	decl           *Declared
 	fromAPI, toAPI bool
 }
 
@@ -112,13 +113,13 @@ func (r *Runtime) newColl(cl *client, spec collSpec) (*coll, error) {
 	c.c, c.encode = sc, codec.Encode
 	var createFields []string
 	if c.decl != nil {
-		createFields = c.decl.createFields() // a create sends its form's fields, as Creates does
+		createFields = c.decl.create // a create sends its form's fields, as Creates does
 	}
 	c.creates = store.NewMutation(sc, nil, func(o *obj) store.Op[*obj] {
 		return store.Create(idOf(o.raw, c.idField), o, createFields...)
 	})
 	c.updates = store.NewMutation(sc, nil, func(p patch) store.Op[*obj] {
-		return store.Patch(p.id, func(o **obj) { *o = merge(*o, p.set) }, p.fields...)
+		return store.Patch(p.id, func(o **obj) { *o = merge(*o, p.keys, p.set) }, p.fields...)
 	})
 	c.deletes = sc.Deletes()
 	c.h = r.handle(c)
@@ -184,24 +185,11 @@ func (c *coll) update(token int, id string, raw []byte) {
 }
 
 func (c *coll) startUpdate(id string, raw []byte) (*store.Pending, error) {
-	keys, set, err := patchKeys(raw)
-	if err != nil {
+	p, cur, next, err := c.patched(id, raw)
+	if err != nil || bytes.Equal(next.raw, cur.raw) {
 		return nil, err
 	}
-	cur, ok := c.visible(id)
-	if !ok {
-		return nil, errors.New("tandem: " + c.c.Name() + "/" + id + " is not visible: " + store.ErrNotVisible.Error())
-	}
-	next := merge(cur, set)
-	if c.decl != nil {
-		if err := c.decl.checkUpdate(next.raw, keys); err != nil {
-			return nil, err
-		}
-	}
-	if bytes.Equal(next.raw, cur.raw) {
-		return nil, nil
-	}
-	fields := keys
+	p.fields = p.keys
 	if c.idField != "id" || c.decl == nil {
 		// With hooks, the server's names may not be the UI's: send the
 		// fields of the server object that change.
@@ -213,11 +201,30 @@ func (c *coll) startUpdate(id string, raw []byte) (*store.Pending, error) {
 		if err != nil {
 			return nil, err
 		}
-		if fields = changedFields(before, after); len(fields) == 0 {
+		if p.fields = changedFields(before, after); len(p.fields) == 0 {
 			return nil, nil
 		}
 	}
-	return c.updates.Run(patch{id: id, set: set, fields: fields}), nil
+	return c.updates.Run(p), nil
+}
+
+// patched returns the patch of entity id that raw, a JSON object, makes,
+// the entity as it is visible and as the patch leaves it, which the
+// entity's forms, if any, accept.
+func (c *coll) patched(id string, raw []byte) (p patch, cur, next *obj, err error) {
+	p.id = id
+	if p.keys, p.set, err = patchKeys(raw); err != nil {
+		return p, nil, nil, err
+	}
+	cur, ok := c.visible(id)
+	if !ok {
+		return p, nil, nil, errors.New("tandem: " + c.c.Name() + "/" + id + " is not visible: " + store.ErrNotVisible.Error())
+	}
+	next = merge(cur, p.keys, p.set)
+	if c.decl != nil {
+		err = c.decl.checkUpdate(next.raw, p.keys)
+	}
+	return p, cur, next, err
 }
 
 // remove deletes entity id.
@@ -256,16 +263,7 @@ func (c *coll) validate(op string, raw []byte, id string) string {
 	case op == "create":
 		err = c.decl.checkCreate(raw)
 	case op == "update":
-		keys, set, perr := patchKeys(raw)
-		if err = perr; err != nil {
-			break
-		}
-		cur, ok := c.visible(id)
-		if !ok {
-			err = errors.New("tandem: " + c.c.Name() + "/" + id + " is not visible")
-			break
-		}
-		err = c.decl.checkUpdate(merge(cur, set).raw, keys)
+		_, _, _, err = c.patched(id, raw)
 	default:
 		err = errors.New(`tandem: validate's op is "create" or "update"`)
 	}
@@ -275,27 +273,18 @@ func (c *coll) validate(op string, raw []byte, id string) string {
 	return string(appendError(nil, err))
 }
 
-// forms describes the fields of the create and update forms, as JSON.
+// forms describes the fields of the create and update forms, as JSON:
+// null for a collection declared from JavaScript.
 func (c *coll) forms() string {
-	if c.decl == nil {
-		return `{"create":null,"update":null}`
+	var f struct {
+		Create []string `json:"create"`
+		Update []string `json:"update"`
 	}
-	b := []byte(`{"create":`)
-	b = appendNames(b, c.decl.createFields())
-	b = append(b, `,"update":`...)
-	b = appendNames(b, c.decl.updateFields())
-	return string(append(b, '}'))
-}
-
-func appendNames(b []byte, names []string) []byte {
-	b = append(b, '[')
-	for i, n := range names {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, n)
+	if c.decl != nil {
+		f.Create, f.Update = c.decl.create, append([]string{}, c.decl.update...)
 	}
-	return append(b, ']')
+	b, _ := json.Marshal(f)
+	return string(b)
 }
 
 // catch runs f and returns a JavaScript exception it throws as an error
@@ -314,40 +303,56 @@ func catch(f func()) (err error) {
 	return nil
 }
 
+// The calls exportCollections exports, numbered as callCollections gets them.
+const (
+	opCget = iota
+	opCpending
+	opCreate
+	opUpdate
+	opRemove
+	opValidate
+	opForms
+	opHold
+	opUnhold
+	opVopen
+	opVclose
+)
+
 func (r *Runtime) exportCollections(api js.Value) {
-	coll := func(v js.Value) *coll { return get[*coll](r, v) }
-	r.export(api, "cget", func(a []js.Value) any { return coll(a[0]).get(a[1].String()) })
-	r.export(api, "cpending", func(a []js.Value) any { return coll(a[0]).c.IsPending(a[1].String()) })
-	r.export(api, "create", func(a []js.Value) any { return coll(a[0]).create(a[1].Int(), []byte(a[2].String())) })
-	r.export(api, "update", func(a []js.Value) any {
-		coll(a[0]).update(a[1].Int(), a[2].String(), []byte(a[3].String()))
-		return nil
-	})
-	r.export(api, "remove", func(a []js.Value) any {
-		coll(a[0]).remove(a[1].Int(), a[2].String())
-		return nil
-	})
-	r.export(api, "validate", func(a []js.Value) any {
-		return coll(a[0]).validate(a[1].String(), []byte(a[2].String()), a[3].String())
-	})
-	r.export(api, "forms", func(a []js.Value) any { return coll(a[0]).forms() })
-	r.export(api, "hold", func(a []js.Value) any {
-		coll(a[0]).hold(a[1].String())
-		return nil
-	})
-	r.export(api, "unhold", func(a []js.Value) any {
-		coll(a[0]).unhold(a[1].String())
-		return nil
-	})
-	r.export(api, "vopen", func(a []js.Value) any {
-		h, err := coll(a[0]).openView(a[1].Int(), []byte(a[2].String()))
+	r.export(api, []string{opCget: "cget", opCpending: "cpending", opCreate: "create", opUpdate: "update", opRemove: "remove", opValidate: "validate", opForms: "forms", opHold: "hold", opUnhold: "unhold", opVopen: "vopen", opVclose: "vclose"}, r.callCollections)
+}
+
+// callCollections runs call op of exportCollections: a[0] is the
+// collection's handle.
+func (r *Runtime) callCollections(op int, a []js.Value) any {
+	c := get[*coll](r, a[0])
+	switch op {
+	case opCget:
+		return c.get(a[1].String())
+	case opCpending:
+		return c.c.IsPending(a[1].String())
+	case opCreate:
+		return c.create(a[1].Int(), []byte(a[2].String()))
+	case opUpdate:
+		c.update(a[1].Int(), a[2].String(), []byte(a[3].String()))
+	case opRemove:
+		c.remove(a[1].Int(), a[2].String())
+	case opValidate:
+		return c.validate(a[1].String(), []byte(a[2].String()), a[3].String())
+	case opForms:
+		return c.forms()
+	case opHold:
+		c.hold(a[1].String())
+	case opUnhold:
+		c.unhold(a[1].String())
+	case opVopen:
+		h, err := c.openView(a[1].Int(), []byte(a[2].String()))
 		if err != nil {
 			panic(err)
 		}
 		return h
-	})
-	r.export(api, "vclose", func(a []js.Value) any {
-		coll(a[0]).closeView(a[1].Int())
-		return nil
-	})
+	case opVclose:
+		c.closeView(a[1].Int())
+	}
+	return nil
 }

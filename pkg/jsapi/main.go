@@ -12,7 +12,7 @@ import (
 // named in the program's first argument (globalThis[os.Args[1]]), takes
 // the host object that function returns, and serves calls until the page
 // goes away or JavaScript calls exit.
-func Main(entities ...Declared) {
+func Main(entities ...*Declared) {
 	if len(os.Args) < 2 {
 		panic("tandem: started without the name of the module's boot function; load it with the tandem ES module")
 	}

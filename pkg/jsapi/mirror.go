@@ -128,9 +128,14 @@ func (m *mirror) openView(id int, spec []byte) (int, error) {
 func (m *mirror) closeView(h int) {
 	v := m.views[h]
 	if v == nil {
-		if i := slices.IndexFunc(m.opening, func(o *view) bool { return o.h == h }); i >= 0 {
-			m.opening = slices.Delete(m.opening, i, i+1)
-			m.c.r.release(h)
+		for i, o := range m.opening {
+			if o.h == h {
+				n := copy(m.opening[i:], m.opening[i+1:]) + i
+				m.opening[n] = nil
+				m.opening = m.opening[:n]
+				m.c.r.release(h)
+				break
+			}
 		}
 		return
 	}
@@ -202,11 +207,16 @@ func (m *mirror) diff(v *view) {
 	m.mark()
 }
 
-// splice appends the splice taking base to sent: the ids between their
-// common prefix and common suffix, replaced.
+// appendSplice appends the splice taking base to sent, [view id, start,
+// deleted, [ids…]]: the ids between their common prefix and common suffix,
+// replaced.
 func (v *view) appendSplice(b []byte) []byte {
 	start, endOld, endNew := middle(v.base, v.sent)
-	return appendSplice(b, v.id, start, endOld-start, v.sent[start:endNew])
+	b = append(appendInt(append(appendInt(append(appendInt(append(b, '['), v.id), ','), start), ','), endOld-start), ",["...)
+	for _, id := range v.sent[start:endNew] {
+		b = appendString(appendSep(b), id)
+	}
+	return append(b, "]]"...)
 }
 
 // middle returns where old and ids differ: old[start:endOld] became
@@ -223,23 +233,6 @@ func middle(old, ids []string) (start, endOld, endNew int) {
 	return start, endOld, endNew
 }
 
-func appendSplice(b []byte, h, start, deleted int, ids []string) []byte {
-	b = append(b, '[')
-	b = appendInt(b, h)
-	b = append(b, ',')
-	b = appendInt(b, start)
-	b = append(b, ',')
-	b = appendInt(b, deleted)
-	b = append(b, ",["...)
-	for i, id := range ids {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, id)
-	}
-	return append(b, "]]"...)
-}
-
 // appendBatch appends the collection's part of a batch,
 // [handle,[[id,object|null]…],[forgotten ids…],[splices…]], or nothing.
 func (m *mirror) appendBatch(b []byte) []byte {
@@ -250,59 +243,27 @@ func (m *mirror) appendBatch(b []byte) []byte {
 	if len(m.changed) == 0 && len(m.dropped) == 0 && !splices {
 		return b
 	}
-	if b[len(b)-1] != '[' {
-		b = append(b, ',')
-	}
-	b = append(b, '[')
-	b = appendInt(b, m.c.h)
-	b = append(b, ",["...)
-	first := true
+	b = append(appendInt(append(appendSep(b), '['), m.c.h), ",["...)
 	for _, id := range m.changed {
-		h := m.held[id]
-		if h == nil || !h.changed {
-			continue
+		if h := m.held[id]; h != nil && h.changed {
+			h.changed = false
+			b = append(appendRaw(append(appendString(append(appendSep(b), '['), id), ','), h.json), ']')
 		}
-		h.changed = false
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = append(b, '[')
-		b = appendString(b, id)
-		b = append(b, ',')
-		if h.json == nil {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, h.json...)
-		}
-		b = append(b, ']')
 	}
 	m.changed = m.changed[:0]
 	b = append(b, "],["...)
-	first = true
 	for _, id := range m.dropped {
-		if m.held[id] != nil {
-			continue // held again since
+		if m.held[id] == nil { // else held again since
+			b = appendString(appendSep(b), id)
 		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = appendString(b, id)
 	}
 	m.dropped = m.dropped[:0]
 	b = append(b, "],["...)
-	first = true
 	for _, v := range m.views {
-		if !v.pending {
-			continue
+		if v.pending {
+			b = v.appendSplice(appendSep(b))
+			v.base, v.pending = v.sent, false
 		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = v.appendSplice(b)
-		v.base, v.pending = v.sent, false
 	}
 	return append(b, "]]"...)
 }

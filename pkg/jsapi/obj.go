@@ -8,6 +8,8 @@ import (
 	"errors"
 	"slices"
 	"strings"
+
+	"github.com/tandemkit/tandem/pkg/wire"
 )
 
 // An obj is one entity as the JavaScript API holds it: an immutable JSON
@@ -60,65 +62,37 @@ func encodeFields(m map[string]json.RawMessage) []byte {
 	return b
 }
 
-// merge returns o with the fields of set replaced (or added, in set's
-// sorted order): a copy of o's text with those values spliced in, in the
-// order o has its fields. A pending patch is replayed this way whenever its
-// entity is recomputed, so it avoids decoding and encoding the object.
-func merge(o *obj, set map[string]json.RawMessage) *obj {
+// merge returns o with the fields of set replaced, and those of keys (set's
+// keys, sorted) that o lacks added in that order: a copy of o's text with
+// the values spliced in, in the order o has its fields. A pending patch is
+// replayed this way whenever its entity is recomputed, so it avoids
+// decoding and encoding the object.
+func merge(o *obj, keys []string, set map[string]json.RawMessage) *obj {
 	raw := o.raw
-	out := make([]byte, 0, len(raw)+64)
-	done := make(map[string]bool, len(set))
-	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '{' {
-		panic("tandem: an entity that is not a JSON object")
-	}
-	out = append(out, '{')
-	i++
-	first := true
-	for {
-		i = skipSpace(raw, i)
-		if i >= len(raw) || raw[i] != '"' {
+	out := append(make([]byte, 0, len(raw)+64), '{')
+	var had []string
+	for i := 0; ; {
+		var key, val []byte
+		if key, val, i = wire.NextMember(raw, i); i < 0 {
 			break
 		}
-		kEnd := skipString(raw, i)
-		key := raw[i:kEnd]
-		i = skipSpace(raw, kEnd)
-		vStart := skipSpace(raw, i+1) // past ':'
-		vEnd := skipValue(raw, vStart)
-		val := raw[vStart:vEnd]
-		var name string
-		if json.Unmarshal(key, &name) == nil {
-			if v, ok := set[name]; ok {
-				val = v
-				done[name] = true
-			}
+		if v, ok := set[keyName(key)]; ok {
+			val = v
+			had = append(had, keyName(key))
 		}
-		if !first {
-			out = append(out, ',')
-		}
-		first = false
-		out = append(append(append(out, key...), ':'), val...)
-		i = skipSpace(raw, vEnd)
-		if i < len(raw) && raw[i] == ',' {
-			i++
-		}
+		out = appendMember(out, key, val)
 	}
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		if !done[k] {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
 	for _, k := range keys {
-		if !first {
-			out = append(out, ',')
+		if !slices.Contains(had, k) {
+			out = appendMember(out, appendString(nil, k), set[k])
 		}
-		first = false
-		out = append(appendString(out, k), ':')
-		out = append(out, set[k]...)
 	}
 	return &obj{raw: append(out, '}')}
+}
+
+// appendMember appends "key":val to the JSON object being written in b.
+func appendMember(b, key, val []byte) []byte {
+	return append(append(append(appendSep(b), key...), ':'), val...)
 }
 
 // patchKeys returns the fields a JSON patch sets, without "id", sorted,

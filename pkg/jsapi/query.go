@@ -52,26 +52,22 @@ func duration(v js.Value) (d time.Duration, ok bool) {
 	return 0, false
 }
 
-// queryOptions reads the options of query() (see the module's .d.ts):
-// queryKey (with its JSON in keyJSON), queryFn, staleTime, gcTime, retry,
-// retryDelay, placeholderData, select, enabled, refetchInterval,
-// refetchOnWindowFocus, refetchOnReconnect, refetchOnMount, networkMode.
+// queryOptions reads the options of query() (see the module's .d.ts) as
+// the module passes them, each narrowed to one kind: keyJSON (the query
+// key's JSON), queryFn (called with the AbortSignal alone), staleTime,
+// gcTime and refetchInterval (ms, Infinity or "static"), retry (a number of
+// retries, or a function), retryDelay and placeholderData (functions),
+// select, enabled, refetchOnWindowFocus, refetchOnReconnect and
+// refetchOnMount (a cache.Refetch: 0 if stale, 1 always, 2 never) and
+// networkMode.
 func (r *Runtime) queryOptions(o js.Value) (cache.QueryOptions[js.Value], func(js.Value) (js.Value, error), error) {
 	key, err := keyOf(o.Get("keyJSON").String())
 	if err != nil {
 		return cache.QueryOptions[js.Value]{}, nil, err
 	}
-	jsKey := o.Get("queryKey")
 	opts := cache.QueryOptions[js.Value]{Key: key, Equal: same}
 	if fn := o.Get("queryFn"); fn.Type() == js.TypeFunction {
-		opts.Fn = func(ctx context.Context, _ cache.Key) (js.Value, error) {
-			return await(ctx, func(signal js.Value) js.Value {
-				arg := js.Global().Get("Object").New()
-				arg.Set("queryKey", jsKey)
-				arg.Set("signal", signal)
-				return fn.Invoke(arg)
-			})
-		}
+		opts.Fn = func(ctx context.Context, _ cache.Key) (js.Value, error) { return r.await(ctx, fn) }
 	}
 	if d, ok := duration(o.Get("staleTime")); ok {
 		opts.StaleTime = d
@@ -80,30 +76,18 @@ func (r *Runtime) queryOptions(o js.Value) (cache.QueryOptions[js.Value], func(j
 		opts.GCTime = cache.Dur(d)
 	}
 	switch v := o.Get("retry"); v.Type() {
-	case js.TypeBoolean:
-		if !v.Bool() {
-			opts.Retry = cache.NoRetry
-		} else {
-			opts.Retry = func(int, error) bool { return true }
-		}
 	case js.TypeNumber:
 		opts.Retry = cache.RetryCount(v.Int())
 	case js.TypeFunction:
 		opts.Retry = func(n int, err error) bool { return v.Invoke(n, r.jsError(err)).Truthy() }
 	}
-	switch v := o.Get("retryDelay"); v.Type() {
-	case js.TypeNumber:
-		d, _ := duration(v)
-		opts.RetryDelay = func(int, error) time.Duration { return d }
-	case js.TypeFunction:
+	if v := o.Get("retryDelay"); v.Type() == js.TypeFunction {
 		opts.RetryDelay = func(n int, err error) time.Duration {
 			d, _ := duration(v.Invoke(n, r.jsError(err)))
 			return d
 		}
 	}
-	switch v := o.Get("placeholderData"); v.Type() {
-	case js.TypeUndefined:
-	case js.TypeFunction:
+	if v := o.Get("placeholderData"); v.Type() == js.TypeFunction {
 		opts.PlaceholderData = func(prev js.Value, ok bool) (js.Value, bool) {
 			if !ok {
 				prev = js.Undefined()
@@ -111,8 +95,6 @@ func (r *Runtime) queryOptions(o js.Value) (cache.QueryOptions[js.Value], func(j
 			p := v.Invoke(prev)
 			return p, !p.IsUndefined()
 		}
-	default:
-		opts.PlaceholderData = func(js.Value, bool) (js.Value, bool) { return v, true }
 	}
 	if v := o.Get("enabled"); v.Type() == js.TypeBoolean && !v.Bool() {
 		opts.Disabled = true
@@ -120,9 +102,9 @@ func (r *Runtime) queryOptions(o js.Value) (cache.QueryOptions[js.Value], func(j
 	if d, ok := duration(o.Get("refetchInterval")); ok {
 		opts.RefetchInterval = d
 	}
-	opts.RefetchOnWindowFocus = refetch(o.Get("refetchOnWindowFocus"))
-	opts.RefetchOnReconnect = refetch(o.Get("refetchOnReconnect"))
-	opts.RefetchOnMount = refetch(o.Get("refetchOnMount"))
+	opts.RefetchOnWindowFocus = cache.Refetch(o.Get("refetchOnWindowFocus").Int())
+	opts.RefetchOnReconnect = cache.Refetch(o.Get("refetchOnReconnect").Int())
+	opts.RefetchOnMount = cache.Refetch(o.Get("refetchOnMount").Int())
 	if o.Get("networkMode").String() == "always" {
 		opts.NetworkMode = cache.NetworkAlways
 	}
@@ -136,25 +118,15 @@ func (r *Runtime) queryOptions(o js.Value) (cache.QueryOptions[js.Value], func(j
 	return opts, sel, nil
 }
 
-// refetch reads a refetchOn… option: false, true or "always".
-func refetch(v js.Value) cache.Refetch {
-	switch {
-	case v.Type() == js.TypeBoolean && !v.Bool():
-		return cache.RefetchNever
-	case v.Type() == js.TypeString && v.String() == "always":
-		return cache.RefetchAlways
-	}
-	return cache.RefetchIfStale
-}
-
-// await calls start with an AbortSignal and waits for the promise it
-// returns (or takes a plain value as is); ctx's end aborts the signal and
-// returns at once. It runs on a query function's goroutine, never on the
-// event loop's.
-func await(ctx context.Context, start func(signal js.Value) js.Value) (js.Value, error) {
+// await calls fn with an AbortSignal and waits for the promise it returns
+// (or takes a plain value as is), through host.then(promise, settled),
+// which calls settled(true, value) or settled(false, reason); ctx's end
+// aborts the signal and returns at once. It runs on a query function's
+// goroutine, never on the event loop's.
+func (r *Runtime) await(ctx context.Context, fn js.Value) (js.Value, error) {
 	ctrl := js.Global().Get("AbortController").New()
 	var p js.Value
-	if err := catch(func() { p = start(ctrl.Get("signal")) }); err != nil {
+	if err := catch(func() { p = fn.Invoke(ctrl.Get("signal")) }); err != nil {
 		return js.Undefined(), err
 	}
 	if p.Type() != js.TypeObject || p.Get("then").Type() != js.TypeFunction {
@@ -165,20 +137,17 @@ func await(ctx context.Context, start func(signal js.Value) js.Value) (js.Value,
 		err error
 	}
 	ch := make(chan outcome, 1)
-	var then, fail js.Func
-	then = js.FuncOf(func(_ js.Value, a []js.Value) any {
-		ch <- outcome{v: a[0]}
-		then.Release()
-		fail.Release()
+	var settled js.Func
+	settled = js.FuncOf(func(_ js.Value, a []js.Value) any {
+		if a[0].Bool() {
+			ch <- outcome{v: a[1]}
+		} else {
+			ch <- outcome{err: newThrown(a[1])}
+		}
+		settled.Release()
 		return nil
 	})
-	fail = js.FuncOf(func(_ js.Value, a []js.Value) any {
-		ch <- outcome{err: newThrown(a[0])}
-		then.Release()
-		fail.Release()
-		return nil
-	})
-	p.Call("then", then, fail)
+	r.host.Call("then", p, settled)
 	select {
 	case o := <-ch:
 		return o.v, o.err
@@ -188,19 +157,59 @@ func await(ctx context.Context, start func(signal js.Value) js.Value) (js.Value,
 	}
 }
 
+// The calls exportQueries exports, numbered as callQueries gets them.
+const (
+	opQuery = iota
+	opQsub
+	opQunsub
+	opQresult
+	opQrefetch
+	opQfree
+	opInvalidate
+	opSetData
+	opGetData
+)
+
 func (r *Runtime) exportQueries(api js.Value) {
-	r.export(api, "query", func(a []js.Value) any {
-		c := get[*client](r, a[0])
+	r.export(api, []string{opQuery: "query", opQsub: "qsub", opQunsub: "qunsub", opQresult: "qresult", opQrefetch: "qrefetch", opQfree: "qfree", opInvalidate: "invalidate", opSetData: "setData", opGetData: "getData"}, r.callQueries)
+}
+
+// callQueries runs call op of exportQueries: a[0] is the handle of
+// a query, or of a client for query, invalidate, setData and getData.
+func (r *Runtime) callQueries(op int, a []js.Value) any {
+	switch op {
+	case opQuery:
 		opts, sel, err := r.queryOptions(a[1])
 		if err != nil {
 			panic(err)
 		}
-		q := &query{r: r, ob: cache.NewSelectObserver(c.cc, opts, sel)}
+		q := &query{r: r, ob: cache.NewSelectObserver(get[*client](r, a[0]).cc, opts, sel)}
 		q.h = r.handle(q)
 		return q.h
-	})
-	r.export(api, "qsub", func(a []js.Value) any {
-		q := get[*query](r, a[0])
+	case opInvalidate, opSetData, opGetData:
+		cc := get[*client](r, a[0]).cc
+		key, err := keyOf(a[1].String())
+		if err != nil {
+			panic(err)
+		}
+		switch op {
+		case opInvalidate:
+			cc.InvalidateQueries(cache.Filter{Key: key, Exact: a[2].Truthy()}, cache.InvalidateOptions{})
+		case opSetData:
+			if err := cache.SetQueryData(cc, key, a[2]); err != nil {
+				panic(err)
+			}
+		default:
+			if v, ok := cache.GetQueryData[js.Value](cc, key); ok {
+				return v
+			}
+			return js.Undefined()
+		}
+		return nil
+	}
+	q := get[*query](r, a[0])
+	switch op {
+	case opQsub:
 		if q.unsub == nil {
 			q.unsub = q.ob.Subscribe(func() {
 				if !q.dirty {
@@ -209,21 +218,19 @@ func (r *Runtime) exportQueries(api js.Value) {
 				}
 			})
 		}
-		return nil
-	})
-	r.export(api, "qunsub", func(a []js.Value) any {
-		q := get[*query](r, a[0])
+	case opQunsub, opQfree:
 		if q.unsub != nil {
 			q.unsub()
 			q.unsub = nil
 		}
-		return nil
-	})
-	// qresult returns [status, fetchStatus, data, error, flags,
-	// dataUpdatedAt, errorUpdatedAt, failureCount]; flags: 1 hasData,
-	// 2 isStale, 4 isPlaceholderData, 8 isFetchedAfterMount.
-	r.export(api, "qresult", func(a []js.Value) any {
-		res := get[*query](r, a[0]).ob.Result()
+		if op == opQfree {
+			r.release(q.h)
+		}
+	case opQresult:
+		// [status, fetchStatus, data, error, flags, dataUpdatedAt,
+		// errorUpdatedAt, failureCount]; flags: 1 hasData, 2 isStale,
+		// 4 isPlaceholderData, 8 isFetchedAfterMount.
+		res := q.ob.Result()
 		data, errv := js.Undefined(), js.Undefined()
 		if res.HasData {
 			data = res.Data
@@ -239,48 +246,10 @@ func (r *Runtime) exportQueries(api js.Value) {
 		}
 		return []any{res.Status.String(), res.FetchStatus.String(), data, errv, flags,
 			millis(res.DataUpdatedAt), millis(res.ErrorUpdatedAt), res.FailureCount}
-	})
-	r.export(api, "qrefetch", func(a []js.Value) any {
-		get[*query](r, a[0]).ob.Refetch()
-		return nil
-	})
-	r.export(api, "qfree", func(a []js.Value) any {
-		q := get[*query](r, a[0])
-		if q.unsub != nil {
-			q.unsub()
-		}
-		r.release(q.h)
-		return nil
-	})
-	r.export(api, "invalidate", func(a []js.Value) any {
-		key, err := keyOf(a[1].String())
-		if err != nil {
-			panic(err)
-		}
-		get[*client](r, a[0]).cc.InvalidateQueries(cache.Filter{Key: key, Exact: a[2].Truthy()}, cache.InvalidateOptions{})
-		return nil
-	})
-	r.export(api, "setData", func(a []js.Value) any {
-		key, err := keyOf(a[1].String())
-		if err != nil {
-			panic(err)
-		}
-		if err := cache.SetQueryData(get[*client](r, a[0]).cc, key, a[2]); err != nil {
-			panic(err)
-		}
-		return nil
-	})
-	r.export(api, "getData", func(a []js.Value) any {
-		key, err := keyOf(a[1].String())
-		if err != nil {
-			panic(err)
-		}
-		v, ok := cache.GetQueryData[js.Value](get[*client](r, a[0]).cc, key)
-		if !ok {
-			return js.Undefined()
-		}
-		return v
-	})
+	case opQrefetch:
+		q.ob.Refetch()
+	}
+	return nil
 }
 
 // millis is t as milliseconds since the epoch, or 0 for the zero time.

@@ -3,6 +3,7 @@
 package jsapi
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strconv"
@@ -25,7 +26,7 @@ type Runtime struct {
 	g        *state.Graph
 	host     js.Value // the JavaScript side: deliver, makeError, hook, onError, FAIL
 	fail     js.Value // host.FAIL, the value a failed call returns
-	entities map[string]Declared
+	entities map[string]*Declared
 
 	objs []any // handles: index → object; nil slots are free
 	free []int
@@ -45,8 +46,8 @@ type Runtime struct {
 
 // New returns a Runtime exposing the given Go-declared entities. Attach
 // connects it to its JavaScript host; Main does both for a browser main.
-func New(entities ...Declared) *Runtime {
-	r := &Runtime{entities: map[string]Declared{}, objs: make([]any, 1), wake: make(chan struct{}, 1)}
+func New(entities ...*Declared) *Runtime {
+	r := &Runtime{entities: map[string]*Declared{}, objs: make([]any, 1), wake: make(chan struct{}, 1)}
 	for _, e := range entities {
 		r.entities[e.Name()] = e
 	}
@@ -183,23 +184,27 @@ func get[T any](r *Runtime, v js.Value) T {
 	return o
 }
 
-// export registers fn on obj under name as a JavaScript function. A call
-// runs as one Runtime call; a panic (a JavaScript exception thrown by a
-// callback, or a Go error) makes it return host.FAIL after setting
-// host.error, which the module rethrows.
-func (r *Runtime) export(obj js.Value, name string, fn func(args []js.Value) any) {
-	f := js.FuncOf(func(_ js.Value, args []js.Value) (out any) {
-		defer func() {
-			if p := recover(); p != nil {
-				r.host.Set("error", r.jsError(panicError(p)))
-				out = r.fail
-			}
-		}()
-		r.call(func() { out = fn(args) })
-		return out
-	})
-	r.funcs = append(r.funcs, f)
-	obj.Set(name, f)
+// export registers on obj a JavaScript function under each of names, which
+// runs fn with the name's index and the arguments: one function per file
+// of the API rather than one closure per call keeps the module small. A call runs as
+// one Runtime call; a panic (a JavaScript exception thrown by a callback,
+// or a Go error) makes it return host.FAIL after setting host.error, which
+// the module rethrows.
+func (r *Runtime) export(obj js.Value, names []string, fn func(op int, args []js.Value) any) {
+	for op, name := range names {
+		f := js.FuncOf(func(_ js.Value, args []js.Value) (out any) {
+			defer func() {
+				if p := recover(); p != nil {
+					r.host.Set("error", r.jsError(panicError(p)))
+					out = r.fail
+				}
+			}()
+			r.call(func() { out = fn(op, args) })
+			return out
+		})
+		r.funcs = append(r.funcs, f)
+		obj.Set(name, f)
+	}
 }
 
 // panicError turns a recovered panic value into an error.
@@ -234,33 +239,29 @@ func (r *Runtime) jsError(err error) js.Value {
 // else — its message, and for a refusal the HTTP status, the error code
 // and the field messages of the same forms.
 func appendError(b []byte, err error) []byte {
-	kind, status, code, fields := "error", 0, "", map[string]string(nil)
+	e := struct {
+		Kind    string            `json:"kind"`
+		Message string            `json:"message"`
+		Status  int               `json:"status"`
+		Code    string            `json:"code"`
+		Fields  map[string]string `json:"fields"`
+	}{Kind: "error", Message: err.Error()}
 	var fe *form.Errors
 	var me *store.MutationError
 	switch {
 	case errors.As(err, &fe):
-		kind, code, fields = "invalid", "invalid", fe.Fields
+		e.Kind, e.Code, e.Fields = "invalid", "invalid", fe.Fields
 	case errors.As(err, &me):
-		kind, status, code, fields = "rejected", me.Status, me.Body.Code, me.Fields()
+		e.Kind, e.Status, e.Code, e.Fields = "rejected", me.Status, me.Body.Code, me.Fields()
 		if store.IsConflict(err) {
-			kind = "conflict"
+			e.Kind = "conflict"
 		}
 	}
-	b = append(b, `{"kind":`...)
-	b = appendString(b, kind)
-	b = append(b, `,"message":`...)
-	b = appendString(b, err.Error())
-	b = append(b, `,"status":`...)
-	b = appendInt(b, status)
-	b = append(b, `,"code":`...)
-	b = appendString(b, code)
-	b = append(b, `,"fields":`...)
-	if f := jsonObject(fields); f != "" {
-		b = append(b, f...)
-	} else {
-		b = append(b, "{}"...)
+	if e.Fields == nil {
+		e.Fields = map[string]string{}
 	}
-	return append(b, '}')
+	j, _ := json.Marshal(e) // strings and a map of strings: it cannot fail
+	return append(b, j...)
 }
 
 // thrownError carries a JavaScript value a promise rejected with (a query

@@ -22,33 +22,52 @@ type reader interface {
 	Peek() js.Value
 }
 
+// The calls exportSignals exports, numbered as callSignals gets them.
+const (
+	opSignal = iota
+	opComputed
+	opGet
+	opPeek
+	opSet
+	opEffect
+	opWatch
+	opDispose
+	opBatch
+	opUntracked
+	opFree
+)
+
 func (r *Runtime) exportSignals(api js.Value) {
-	r.export(api, "signal", func(a []js.Value) any {
+	r.export(api, []string{opSignal: "signal", opComputed: "computed", opGet: "get", opPeek: "peek", opSet: "set", opEffect: "effect", opWatch: "watch", opDispose: "dispose", opBatch: "batch", opUntracked: "untracked", opFree: "free"}, r.callSignals)
+}
+
+// callSignals runs call op of exportSignals.
+func (r *Runtime) callSignals(op int, a []js.Value) (out any) {
+	switch op {
+	case opSignal:
 		return r.handle(state.NewSignalFunc(r.g, a[0], same))
-	})
-	r.export(api, "computed", func(a []js.Value) any {
+	case opComputed:
 		fn := a[0]
 		return r.handle(state.NewComputedFunc(r.g, func() js.Value { return fn.Invoke() }, same))
-	})
-	r.export(api, "get", func(a []js.Value) any { return get[reader](r, a[0]).Get() })
-	r.export(api, "peek", func(a []js.Value) any { return get[reader](r, a[0]).Peek() })
-	r.export(api, "set", func(a []js.Value) any {
+	case opGet:
+		return get[reader](r, a[0]).Get()
+	case opPeek:
+		return get[reader](r, a[0]).Peek()
+	case opSet:
 		get[*state.Signal[js.Value]](r, a[0]).Set(a[1])
-		return nil
-	})
-	// effect runs fn now and whenever what it read changes; a function fn
-	// returns is its cleanup, called before the next run and on dispose.
-	r.export(api, "effect", func(a []js.Value) any {
+	case opEffect:
+		// effect runs fn now and whenever what it read changes; a function
+		// fn returns is its cleanup, called before the next run and on
+		// dispose.
 		fn := a[0]
 		return r.handle(r.g.Effect(func() {
 			if c := fn.Invoke(); c.Type() == js.TypeFunction {
 				r.g.OnCleanup(func() { c.Invoke() })
 			}
 		}))
-	})
-	// watch calls fn(value) each time node's value changes, not for the
-	// current one, untracked: subscribe.
-	r.export(api, "watch", func(a []js.Value) any {
+	case opWatch:
+		// watch calls fn(value) each time node's value changes, not for the
+		// current one, untracked: subscribe.
 		n, fn := get[reader](r, a[0]), a[1]
 		first := true
 		return r.handle(r.g.Effect(func() {
@@ -59,24 +78,17 @@ func (r *Runtime) exportSignals(api js.Value) {
 			}
 			r.g.Untracked(func() { fn.Invoke(v) })
 		}))
-	})
-	r.export(api, "dispose", func(a []js.Value) any {
+	case opDispose:
 		get[*state.Effect](r, a[0]).Dispose()
 		r.release(a[0].Int())
-		return nil
-	})
-	r.export(api, "batch", func(a []js.Value) (out any) {
+	case opBatch:
 		r.g.Batch(func() { out = a[0].Invoke() })
-		return out
-	})
-	r.export(api, "untracked", func(a []js.Value) (out any) {
+	case opUntracked:
 		r.g.Untracked(func() { out = a[0].Invoke() })
-		return out
-	})
-	// free releases a signal or computed JavaScript no longer references
-	// (a FinalizationRegistry calls it).
-	r.export(api, "free", func(a []js.Value) any {
+	case opFree:
+		// free releases a signal or computed JavaScript no longer references
+		// (a FinalizationRegistry calls it).
 		r.release(a[0].Int())
-		return nil
-	})
+	}
+	return out
 }

@@ -1,9 +1,6 @@
 package wire
 
-import (
-	"encoding/json"
-	"strconv"
-)
+import "strconv"
 
 // Hello is the client's first message on a connection. V must be Version;
 // Token is passed to the server's authentication hook and may be empty.
@@ -56,28 +53,22 @@ func (HB) serverMessage()    {}
 // MarshalJSON encodes m with "t":"hello".
 func (m Hello) MarshalJSON() ([]byte, error) {
 	type plain Hello
-	return json.Marshal(struct {
-		T MessageType `json:"t"`
-		plain
-	}{TypeHello, plain(m)})
+	p := plain(m)
+	return marshal(TypeHello, &p)
 }
 
 // MarshalJSON encodes m with "t":"sub".
 func (m Sub) MarshalJSON() ([]byte, error) {
 	type plain Sub
-	return json.Marshal(struct {
-		T MessageType `json:"t"`
-		plain
-	}{TypeSub, plain(m)})
+	p := plain(m)
+	return marshal(TypeSub, &p)
 }
 
 // MarshalJSON encodes m with "t":"unsub".
 func (m Unsub) MarshalJSON() ([]byte, error) {
 	type plain Unsub
-	return json.Marshal(struct {
-		T MessageType `json:"t"`
-		plain
-	}{TypeUnsub, plain(m)})
+	p := plain(m)
+	return marshal(TypeUnsub, &p)
 }
 
 // MarshalJSON encodes {"t":"hb"}.

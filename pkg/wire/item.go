@@ -29,7 +29,7 @@ type rawItem struct {
 	ID      *string         `json:"id"`
 	Version *uint64         `json:"version"`
 	Data    json.RawMessage `json:"data"`
-	Deleted *bool           `json:"deleted"`
+	Deleted bool            `json:"deleted"`
 }
 
 // itemMode says which Item shapes a decoder accepts.
@@ -54,7 +54,7 @@ func (r *rawItem) item(what, field string, mode itemMode) (Item, error) {
 	if *r.Version == 0 || *r.Version > MaxSafeInteger {
 		return Item{}, malformed(what, field+"version", "must be from 1 to 2^53-1")
 	}
-	deleted := r.Deleted != nil && *r.Deleted
+	deleted := r.Deleted
 	hasData := len(r.Data) > 0 && string(r.Data) != "null"
 	switch {
 	case deleted && hasData:

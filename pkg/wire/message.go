@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/json"
+	"strings"
 )
 
 // MessageType is the "t" field of a WebSocket message.
@@ -55,6 +56,23 @@ func EncodeServerMessage(m ServerMessage) ([]byte, error) {
 	return json.Marshal(m)
 }
 
+// marshal encodes the message fields p points to (a type without methods,
+// so that this is not MarshalJSON again) as a JSON object whose first
+// member is "t":t, as every message's MarshalJSON does.
+func marshal(t MessageType, p any) ([]byte, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte(`{"t":"`), t...)
+	if len(b) > 2 {
+		out = append(out, `",`...)
+	} else {
+		out = append(out, '"') // no fields
+	}
+	return append(out, b[1:]...), nil
+}
+
 // rawMessage is the union of every message's fields, with pointers where
 // presence must be checked, so that a message is parsed in one pass.
 type rawMessage struct {
@@ -62,7 +80,7 @@ type rawMessage struct {
 
 	V              *int            `json:"v"`
 	ClientID       *string         `json:"clientID"`
-	Token          *string         `json:"token"`
+	Token          string          `json:"token"`
 	Topic          *string         `json:"topic"`
 	Since          *rawCursor      `json:"since"`
 	HbMs           *int            `json:"hbMs"`
@@ -83,7 +101,7 @@ type rawMessage struct {
 	Reason         *string         `json:"reason"`
 	Mode           *string         `json:"mode"`
 	Code           *string         `json:"code"`
-	Message        *string         `json:"message"`
+	Message        string          `json:"message"`
 }
 
 type rawCursor struct {
@@ -118,41 +136,35 @@ func DecodeClientMessage(b []byte) (ClientMessage, error) {
 		return nil, err
 	}
 	var m ClientMessage
-	switch MessageType(*r.T) {
+	switch t := MessageType(*r.T); t {
 	case TypeHello:
-		if r.V == nil {
-			return nil, malformed(what, "v", "is required")
+		if err = require(what, "v clientID", r.V != nil, r.ClientID != nil); err == nil {
+			m = Hello{V: *r.V, ClientID: *r.ClientID, Token: r.Token}
 		}
-		if r.ClientID == nil {
-			return nil, malformed(what, "clientID", "is required")
+	case TypeSub, TypeUnsub:
+		if err = require(what, "topic", r.Topic != nil); err != nil {
+			break
 		}
-		m = Hello{V: *r.V, ClientID: *r.ClientID, Token: deref(r.Token)}
-	case TypeSub:
-		if r.Topic == nil {
-			return nil, malformed(what, "topic", "is required")
+		if t == TypeUnsub {
+			m = Unsub{Topic: *r.Topic}
+			break
 		}
 		s := Sub{Topic: *r.Topic}
-		if r.Since != nil {
-			if r.Since.Epoch == nil {
-				return nil, malformed(what, "since.epoch", "is required")
+		if c := r.Since; c != nil {
+			if err = require(what, "since.epoch since.seq", c.Epoch != nil, c.Seq != nil); err == nil {
+				s.Since = &Cursor{Epoch: *c.Epoch, Seq: *c.Seq}
 			}
-			if r.Since.Seq == nil {
-				return nil, malformed(what, "since.seq", "is required")
-			}
-			s.Since = &Cursor{Epoch: *r.Since.Epoch, Seq: *r.Since.Seq}
 		}
 		m = s
-	case TypeUnsub:
-		if r.Topic == nil {
-			return nil, malformed(what, "topic", "is required")
-		}
-		m = Unsub{Topic: *r.Topic}
 	case TypeHB:
 		m = HB{}
 	default:
-		return nil, &DecodeError{What: "client message", Field: "t", Reason: "unknown type " + quote(*r.T), Err: ErrUnknownType}
+		return nil, unknownType("client message", *r.T)
 	}
-	if err := m.validate(); err != nil {
+	if err == nil {
+		err = m.validate()
+	}
+	if err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -170,105 +182,76 @@ func DecodeServerMessage(b []byte) (ServerMessage, error) {
 	var m ServerMessage
 	switch MessageType(*r.T) {
 	case TypeWelcome:
-		for _, f := range []struct {
-			name string
-			ok   bool
-		}{{"v", r.V != nil}, {"hbMs", r.HbMs != nil}, {"maxMsg", r.MaxMsg != nil}, {"lastMutationID", r.LastMutationID != nil}} {
-			if !f.ok {
-				return nil, malformed(what, f.name, "is required")
-			}
+		if err = require(what, "v hbMs maxMsg lastMutationID", r.V != nil, r.HbMs != nil, r.MaxMsg != nil, r.LastMutationID != nil); err == nil {
+			m = Welcome{V: *r.V, HbMs: *r.HbMs, MaxMsg: *r.MaxMsg, LastMutationID: *r.LastMutationID}
 		}
-		m = Welcome{V: *r.V, HbMs: *r.HbMs, MaxMsg: *r.MaxMsg, LastMutationID: *r.LastMutationID}
 	case TypeSnapshot:
-		if err := requireTopicEpochSeq(what, r); err != nil {
-			return nil, err
-		}
-		if r.Part == nil {
-			return nil, malformed(what, "part", "is required")
-		}
-		if r.Last == nil {
-			return nil, malformed(what, "last", "is required")
-		}
-		if r.Items == nil {
-			return nil, malformed(what, "items", "is required")
+		if err = require(what, "topic epoch seq part last items", r.Topic != nil, r.Epoch != nil, r.Seq != nil, r.Part != nil, r.Last != nil, r.Items != nil); err != nil {
+			break
 		}
 		s := Snapshot{Topic: *r.Topic, Epoch: *r.Epoch, Seq: *r.Seq, Part: *r.Part, Last: *r.Last, Items: make([]Item, len(*r.Items))}
 		for i := range *r.Items {
-			it, err := (*r.Items)[i].item(what, index("items", i), itemSnapshot)
-			if err != nil {
+			if s.Items[i], err = (*r.Items)[i].item(what, index("items", i), itemSnapshot); err != nil {
 				return nil, err
 			}
-			s.Items[i] = it
 		}
 		m = s
 	case TypeEvent:
-		if err := requireTopicEpochSeq(what, r); err != nil {
-			return nil, err
-		}
-		for _, f := range []struct {
-			name string
-			ok   bool
-		}{{"prev", r.Prev != nil}, {"id", r.ID != nil}, {"op", r.Op != nil}, {"version", r.Version != nil}, {"ts", r.TS != nil}} {
-			if !f.ok {
-				return nil, malformed(what, f.name, "is required")
-			}
+		if err = require(what, "topic epoch seq prev id op version ts", r.Topic != nil, r.Epoch != nil, r.Seq != nil,
+			r.Prev != nil, r.ID != nil, r.Op != nil, r.Version != nil, r.TS != nil); err != nil {
+			break
 		}
 		e := Event{Topic: *r.Topic, Epoch: *r.Epoch, Seq: *r.Seq, Prev: *r.Prev, ID: *r.ID, Op: Op(*r.Op), Version: *r.Version, TS: *r.TS}
 		if len(r.Data) > 0 && string(r.Data) != "null" {
 			e.Data = r.Data
 		}
-		if r.Origin != nil {
-			if r.Origin.ClientID == nil {
-				return nil, malformed(what, "origin.clientID", "is required")
+		if o := r.Origin; o != nil {
+			if err = require(what, "origin.clientID origin.mutationID", o.ClientID != nil, o.MutationID != nil); err == nil {
+				e.Origin = &Origin{ClientID: *o.ClientID, MutationID: *o.MutationID}
 			}
-			if r.Origin.MutationID == nil {
-				return nil, malformed(what, "origin.mutationID", "is required")
-			}
-			e.Origin = &Origin{ClientID: *r.Origin.ClientID, MutationID: *r.Origin.MutationID}
 		}
 		m = e
 	case TypeResync:
-		if r.Topic == nil {
-			return nil, malformed(what, "topic", "is required")
+		if err = require(what, "topic reason mode", r.Topic != nil, r.Reason != nil, r.Mode != nil); err == nil {
+			m = Resync{Topic: *r.Topic, Reason: ResyncReason(*r.Reason), Mode: ResyncMode(*r.Mode)}
 		}
-		if r.Reason == nil {
-			return nil, malformed(what, "reason", "is required")
-		}
-		if r.Mode == nil {
-			return nil, malformed(what, "mode", "is required")
-		}
-		m = Resync{Topic: *r.Topic, Reason: ResyncReason(*r.Reason), Mode: ResyncMode(*r.Mode)}
 	case TypeLive:
-		if err := requireTopicEpochSeq(what, r); err != nil {
-			return nil, err
+		if err = require(what, "topic epoch seq", r.Topic != nil, r.Epoch != nil, r.Seq != nil); err == nil {
+			m = Live{Topic: *r.Topic, Epoch: *r.Epoch, Seq: *r.Seq}
 		}
-		m = Live{Topic: *r.Topic, Epoch: *r.Epoch, Seq: *r.Seq}
 	case TypeError:
-		if r.Code == nil {
-			return nil, malformed(what, "code", "is required")
+		if err = require(what, "code", r.Code != nil); err == nil {
+			m = ErrorMessage{Code: *r.Code, Message: r.Message, Topic: deref(r.Topic)}
 		}
-		m = ErrorMessage{Code: *r.Code, Message: deref(r.Message), Topic: deref(r.Topic)}
 	case TypeHB:
 		m = HB{}
 	default:
-		return nil, &DecodeError{What: "server message", Field: "t", Reason: "unknown type " + quote(*r.T), Err: ErrUnknownType}
+		return nil, unknownType("server message", *r.T)
 	}
-	if err := m.validate(); err != nil {
+	if err == nil {
+		err = m.validate()
+	}
+	if err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-func requireTopicEpochSeq(what string, r *rawMessage) error {
-	switch {
-	case r.Topic == nil:
-		return malformed(what, "topic", "is required")
-	case r.Epoch == nil:
-		return malformed(what, "epoch", "is required")
-	case r.Seq == nil:
-		return malformed(what, "seq", "is required")
+// require returns the error of the first of names (separated by spaces)
+// that is not there, as have says, or nil.
+func require(what, names string, have ...bool) error {
+	for _, ok := range have {
+		name, rest, _ := strings.Cut(names, " ")
+		if !ok {
+			return malformed(what, name, "is required")
+		}
+		names = rest
 	}
 	return nil
+}
+
+func unknownType(what, t string) error {
+	return &DecodeError{What: what, Field: "t", Reason: "unknown type " + quote(t), Err: ErrUnknownType}
 }
 
 func quote(s string) string {

@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bytes"
 	"encoding/json"
 	"sort"
 	"strings"
@@ -104,12 +103,11 @@ func unmarshal(what string, b []byte, v any) error {
 	if !isJSONObject(b) {
 		return malformed(what, "", "must be a JSON object")
 	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	if err := d.Decode(v); err != nil {
-		return jsonError(what, err)
-	}
-	if d.More() {
+	if skipSpace(b, skipValue(b, skipSpace(b, 0))) < len(b) {
 		return malformed(what, "", "has data after the JSON value")
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return jsonError(what, err)
 	}
 	return nil
 }
@@ -163,12 +161,12 @@ type rawMutationResponse struct {
 	ID         *string         `json:"id"`
 	Version    *uint64         `json:"version"`
 	Data       json.RawMessage `json:"data"`
-	Deleted    *bool           `json:"deleted"`
+	Deleted    bool            `json:"deleted"`
 	Topic      *string         `json:"topic"`
 	Seq        *uint64         `json:"seq"`
 	Epoch      *string         `json:"epoch"`
-	MutationID *uint64         `json:"mutationID"`
-	Duplicate  *bool           `json:"duplicate"`
+	MutationID uint64          `json:"mutationID"`
+	Duplicate  bool            `json:"duplicate"`
 }
 
 func (r *rawMutationResponse) check(what string) error {
@@ -187,7 +185,7 @@ func (r *rawMutationResponse) check(what string) error {
 	if r.Epoch != nil && !ValidEpoch(*r.Epoch) {
 		return malformed(what, "epoch", "must be a valid epoch when present")
 	}
-	if r.MutationID != nil && *r.MutationID > MaxSafeInteger {
+	if r.MutationID > MaxSafeInteger {
 		return malformed(what, "mutationID", "must be at most 2^53-1")
 	}
 	return nil
@@ -203,7 +201,7 @@ func DecodeMutationResponse(b []byte) (MutationResponse, error) {
 	if err := r.check(what); err != nil {
 		return MutationResponse{}, err
 	}
-	if r.Deleted != nil && *r.Deleted {
+	if r.Deleted {
 		return MutationResponse{}, malformed(what, "deleted", "must be false; decode a delete with DecodeDeleteResponse")
 	}
 	if len(r.Data) == 0 || !isJSONObject(r.Data) {
@@ -211,7 +209,7 @@ func DecodeMutationResponse(b []byte) (MutationResponse, error) {
 	}
 	return MutationResponse{
 		ID: *r.ID, Version: *r.Version, Data: r.Data, Topic: *r.Topic, Seq: *r.Seq, Epoch: deref(r.Epoch),
-		MutationID: deref(r.MutationID), Duplicate: r.Duplicate != nil && *r.Duplicate,
+		MutationID: r.MutationID, Duplicate: r.Duplicate,
 	}, nil
 }
 
@@ -225,7 +223,7 @@ func DecodeDeleteResponse(b []byte) (DeleteResponse, error) {
 	if err := r.check(what); err != nil {
 		return DeleteResponse{}, err
 	}
-	if r.Deleted == nil || !*r.Deleted {
+	if !r.Deleted {
 		return DeleteResponse{}, malformed(what, "deleted", "must be true")
 	}
 	if len(r.Data) > 0 && string(r.Data) != "null" {
@@ -233,7 +231,7 @@ func DecodeDeleteResponse(b []byte) (DeleteResponse, error) {
 	}
 	return DeleteResponse{
 		ID: *r.ID, Version: *r.Version, Deleted: true, Topic: *r.Topic, Seq: *r.Seq, Epoch: deref(r.Epoch),
-		MutationID: deref(r.MutationID), Duplicate: r.Duplicate != nil && *r.Duplicate,
+		MutationID: r.MutationID, Duplicate: r.Duplicate,
 	}, nil
 }
 
@@ -243,11 +241,11 @@ func DecodeErrorResponse(b []byte) (ErrorResponse, error) {
 	var r struct {
 		Error *struct {
 			Code    *string           `json:"code"`
-			Message *string           `json:"message"`
+			Message string            `json:"message"`
 			Fields  map[string]string `json:"fields"`
 			Current *rawItem          `json:"current"`
 		} `json:"error"`
-		Duplicate *bool `json:"duplicate"`
+		Duplicate bool `json:"duplicate"`
 	}
 	if err := unmarshal(what, b, &r); err != nil {
 		return ErrorResponse{}, err
@@ -260,9 +258,9 @@ func DecodeErrorResponse(b []byte) (ErrorResponse, error) {
 	}
 	out := ErrorResponse{
 		Error: ErrorBody{
-			Code: *r.Error.Code, Message: deref(r.Error.Message), Fields: r.Error.Fields,
+			Code: *r.Error.Code, Message: r.Error.Message, Fields: r.Error.Fields,
 		},
-		Duplicate: r.Duplicate != nil && *r.Duplicate,
+		Duplicate: r.Duplicate,
 	}
 	if r.Error.Current != nil {
 		it, err := r.Error.Current.item(what, "error.current.", itemAny)

@@ -133,10 +133,8 @@ func (ErrorMessage) serverMessage() {}
 // MarshalJSON encodes m with "t":"welcome".
 func (m Welcome) MarshalJSON() ([]byte, error) {
 	type plain Welcome
-	return json.Marshal(struct {
-		T MessageType `json:"t"`
-		plain
-	}{TypeWelcome, plain(m)})
+	p := plain(m)
+	return marshal(TypeWelcome, &p)
 }
 
 // MarshalJSON encodes m with "t":"snapshot"; nil Items encode as [].
@@ -145,46 +143,36 @@ func (m Snapshot) MarshalJSON() ([]byte, error) {
 	if m.Items == nil {
 		m.Items = []Item{}
 	}
-	return json.Marshal(struct {
-		T MessageType `json:"t"`
-		plain
-	}{TypeSnapshot, plain(m)})
+	p := plain(m)
+	return marshal(TypeSnapshot, &p)
 }
 
 // MarshalJSON encodes m with "t":"event".
 func (m Event) MarshalJSON() ([]byte, error) {
 	type plain Event
-	return json.Marshal(struct {
-		T MessageType `json:"t"`
-		plain
-	}{TypeEvent, plain(m)})
+	p := plain(m)
+	return marshal(TypeEvent, &p)
 }
 
 // MarshalJSON encodes m with "t":"resync".
 func (m Resync) MarshalJSON() ([]byte, error) {
 	type plain Resync
-	return json.Marshal(struct {
-		T MessageType `json:"t"`
-		plain
-	}{TypeResync, plain(m)})
+	p := plain(m)
+	return marshal(TypeResync, &p)
 }
 
 // MarshalJSON encodes m with "t":"live".
 func (m Live) MarshalJSON() ([]byte, error) {
 	type plain Live
-	return json.Marshal(struct {
-		T MessageType `json:"t"`
-		plain
-	}{TypeLive, plain(m)})
+	p := plain(m)
+	return marshal(TypeLive, &p)
 }
 
 // MarshalJSON encodes m with "t":"error".
 func (m ErrorMessage) MarshalJSON() ([]byte, error) {
 	type plain ErrorMessage
-	return json.Marshal(struct {
-		T MessageType `json:"t"`
-		plain
-	}{TypeError, plain(m)})
+	p := plain(m)
+	return marshal(TypeError, &p)
 }
 
 func (m Welcome) validate() error {
@@ -221,7 +209,7 @@ func (m Snapshot) validate() error {
 		return malformed(what, "part", "must be at least 0")
 	}
 	for i, it := range m.Items {
-		r := rawItem{ID: &it.ID, Version: &it.Version, Data: it.Data, Deleted: &it.Deleted}
+		r := rawItem{ID: &it.ID, Version: &it.Version, Data: it.Data, Deleted: it.Deleted}
 		if _, err := r.item(what, index("items", i), itemSnapshot); err != nil {
 			return err
 		}

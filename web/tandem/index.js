@@ -113,6 +113,7 @@ class Runtime {
       makeError: (json) => new TandemError(JSON.parse(json)),
       hook: (h, dir, json) => JSON.stringify(this.colls.get(h).hooks[dir](JSON.parse(json))),
       onError: (e) => this.onError(e),
+      then: (p, settled) => p.then((v) => settled(true, v), (e) => settled(false, e)),
     };
     this.tandem = new Tandem(this);
   }
@@ -296,6 +297,21 @@ export class Signal extends ReadonlySignal {
   }
 }
 
+// storageOf resolves the storage option for Go: "session" and "local" to
+// the page's Web Storage (by default sessionStorage, or memory where there
+// is none, as in Node), "none" to null.
+function storageOf(s) {
+  if (s === "none") return null;
+  if (s != null && s !== "session" && s !== "local") return s;
+  const name = s === "local" ? "localStorage" : "sessionStorage";
+  try {
+    const w = globalThis[name]; // a private mode may throw
+    if (typeof w?.getItem === "function") return w;
+  } catch {}
+  if (s == null) return "memory";
+  throw new TandemError({ kind: "error", message: `tandem: ${name} is not available here`, status: 0, code: "" });
+}
+
 /** A Client is a connection to a Tandem server: collections, queries, status. */
 class Client {
   #rt;
@@ -310,7 +326,9 @@ class Client {
       u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
       wsURL = u.href;
     }
-    this.#h = rt.call(rt.api.connect({ ...options, baseURL: base, wsURL }));
+    const h = options.headers && Object.entries(options.headers).map(([k, v]) => [k, String(v)]);
+    const headers = h && JSON.stringify(Object.fromEntries(h));
+    this.#h = rt.call(rt.api.connect({ ...options, baseURL: base, wsURL, storage: storageOf(options.storage), headers }));
     /** The realtime connection: "offline", "connecting", "resyncing", "live" or "unauthorized". */
     this.status = new ReadonlySignal(rt, rt.call(rt.api.status(this.#h)));
     /** How many mutations wait for the server. */
@@ -615,6 +633,25 @@ class Entity {
 
 const STATUS = ["pending", "error", "success"];
 
+// queryOptions is what Go reads of query()'s options: the key's JSON, and
+// each option narrowed to one kind (see queryOptions in pkg/jsapi).
+function queryOptions(o) {
+  const { queryKey, queryFn, retry, retryDelay, placeholderData } = o;
+  const constant = (v) => (typeof v === "function" || v === undefined ? v : () => v);
+  const refetch = (v) => (v === false ? 2 : v === "always" ? 1 : 0); // cache.Refetch
+  return {
+    ...o,
+    keyJSON: JSON.stringify(queryKey),
+    queryFn: queryFn && ((signal) => queryFn({ queryKey, signal })),
+    retry: retry === true ? Number.MAX_SAFE_INTEGER : retry === false ? 0 : retry,
+    retryDelay: constant(retryDelay),
+    placeholderData: constant(placeholderData),
+    refetchOnWindowFocus: refetch(o.refetchOnWindowFocus),
+    refetchOnReconnect: refetch(o.refetchOnReconnect),
+    refetchOnMount: refetch(o.refetchOnMount),
+  };
+}
+
 /** A Query observes one query of the cache (TanStack Query's observer). */
 class Query {
   #rt;
@@ -623,7 +660,7 @@ class Query {
   #result;
   constructor(rt, client, options) {
     this.#rt = rt;
-    this.#h = rt.call(rt.api.query(client, { ...options, keyJSON: JSON.stringify(options.queryKey) }));
+    this.#h = rt.call(rt.api.query(client, queryOptions(options)));
     rt.freedQueries.register(this, this.#h, this);
     this.stale = true;
   }
