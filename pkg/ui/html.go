@@ -2,6 +2,7 @@ package ui
 
 import (
 	"html"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,8 +19,9 @@ const (
 )
 
 // HTMLString returns the HTML of root for a page a server sends: what
-// app.HTMLString returns, with every attribute value escaped for HTML, and
-// the rows of each Rows as package dom wrote them.
+// app.HTMLString returns, with every attribute value escaped for HTML, false
+// boolean attributes left out, the attributes of each element in name order,
+// and the rows of each Rows as package dom wrote them.
 //
 // go-app writes attribute values as Go string literals (strconv.Quote): a
 // browser takes the first double quote as the value's end, backslash or not,
@@ -68,31 +70,81 @@ func escapeAttrs(s string) string {
 }
 
 // escapeTag copies the tag at s[i] (go-app writes `<name attr="literal" attr>`
-// and `</name>`) to b with its values escaped, and returns the index after it.
+// and `</name>`) to b with its values escaped and its attributes in name
+// order (go-app writes them in a map's order), and returns the index after
+// it.
 func escapeTag(b *strings.Builder, s string, i int) int {
+	var attrs []htmlAttr
 	for i < len(s) {
 		c := s[i]
 		switch {
 		case c == '>':
+			slices.SortFunc(attrs, func(x, y htmlAttr) int { return strings.Compare(x.name, y.name) })
+			for _, a := range attrs {
+				writeAttr(b, a)
+			}
 			b.WriteByte(c)
 			return i + 1
-		case c == '=' && i+1 < len(s) && s[i+1] == '"':
-			end := literalEnd(s, i+1)
-			lit := s[i+1 : end]
-			v, err := strconv.Unquote(lit)
-			if err != nil {
-				v = strings.Trim(lit, `"`) // not go-app's: escaped as it is
+		case c == ' ':
+			j := i + 1
+			for j < len(s) && !strings.ContainsRune(" =>", rune(s[j])) {
+				j++
 			}
-			b.WriteString(`="`)
-			b.WriteString(html.EscapeString(v))
-			b.WriteByte('"')
-			i = end
+			a := htmlAttr{name: s[i+1 : j], valued: j+1 < len(s) && s[j] == '=' && s[j+1] == '"'}
+			i = j
+			if a.valued {
+				i = literalEnd(s, j+1)
+				lit := s[j+1 : i]
+				var err error
+				if a.value, err = strconv.Unquote(lit); err != nil {
+					a.value = strings.Trim(lit, `"`) // not go-app's: escaped as it is
+				}
+			}
+			attrs = append(attrs, a)
 		default:
 			b.WriteByte(c)
 			i++
 		}
 	}
 	return i
+}
+
+// An htmlAttr is an attribute of a go-app tag: valueless, or with its value.
+type htmlAttr struct {
+	name, value string
+	valued      bool
+}
+
+// writeAttr writes one attribute of a go-app element as a browser would
+// have it after go-app mounted the element. go-app sets the boolean ones as
+// properties, true or false (setJSAttribute, attribute.go), but encodes
+// AutoFocus(false) as autofocus="false", which a browser reads as true: a
+// false one is left out.
+func writeAttr(b *strings.Builder, a htmlAttr) {
+	if a.valued && booleanAttr(a.name) {
+		if on, _ := strconv.ParseBool(a.value); !on {
+			return
+		}
+		a.valued = false
+	}
+	b.WriteByte(' ')
+	b.WriteString(a.name)
+	if a.valued {
+		b.WriteString(`="`)
+		b.WriteString(html.EscapeString(a.value))
+		b.WriteByte('"')
+	}
+}
+
+// booleanAttr reports whether go-app sets attribute name as a boolean
+// property.
+func booleanAttr(name string) bool {
+	switch name {
+	case "async", "autofocus", "autoplay", "checked", "default", "defer", "disabled", "hidden", "ismap",
+		"loop", "multiple", "muted", "open", "readonly", "required", "reversed", "selected":
+		return true
+	}
+	return false
 }
 
 // literalEnd returns the index after the Go string literal at s[i] (a double

@@ -82,3 +82,16 @@ func TestHTMLString_keepsRowsAsPackageDOMWroteThem(t *testing.T) {
 	assert.Contains(t, out, `<div title="a\&#34; b &amp; &lt;!--/tandem:rows--&gt; &#34;c&#34;\">`)
 	assert.Empty(t, h.errs)
 }
+
+// go-app encodes Checked(false) as checked="false", which a browser reads as
+// checked; in the browser it sets the property to false.
+func TestHTMLString_falseBooleanAttributesAreLeftOut(t *testing.T) {
+	out := HTMLString(app.Div().Body(
+		app.Input().Type("checkbox").Checked(false).AutoFocus(false).Disabled(true),
+		app.Input().Type("checkbox").Checked(true).Required(false),
+	))
+	assert.Contains(t, app.HTMLString(app.Input().Checked(false)), `checked="false"`, "go-app's own output")
+	assert.Contains(t, out, `<input disabled type="checkbox">`, "attributes in name order")
+	assert.Contains(t, out, `<input checked type="checkbox">`)
+	assert.NotContains(t, out, "false")
+}

@@ -338,6 +338,9 @@ func (a *App) newTodoForm(listID string, todos *store.View[model.Todo]) app.UI {
 			})
 		}
 		return func() app.UI {
+			// autofocus, but not in the server's page: a browser focuses a
+			// page's autofocus field once, and go-app replaces that field
+			// with the one it mounts, which then would not get the focus.
 			msg := server.Get()
 			if m := f.Error("title"); m != "" {
 				msg = m
@@ -348,7 +351,7 @@ func (a *App) newTodoForm(listID string, todos *store.View[model.Todo]) app.UI {
 			})).Body(
 				app.Div().Class("new-todo-row").Body(
 					app.Input().Class("field field-large"+cls(msg != "", " has-error")).Placeholder("What needs doing?").
-						Aria("label", "New todo").Aria("invalid", strconv.FormatBool(msg != "")).AutoFocus(true).
+						Aria("label", "New todo").Aria("invalid", strconv.FormatBool(msg != "")).AutoFocus(!a.prerender).
 						DataSet("testid", "new-todo-title").Value(f.Value().Title).
 						OnInput(ui.OnValue(func(s string) {
 							server.Set("")
@@ -374,12 +377,13 @@ func (a *App) badge() app.UI {
 		state, text = "offline", "Offline"
 	case st == sync.Live:
 		state, text = "live", "Live"
+		a.wasLive = true
 	case st == sync.Resyncing:
 		text = "Catching up…"
 	case st == sync.Unauthorized:
 		text = "Signed out"
-	case !a.loaded.Peek():
-		text = "Connecting…"
+	case !a.wasLive || !a.loaded.Peek():
+		text = "Connecting…" // not live yet since the page loaded
 	}
 	if queued > 0 && st != sync.Live {
 		text += " · " + plural(queued, "change", "changes") + " queued"
