@@ -146,8 +146,15 @@ func (p *boardPage) page(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	var b bytes.Buffer
-	b.Grow(len(before) + len(html) + len(data) + len(after) + 128)
-	b.Write(before)
+	b.Grow(len(before) + len(html) + len(data) + len(after) + 256)
+	// The browser renders a page while it parses it; a board of a thousand
+	// rows, laid out again at each step, takes several times as long to
+	// parse. The first frame waits for the board instead (Chromium; other
+	// browsers ignore it and render as they parse).
+	head := bytes.Index(before, []byte("</head>"))
+	b.Write(before[:head])
+	b.WriteString(`<link rel="expect" href="#` + board.BootID + `" blocking="render">` + "\n  ")
+	b.Write(before[head:])
 	b.WriteString(html)
 	b.WriteString("\n    <script type=\"application/json\" id=\"" + board.BootID + "\">")
 	b.Write(data) // JSON escapes <, > and &: nothing in it ends the element
@@ -171,7 +178,7 @@ func (p *boardPage) renderSafely(boot []wire.Snapshot) (html string, err error) 
 // comes before it, and from go-app's loader (its next sibling) on.
 func splitPage(index []byte) (before, after []byte, ok bool) {
 	body := bytes.Index(index, []byte("<body>"))
-	if body < 0 {
+	if body < 0 || !bytes.Contains(index[:body], []byte("</head>")) {
 		return nil, nil, false
 	}
 	first := bytes.IndexByte(index[body+len("<body>"):], '<')

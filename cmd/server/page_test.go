@@ -54,13 +54,25 @@ func pageApp(t *testing.T, mutate ...func(*config)) *app {
 // post creates an entity as a client would.
 func (a *app) post(t testing.TB, coll string, body any) {
 	t.Helper()
+	require.NoError(t, a.create(coll, body))
+}
+
+// create creates an entity as a client would; any goroutine.
+func (a *app) create(coll string, body any) error {
 	b, err := json.Marshal(body)
-	require.NoError(t, err)
+	if err != nil {
+		return err
+	}
 	res, err := http.Post(a.url("/api/"+coll), "application/json", bytes.NewReader(b))
-	require.NoError(t, err)
+	if err != nil {
+		return err
+	}
 	msg, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	require.Equal(t, http.StatusCreated, res.StatusCode, "%s", msg)
+	if res.StatusCode != http.StatusCreated {
+		return fmt.Errorf("POST /api/%s: %d %s", coll, res.StatusCode, msg)
+	}
+	return nil
 }
 
 // seedTodos makes list l1 (and an empty l2 after it) with n todos, titled
@@ -70,14 +82,16 @@ func (a *app) seedTodos(t testing.TB, n int, title func(int) string) {
 	a.post(t, "lists", map[string]any{"id": "l1", "name": "A thousand things", "position": 1})
 	a.post(t, "lists", map[string]any{"id": "l2", "name": "Later", "position": 2})
 	var wg gosync.WaitGroup
+	errs := make([]error, 8)
 	for w := range 8 {
 		wg.Go(func() {
-			for i := w; i < n; i += 8 {
-				a.post(t, "todos", map[string]any{"id": fmt.Sprintf("t%04d", i), "listId": "l1", "title": title(i), "position": i + 1})
+			for i := w; i < n && errs[w] == nil; i += 8 {
+				errs[w] = a.create("todos", map[string]any{"id": fmt.Sprintf("t%04d", i), "listId": "l1", "title": title(i), "position": i + 1})
 			}
 		})
 	}
 	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
 }
 
 // get fetches path, with extra headers as name, value pairs.
@@ -135,6 +149,8 @@ func TestPage_theOpenDemosPageHoldsTheBoardAndItsData(t *testing.T) {
 	assert.True(t, strings.HasPrefix(strings.TrimSpace(strings.TrimPrefix(body, "<body>")), `<div class="app">`),
 		"the board is the body's first element, which go-app's Load replaces")
 	assert.Less(t, strings.Index(page, `id="tandem-boot"`), strings.Index(page, `id="app-wasm-loader"`))
+	assert.Less(t, strings.Index(page, `<link rel="expect" href="#tandem-boot" blocking="render">`), strings.Index(page, "</head>"),
+		"the first frame waits for the board")
 	assert.Contains(t, page, `src="/app.js"`, "go-app's page around it")
 
 	boot := bootOf(t, page)
@@ -268,8 +284,8 @@ func TestSplitPage(t *testing.T) {
 		before string
 		after  string
 	}{
-		{"<html><body>\n  <div>skeleton</div>\n  <aside id=\"app-wasm-loader\" class=\"x\">l</aside></body></html>", "<html><body>\n  ", "<aside id=\"app-wasm-loader\" class=\"x\">l</aside></body></html>"},
-		{"<body><div>s</div><aside class=\"x\" id=\"app-wasm-loader\">l</aside></body>", "<body>", "<aside class=\"x\" id=\"app-wasm-loader\">l</aside></body>"},
+		{"<html><head></head><body>\n  <div>skeleton</div>\n  <aside id=\"app-wasm-loader\" class=\"x\">l</aside></body></html>", "<html><head></head><body>\n  ", "<aside id=\"app-wasm-loader\" class=\"x\">l</aside></body></html>"},
+		{"</head><body><div>s</div><aside class=\"x\" id=\"app-wasm-loader\">l</aside></body>", "</head><body>", "<aside class=\"x\" id=\"app-wasm-loader\">l</aside></body>"},
 		{"<body><aside id=\"app-wasm-loader\"></aside></body>", "", ""},
 		{"<h1>demo</h1>", "", ""},
 		{"<body><div>no loader</div></body>", "", ""},
@@ -280,3 +296,4 @@ func TestSplitPage(t *testing.T) {
 		assert.Equal(t, tc.after, string(after), tc.page)
 	}
 }
+
