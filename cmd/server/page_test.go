@@ -296,4 +296,3 @@ func TestSplitPage(t *testing.T) {
 		assert.Equal(t, tc.after, string(after), tc.page)
 	}
 }
-
