@@ -296,7 +296,7 @@ func (a *App) page() app.UI {
 	return page(
 		ui.View(a.RT, a.sidebar),
 		ui.View(a.RT, a.main),
-		ui.View(a.RT, a.badge),
+		a.badge(),
 		ui.View(a.RT, a.toasts),
 		a.devtoolsPanel(),
 		a.userMenu(),

@@ -367,11 +367,31 @@ func (a *App) newTodoForm(listID string, todos *store.View[model.Todo]) app.UI {
 }
 
 // badge shows the connection: live, reconnecting, or offline (the browser
-// says the network is gone) with the changes queued meanwhile.
+// says the network is gone) with the changes queued meanwhile. Its state and
+// text reach the DOM as they change (LiveAttr, Text), as a row's do, rather
+// than at go-app's next frame: in a page the server rendered, the frame after
+// the stream went live was seen to wait for the next event from the network
+// (the heartbeat, 15 s later), the badge saying "Connecting…" all along.
 func (a *App) badge() app.UI {
+	return ui.View(a.RT, a.badgeTree,
+		ui.LiveAttr("class", func() string { state, _ := a.connection(); return "badge badge-" + state }),
+		ui.LiveAttr("data-state", func() string { state, _ := a.connection(); return state }))
+}
+
+func (a *App) badgeTree() app.UI {
+	state, _ := a.connection()
+	return app.Div().Class("badge badge-"+state).DataSet("testid", "connection").DataSet("state", state).
+		Aria("live", "polite").Body(
+		app.Span().Class("badge-dot").Aria("hidden", true),
+		app.Span().Body(ui.Text(a.RT, func() string { _, text := a.connection(); return text })),
+	)
+}
+
+// connection returns, tracked, the badge's state (spec/DOM.md) and text.
+func (a *App) connection() (state, text string) {
 	st := a.Sync.State()
 	queued := a.Store.PendingCount()
-	state, text := "reconnecting", "Reconnecting…"
+	state, text = "reconnecting", "Reconnecting…"
 	switch {
 	case !a.online():
 		state, text = "offline", "Offline"
@@ -390,11 +410,7 @@ func (a *App) badge() app.UI {
 	} else if queued > 0 {
 		text += " · saving " + strconv.Itoa(queued)
 	}
-	return app.Div().Class("badge badge-"+state).DataSet("testid", "connection").DataSet("state", state).
-		Aria("live", "polite").Body(
-		app.Span().Class("badge-dot").Aria("hidden", true),
-		app.Span().Text(text),
-	)
+	return state, text
 }
 
 func plural(n int, one, many string) string {
