@@ -203,6 +203,8 @@ func TestBrowser_aPageKeptByTheServiceWorkerCatchesUp(t *testing.T) {
 	b.wait(`window.__page?.dcl !== null`, "the page parsed")
 	assert.Equal(t, "Eggs", b.eval(`window.__page.dcl.title`), "the kept page, with the data it was kept with")
 	b.wait(live+` && `+hasTitle("Free-range eggs")+` && `+hasTitle("Lemons")+` && !document.querySelector('[data-id="l1-1"]')`, "caught up")
+	b.wait(`document.querySelector('.list-meta')?.textContent === "3 left of 3" && document.querySelector('.list-item[data-id="l1"] .count')?.textContent === "3"`,
+		"the views that count the todos too")
 	ws := b.eval(`window.__page.ws.join(",")`)
 	assert.Contains(t, ws, "resync", "the missed events replayed")
 	assert.NotContains(t, ws, "snapshot")
