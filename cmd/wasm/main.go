@@ -25,6 +25,7 @@ import (
 
 	"github.com/tandemkit/tandem/examples/todo/board"
 	"github.com/tandemkit/tandem/pkg/cache"
+	"github.com/tandemkit/tandem/pkg/wire"
 )
 
 func main() {
@@ -53,14 +54,20 @@ func main() {
 	}
 	// A page the server rendered the board in (cmd/server's open demo) holds
 	// the data it rendered: the board starts from it, so that its first
-	// render is that page, and resumes the stream from there.
+	// render is that page, and resumes the stream from there. It is decoded
+	// while Start waits for the server's answer.
 	if el := app.Window().Get("document").Call("getElementById", board.BootID); el.Truthy() {
-		if boot, err := board.DecodeBoot([]byte(el.Get("textContent").String())); err != nil {
-			app.Log("board:", err)
-		} else {
-			cfg.Boot = boot
-		}
+		text := el.Get("textContent").String()
 		el.Call("remove") // read once; its text need not stay in the page
+		decoded := make(chan []wire.Snapshot, 1)
+		go func() {
+			boot, err := board.DecodeBoot([]byte(text))
+			if err != nil {
+				app.Log("board:", err)
+			}
+			decoded <- boot
+		}()
+		cfg.Boot = func() []wire.Snapshot { return <-decoded }
 	}
 	// Which demo the server runs: the open one, or the signed-in one (one
 	// GET; the prerendered skeleton shows meanwhile).

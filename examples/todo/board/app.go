@@ -62,13 +62,15 @@ type Config struct {
 	Focus  cache.FocusSource
 	// Clock times retries, reconnects and notices; the system's when nil.
 	Clock cache.Clock
-	// Boot is the open demo's data as the server rendered the page with it
-	// (DecodeBoot of the page's BootID element; nil for none): the board
-	// starts from it — or from Storage's copy when that is at least as new,
-	// see store.Options.Boot — so its first render shows what the page
+	// Boot returns the open demo's data as the server rendered the page with
+	// it (DecodeBoot of the page's BootID element), or nil; nil for none. The
+	// board starts from it — or from Storage's copy when that is at least as
+	// new, see store.Options.Boot — so its first render shows what the page
 	// showed, and the realtime client resumes from its cursors rather than
-	// downloading a snapshot. The signed-in demo ignores it.
-	Boot []wire.Snapshot
+	// downloading a snapshot. It is called once, when the open demo's board
+	// is made (Start asks the server which demo it runs first: the page's
+	// data can be decoded meanwhile); the signed-in demo never calls it.
+	Boot func() []wire.Snapshot
 }
 
 // App is the board's state: the graph, the store and its collections, the
@@ -136,8 +138,8 @@ func newApp(rt *ui.Runtime, cfg Config, user model.Session, prerender bool) (_ *
 		token := user.Token
 		opts.Header, opts.StorageKey = client.AuthHeader(token), storageKey(user.Name)
 		syncOpts.Token = func() string { return token }
-	} else {
-		opts.Boot = cfg.Boot
+	} else if cfg.Boot != nil {
+		opts.Boot = cfg.Boot()
 	}
 	if a.Store, err = store.New(opts); err != nil {
 		return nil, err

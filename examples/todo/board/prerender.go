@@ -79,7 +79,7 @@ func DecodeBoot(b []byte) ([]wire.Snapshot, error) {
 func Prerender(boot []wire.Snapshot) (html string, err error) {
 	var renderErr error
 	rt := ui.NewRuntime(state.WithErrorHandler(func(e error) { renderErr = errors.Join(renderErr, e) }))
-	a, err := newApp(rt, Config{API: "/api", WebSocket: "ws://prerender.invalid/api/ws", Boot: boot,
+	a, err := newApp(rt, Config{API: "/api", WebSocket: "ws://prerender.invalid/api/ws", Boot: func() []wire.Snapshot { return boot },
 		Transport: nowhere{}, Dial: func(context.Context, string) (sync.Conn, error) { return nil, errNowhere }},
 		model.Session{}, true)
 	if err != nil {

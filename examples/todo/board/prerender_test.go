@@ -95,7 +95,7 @@ func TestPrerender_isTheFirstRenderOfABoardStartedFromItsData(t *testing.T) {
 	page, err := Prerender(boot)
 	require.NoError(t, err)
 	cfg := testConfig(&demoServer{open: true}, nil)
-	cfg.Boot = boot
+	cfg.Boot = func() []wire.Snapshot { return boot }
 	a, err := New(cfg)
 	require.NoError(t, err)
 	defer a.Close()
@@ -137,7 +137,7 @@ func TestBoard_resumesFromThePagesCursors(t *testing.T) {
 	boot := bootData(3, numbered)
 	conns := make(chan sync.Conn, 1)
 	cfg := testConfig(&demoServer{open: true}, nil)
-	cfg.Boot = boot
+	cfg.Boot = func() []wire.Snapshot { return boot }
 	cfg.Dial = func(ctx context.Context, url string) (sync.Conn, error) {
 		a, b := sync.Pipe()
 		conns <- b
@@ -192,4 +192,25 @@ func TestBoard_resumesFromThePagesCursors(t *testing.T) {
 	}
 	assert.Equal(t, sync.Live, a.Sync.State(), "live, without a snapshot")
 	assert.Equal(t, 4, a.Todos.Len())
+}
+
+// The page's data is asked for once, by the open demo's board, after Start
+// knows which demo the server runs; the signed-in demo never asks.
+func TestStart_asksForThePagesDataInTheOpenDemoOnly(t *testing.T) {
+	for _, open := range []bool{true, false} {
+		calls := 0
+		cfg := testConfig(&demoServer{open: open}, nil)
+		cfg.Boot = func() []wire.Snapshot { calls++; return bootData(2, numbered) }
+		route, err := Start(context.Background(), cfg)
+		require.NoError(t, err)
+		switch p := route().(type) {
+		case *Board:
+			assert.Equal(t, 3, p.App.Todos.Len(), "the board starts from the page's data")
+			p.App.Close()
+			assert.Equal(t, 1, calls)
+		case *SignedInPage:
+			p.SignedIn.Close()
+			assert.Equal(t, 0, calls)
+		}
+	}
 }
