@@ -87,6 +87,12 @@ func TestApp_servesTheAppBuiltIntoTheBinaryFromAnyDirectory(t *testing.T) {
 	res.Body.Close()
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Contains(t, string(body), "Tandem")
+
+	// "/" itself is rendered per request when make site built the app in.
+	res, err = http.Get(a.url("/index.html"))
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.NotEmpty(t, res.Header.Get("ETag"), "embedded files have no time: a content hash stands in")
 
 	res, err = http.Get(a.url("/.keep"))

@@ -1,6 +1,9 @@
 // Command server runs the Tandem demo backend: the REST API and WebSocket
 // stream of PROTOCOL.md for the demo's lists and todos, on embedded SQLite or
-// on PostgreSQL, plus the web app's static files.
+// on PostgreSQL, plus the web app's static files. In the open demo, "/" is
+// the board's page rendered with the server's data (see boardPage): the list
+// shows before the WebAssembly has loaded, which then takes over from the
+// same data.
 //
 // Flags, each also read from the environment (a flag given on the command
 // line wins):
@@ -95,6 +98,7 @@ type config struct {
 	demoUsers       []string
 	debug           bool
 	quotas          server.Quotas // pkg/server's defaults; no flag sets them (the tests that seed many rows do)
+	noPage          bool          // serve "/" as a static file in the open demo too (the benchmark's control); no flag
 }
 
 // defaultShutdownTimeout is the budget of a graceful stop.
@@ -237,6 +241,7 @@ type app struct {
 	bus       *server.PostgresBus // on PostgreSQL
 	api       *server.Server
 	static    *staticFiles
+	page      *boardPage // "/" of the open demo; nil in the signed-in demo
 	hs        *http.Server
 	ln        net.Listener
 }
@@ -298,7 +303,12 @@ func newApp(cfg config, log *slog.Logger) (_ *app, err error) {
 	if demo != nil {
 		mux.Handle("/api/session", demo.Sessions())
 	}
-	mux.Handle("/", a.static)
+	if demo == nil && !cfg.noPage {
+		a.page = newBoardPage(a.static, a.api, log)
+		mux.Handle("/", a.page)
+	} else {
+		mux.Handle("/", a.static)
+	}
 	t := fitFileLimit(cfg.transport.Defaults(), log)
 	a.transport = t
 	// Every route, static files included, answers only for allowed hosts.

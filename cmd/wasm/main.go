@@ -7,7 +7,8 @@
 //
 // It asks the server which demo it runs (board.Start): the open demo, one
 // board for everyone, or the signed-in demo of cmd/server -demo-users, with
-// its sign-in screen.
+// its sign-in screen. The open demo starts from the data of the page when
+// the server rendered the board in it (board.BootID).
 //
 // The page's go-app environment configures it (cmd/site writes it):
 // TANDEM_API is the REST base URL ("/api" by default), TANDEM_WS the
@@ -24,6 +25,7 @@ import (
 
 	"github.com/tandemkit/tandem/examples/todo/board"
 	"github.com/tandemkit/tandem/pkg/cache"
+	"github.com/tandemkit/tandem/pkg/wire"
 )
 
 func main() {
@@ -49,6 +51,23 @@ func main() {
 	}
 	if f, _, err := cache.BrowserFocus(); err == nil {
 		cfg.Focus = f
+	}
+	// A page the server rendered the board in (cmd/server's open demo) holds
+	// the data it rendered: the board starts from it, so that its first
+	// render is that page, and resumes the stream from there. It is decoded
+	// while Start waits for the server's answer.
+	if el := app.Window().Get("document").Call("getElementById", board.BootID); el.Truthy() {
+		text := el.Get("textContent").String()
+		el.Call("remove") // read once; its text need not stay in the page
+		decoded := make(chan []wire.Snapshot, 1)
+		go func() {
+			boot, err := board.DecodeBoot([]byte(text))
+			if err != nil {
+				app.Log("board:", err)
+			}
+			decoded <- boot
+		}()
+		cfg.Boot = func() []wire.Snapshot { return <-decoded }
 	}
 	// Which demo the server runs: the open one, or the signed-in one (one
 	// GET; the prerendered skeleton shows meanwhile).

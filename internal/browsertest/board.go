@@ -21,8 +21,22 @@ import (
 // taken by MeasureBoard on one page load.
 type BoardNumbers struct {
 	// FirstList is navigation start to the first list rendered with all its
-	// rows (performance.now() at the DOM mutation that completed it).
+	// rows: performance.now() at the DOM mutation that completed it,
+	// recorded in the page from its first node on. A page that holds the
+	// list in its HTML completes it while it is parsed.
 	FirstList time.Duration
+	// FirstPainted is navigation start to the first frame with that list
+	// rendered: the second animation frame after that mutation, once the
+	// browser has laid out and painted the first (the cost of a long list's
+	// layout is in it).
+	FirstPainted time.Duration
+	// Interactive is navigation start to the list shown with the app live:
+	// the DOM mutation after which the list has all its rows and the
+	// connection badge (spec/DOM.md, data-testid="connection") says
+	// data-state="live", so that the app answers a keystroke or a click (for
+	// a page the server rendered: the WebAssembly loaded and mounted, its
+	// stream live).
+	Interactive time.Duration
 	// Keystroke is a key typed at the end of a row's rename input to the
 	// DOM showing it in the row's title; Toggle a click on a row's checkbox
 	// to its data-done showing the new state. Both are measured in the page,
@@ -45,8 +59,8 @@ func (l Latency) String() string {
 }
 
 func (n BoardNumbers) String() string {
-	return fmt.Sprintf("first list %.1f ms; keystroke %s; toggle %s; JS heap %.1f MB (+%.1f MB array buffers)",
-		ms(n.FirstList), n.Keystroke, n.Toggle, float64(n.HeapUsed)/1e6, float64(n.Backing)/1e6)
+	return fmt.Sprintf("first list %.1f ms (painted %.1f ms); interactive %.1f ms; keystroke %s; toggle %s; JS heap %.1f MB (+%.1f MB array buffers)",
+		ms(n.FirstList), ms(n.FirstPainted), ms(n.Interactive), n.Keystroke, n.Toggle, float64(n.HeapUsed)/1e6, float64(n.Backing)/1e6)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -55,7 +69,14 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 func sample(t testing.TB, tab context.Context) float64 {
 	t.Helper()
 	type got struct{ V float64 }
-	return Get(t, tab, 5*time.Second, chromedp.Poll[got](`window.__board.want === null && window.__board.got.length > 0 && {V: window.__board.got.pop()}`, chromedp.WithPollingTimeout(4*time.Second))).V
+	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Poll[got](`window.__board.want === null && window.__board.got.length > 0 && {V: window.__board.got.pop()}`, chromedp.WithPollingTimeout(4*time.Second)))
+	if err != nil {
+		t.Fatalf("browsertest: the page did not note the event's effect: %v (waiting for %s)", err,
+			Get(t, tab, 5*time.Second, chromedp.Evaluate[string](`String(window.__board?.want)`)))
+	}
+	return v.V
 }
 
 func latency(samples []float64) Latency {
@@ -65,6 +86,61 @@ func latency(samples []float64) Latency {
 		return time.Duration(samples[i] * float64(time.Millisecond))
 	}
 	return Latency{Median: at(0.5), P99: at(0.99), N: len(samples)}
+}
+
+// loadScript records, from the page's first node on (OnNewDocument), when
+// the page first satisfied each condition of window.__load.conds: the time
+// of the DOM mutation after which it did (dom), and of the second animation
+// frame after it (painted), which starts once the browser has laid out and
+// painted the frame showing that change.
+const loadScript = `(() => {
+  const r = window.__load = { conds: %s, dom: {}, painted: {} };
+  const check = () => {
+    let pending = 0;
+    for (const [name, cond] of Object.entries(r.conds)) {
+      if (r.dom[name] !== undefined) continue;
+      let ok = false;
+      try { ok = cond() } catch (e) {}
+      if (!ok) { pending++; continue }
+      r.dom[name] = performance.now();
+      requestAnimationFrame(() => requestAnimationFrame(() => { r.painted[name] = performance.now() }));
+    }
+    if (pending === 0) obs.disconnect();
+  };
+  const obs = new MutationObserver(check);
+  obs.observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+})()`
+
+// watchLoad installs loadScript in tab for the next navigation: conds maps
+// a name to a JavaScript condition on the document.
+func watchLoad(t testing.TB, tab context.Context, conds map[string]string) {
+	t.Helper()
+	b := []byte{'{'}
+	for name, cond := range conds {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = fmt.Appendf(b, "%q: () => (%s)", name, cond)
+	}
+	b = append(b, '}')
+	OnNewDocument(t, tab, fmt.Sprintf(loadScript, b))
+}
+
+// loadTimes waits for condition name to have held and its frame to have
+// been painted, and returns both times from navigation start.
+func loadTimes(t testing.TB, tab context.Context, name string) (dom, painted time.Duration) {
+	t.Helper()
+	type times struct{ Dom, Painted float64 }
+	ctx, cancel := context.WithTimeout(tab, 60*time.Second)
+	defer cancel()
+	at, err := chromedp.Run(ctx, chromedp.Poll[times](
+		fmt.Sprintf(`window.__load?.painted[%[1]q] !== undefined && {Dom: window.__load.dom[%[1]q], Painted: window.__load.painted[%[1]q]}`, name),
+		chromedp.WithPollingInterval(5*time.Millisecond), chromedp.WithPollingTimeout(55*time.Second)))
+	if err != nil {
+		state := Get(t, tab, 5*time.Second, chromedp.Evaluate[string](`JSON.stringify(window.__load ?? null)`))
+		t.Fatalf("browsertest: waiting for %s: %v; recorded: %s", name, err, state)
+	}
+	return time.Duration(at.Dom * float64(time.Millisecond)), time.Duration(at.Painted * float64(time.Millisecond))
 }
 
 // measureScript installs the page's side of MeasureBoard: capture
@@ -83,17 +159,21 @@ const measureScript = `(() => {
 })()`
 
 // MeasureBoard loads url in tab, a board whose first list has rows todos,
-// and measures it: the first rendered list, then samples keystrokes into
-// the rename input of a row and samples toggles of rows, then the heap.
-// It fails the test when the board does not keep DOM.md's contract.
+// and measures it: the first rendered list and when it is interactive, then
+// samples keystrokes into the rename input of a row and samples toggles of
+// rows, then the heap. It fails the test when the board does not keep
+// DOM.md's contract.
 func MeasureBoard(t testing.TB, tab context.Context, url string, rows, samples int) BoardNumbers {
 	t.Helper()
 	var n BoardNumbers
+	full := fmt.Sprintf(`document.querySelectorAll('[data-testid="todo-list"] [data-testid="todo-row"]').length >= %d`, rows)
+	watchLoad(t, tab, map[string]string{
+		"first":       full,
+		"interactive": full + ` && document.querySelector('[data-testid="connection"]')?.dataset.state === "live"`,
+	})
 	Do(t, tab, 60*time.Second, chromedp.Navigate(url))
-	at := Get(t, tab, 60*time.Second, chromedp.Poll[float64](
-		fmt.Sprintf(`document.querySelectorAll('[data-testid="todo-list"] [data-testid="todo-row"]').length >= %d && performance.now()`, rows),
-		chromedp.WithPollingMutation(), chromedp.WithPollingTimeout(55*time.Second)))
-	n.FirstList = time.Duration(at * float64(time.Millisecond))
+	n.FirstList, n.FirstPainted = loadTimes(t, tab, "first")
+	n.Interactive, _ = loadTimes(t, tab, "interactive")
 	Get(t, tab, 10*time.Second, chromedp.Evaluate[bool](measureScript))
 
 	// Keystrokes, at the end of the rename input of the middle row.
@@ -112,7 +192,12 @@ func MeasureBoard(t testing.TB, tab context.Context, url string, rows, samples i
 	n.Keystroke = latency(keys)
 	Do(t, tab, 5*time.Second, chromedp.KeyEvent(kb.Escape)) // no rename
 
-	// Toggles, of the first rows in turn.
+	// Toggles, of the first rows in turn, once they are back on screen and
+	// painted: the keystrokes scrolled to the middle row, and a browser lays
+	// out a row that skips its rendering off screen (content-visibility)
+	// only in the next frame, where a click aimed before it would miss.
+	Do(t, tab, 5*time.Second, chromedp.Evaluate[chromedp.Void](`scrollTo(0, 0)`))
+	Get(t, tab, 5*time.Second, chromedp.Evaluate[bool](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, chromedp.EvalAwaitPromise))
 	var toggles []float64
 	for i := range samples {
 		r := fmt.Sprintf(`document.querySelectorAll('[data-testid="todo-list"] [data-testid="todo-row"]')[%d]`, i%min(rows, 20))
@@ -131,8 +216,10 @@ func MeasureBoard(t testing.TB, tab context.Context, url string, rows, samples i
 
 // PageNumbers are what MeasurePage takes of a page that is not a board.
 type PageNumbers struct {
-	// FirstRender is navigation start to ready first being true.
-	FirstRender time.Duration
+	// FirstRender is navigation start to ready first holding, and
+	// FirstPainted to its frame painted, measured as BoardNumbers.FirstList
+	// and FirstPainted are.
+	FirstRender, FirstPainted time.Duration
 	// HeapUsed is the JavaScript heap after a garbage collection.
 	HeapUsed int64
 }
@@ -143,10 +230,9 @@ type PageNumbers struct {
 func MeasurePage(t testing.TB, tab context.Context, url, ready string) PageNumbers {
 	t.Helper()
 	var n PageNumbers
+	watchLoad(t, tab, map[string]string{"ready": ready})
 	Do(t, tab, 60*time.Second, chromedp.Navigate(url))
-	at := Get(t, tab, 60*time.Second, chromedp.Poll[float64]("("+ready+") && performance.now()",
-		chromedp.WithPollingMutation(), chromedp.WithPollingTimeout(55*time.Second)))
-	n.FirstRender = time.Duration(at * float64(time.Millisecond))
+	n.FirstRender, n.FirstPainted = loadTimes(t, tab, "ready")
 	n.HeapUsed, _ = heapAfterGC(t, tab)
 	return n
 }

@@ -24,6 +24,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -123,6 +125,17 @@ func Get[T any](t testing.TB, tab context.Context, timeout time.Duration, action
 		t.Fatalf("browsertest: %v", err)
 	}
 	return v
+}
+
+// OnNewDocument has tab run script in every document it loads from now on,
+// before any script of the page: an observer that must see the page from its
+// first node. Call it before navigating.
+func OnNewDocument(t testing.TB, tab context.Context, script string) {
+	t.Helper()
+	Do(t, tab, 10*time.Second, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: script})
+		return err
+	}))
 }
 
 // Screenshot saves what tab shows as screenshots/<test>/<name>.png under

@@ -137,6 +137,7 @@ func NewCollection[API, UI any](s *Store, opts CollectionOptions[API, UI]) (*Col
 	if c.part == "" {
 		// A partitioned collection's topics are its open partitions.
 		s.loadCached(c.name, c)
+		s.loadBoot(c)
 	}
 	s.Batch(func() { s.adopt(c.name, c) })
 	if c.part == "" {

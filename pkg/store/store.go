@@ -44,8 +44,9 @@ type Store struct {
 	watchers       []*topicWatcher // see WatchTopics
 	pendingCount   *state.Signal[int]
 	insp           inspection
-	cacheDirty     map[string]bool // collections whose confirmed layer is to be saved
-	cacheTimer     func() bool     // the pending save, if any
+	cacheDirty     map[string]bool          // collections whose confirmed layer is to be saved
+	cacheTimer     func() bool              // the pending save, if any
+	boot           map[string]wire.Snapshot // Options.Boot by topic, until its collection takes it
 }
 
 // A Topic is what the realtime reconciler (pkg/sync) subscribes to: a
@@ -141,6 +142,20 @@ type Options struct {
 	// a storage failure. Mutation errors go to the mutation's caller. By
 	// default they are dropped.
 	OnError func(error)
+	// Boot is the server's data as a page was rendered with it: one
+	// complete snapshot per topic (Part 0, Last, no stale items), its items
+	// read with its cursor, as server.Reader.Snapshot gives them. A
+	// collection synced whole starts from its topic's snapshot when it is
+	// registered, as if a subscription had delivered it, and pkg/sync then
+	// resumes from the snapshot's cursor: the server sends what came after,
+	// not the snapshot again. When Storage holds a copy of the collection at
+	// least as new — the same epoch, a seq at or above the snapshot's — the
+	// copy stays instead (a reload of a page the browser or a service
+	// worker kept); otherwise the snapshot, which is the server's state when
+	// the page was made, replaces it. Pending mutations are replayed over
+	// either. Topics of no collection synced whole are ignored; a snapshot
+	// that is not complete is reported (OnError) and ignored.
+	Boot []wire.Snapshot
 }
 
 // ErrClosed is returned for mutations of a collection whose store has been
@@ -178,6 +193,12 @@ func New(opts Options) (*Store, error) {
 		onError:   opts.OnError,
 		clientID:  opts.ClientID,
 		colls:     map[string]collection{},
+	}
+	for _, snap := range opts.Boot {
+		if s.boot == nil {
+			s.boot = map[string]wire.Snapshot{}
+		}
+		s.boot[snap.Topic] = snap
 	}
 	if s.transport == nil {
 		s.transport = cache.DefaultTransport()

@@ -70,6 +70,20 @@
 // component, or go-app's server-side prerendering, which never dismounts —
 // keeps its effect. Prerender with a graph of its own per request, or none.
 //
+// # Rendering a page on a server
+//
+// A server can send the page with its data in it, for the WebAssembly to
+// take over when it has loaded: HTMLString renders a tree of live views the
+// way app.HTMLString does, with its attribute values escaped for HTML (go-app
+// writes them as Go literals, which a double quote in the data ends) and a
+// Rows' rows in their container, as package dom writes them for the
+// browser's innerHTML. Build the tree with a graph of its own, holding the
+// data the page shows, and drop it. In the browser, go-app replaces the
+// server's markup with the tree it mounts (Load replaces the body's first
+// element), and Rows fills its container in the OnMount that go-app runs
+// before the browser gets control back: when the first render shows the same
+// data, nothing flashes.
+//
 // # What go-app does (v10.1.11)
 //
 // Updates. Context.Dispatch (context.go) queues a function on the engine's

@@ -49,24 +49,31 @@ import (
 // the row's place; a render that panics is reported to the graph's error
 // handler and the row keeps its last tree.
 //
-// Rows renders nothing where there is no DOM (natively, go-app's test engine
-// and server-side prerendering) but the empty container; its rows and their
-// effects still run.
-func Rows[K ~string, E app.UI](rt *Runtime, container func() E, keys func() []K, row func(K) func() dom.Node) app.UI {
-	return &rowsView{Spec: &rowsSpec{rt: rt, container: func() app.UI { return container() },
-		list: &rowList[K]{keys: keys, row: row}}}
+// Where there is no browser, a Rows that go-app renders without mounting it
+// — app.HTMLString, HTMLString, a server rendering the page — holds its rows'
+// HTML, as the browser gets it, in its container (an app.Raw): the rows are
+// set up and rendered for the occasion, then released. Mounted natively (in
+// go-app's test engine) it holds the empty container, and its rows and their
+// effects run as in a browser.
+func Rows[K ~string, E Container[E]](rt *Runtime, container func() E, keys func() []K, row func(K) func() dom.Node) app.UI {
+	return &rowsView{Spec: &rowsSpec{rt: rt,
+		container: func() app.UI { return container() },
+		filled:    func(rows app.UI) app.UI { return container().Body(rows) },
+		list:      &rowList[K]{keys: keys, row: row}}}
 }
 
 // A rowsSpec is what Rows returns; the same pointer is equal for go-app.
 type rowsSpec struct {
 	rt        *Runtime
 	container func() app.UI
+	filled    func(rows app.UI) app.UI // the container holding rows
 	list      rowLister
 }
 
 // A rowLister is the part of Rows that does not depend on the key type.
 type rowLister interface {
 	mount(g *state.Graph, d rowsDOM)
+	prerender(g *state.Graph) string
 	update(newer rowLister) bool
 	event(kind string, e app.Value, row int, path []int)
 	stop()
@@ -82,11 +89,27 @@ type rowsView struct {
 	app.Compo
 	Spec *rowsSpec
 
-	list rowLister // the mounted list, nil when not mounted
-	dom  rowsDOM
+	list   rowLister // the mounted list, nil when not mounted
+	dom    rowsDOM
+	inited bool // go-app mounts the view (OnInit ran), rather than only encoding it
 }
 
-func (v *rowsView) Render() app.UI { return v.Spec.container() }
+// Render returns the container: empty, for OnMount to fill; natively, when
+// go-app only encodes the view (app.HTMLString), holding the rows' HTML.
+func (v *rowsView) Render() app.UI {
+	if app.IsClient || v.inited {
+		return v.Spec.container()
+	}
+	html := v.Spec.list.prerender(v.Spec.rt.g)
+	if html == "" {
+		return v.Spec.container() // app.Raw("") would be a <div>
+	}
+	return v.Spec.filled(app.Raw(rowsOpen + html + rowsClose))
+}
+
+// OnInit is called by go-app when it mounts the view, before its first
+// Render; encoding a tree (app.HTMLString) renders it without mounting it.
+func (v *rowsView) OnInit() { v.inited = true }
 
 // OnMount fills the container, on the UI goroutine.
 func (v *rowsView) OnMount(ctx app.Context) { v.mount(ctx) }
@@ -195,6 +218,43 @@ func (l *rowList[K]) stop() {
 		l.scope.Dispose()
 	}
 	l.scope, l.rows, l.order, l.filled = nil, nil, nil, false
+}
+
+// prerender returns the HTML of the rows of keys as they are now, for a
+// page that go-app renders without mounting: each row set up and rendered
+// in a scope released before it returns, untracked.
+func (l *rowList[K]) prerender(g *state.Graph) string {
+	var b []byte
+	g.Untracked(func() {
+		sc := g.NewScope()
+		defer sc.Dispose()
+		seen := map[K]bool{}
+		for _, k := range l.keys() {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			sc.Run(func() { b = dom.AppendHTML(b, renderRow(g, k, l.row)) })
+		}
+	})
+	return string(b)
+}
+
+// renderRow sets up and renders the row of k once. A nil tree, or a panic
+// (reported), is an empty <template>, as in a browser.
+func renderRow[K ~string](g *state.Graph, k K, row func(K) func() dom.Node) (n dom.Node) {
+	defer func() {
+		if x := recover(); x != nil {
+			g.Report(&state.PanicError{Value: x, Stack: debug.Stack()})
+		}
+		if n == nil {
+			n = dom.El("template")
+		}
+	}()
+	if render := row(k); render != nil {
+		n = render()
+	}
+	return n
 }
 
 // sync is the keys' effect: it brings the rows and the DOM in line with keys.

@@ -20,7 +20,9 @@
 // shared-with, revoke, leave, board-revoked) and keeps every other.
 //
 // cmd/wasm runs it in the browser; cmd/site prerenders its shell (a
-// skeleton, with no App) into the static site.
+// skeleton, with no App) into the static site; cmd/server serves the open
+// demo's page with the board rendered in it, and its data (Prerender,
+// Config.Boot).
 package board
 
 import (
@@ -37,6 +39,7 @@ import (
 	"github.com/tandemkit/tandem/pkg/store"
 	"github.com/tandemkit/tandem/pkg/sync"
 	"github.com/tandemkit/tandem/pkg/ui"
+	"github.com/tandemkit/tandem/pkg/wire"
 )
 
 // Config is what the board needs from its host page.
@@ -59,6 +62,15 @@ type Config struct {
 	Focus  cache.FocusSource
 	// Clock times retries, reconnects and notices; the system's when nil.
 	Clock cache.Clock
+	// Boot returns the open demo's data as the server rendered the page with
+	// it (DecodeBoot of the page's BootID element), or nil; nil for none. The
+	// board starts from it — or from Storage's copy when that is at least as
+	// new, see store.Options.Boot — so its first render shows what the page
+	// showed, and the realtime client resumes from its cursors rather than
+	// downloading a snapshot. It is called once, when the open demo's board
+	// is made (Start asks the server which demo it runs first: the page's
+	// data can be decoded meanwhile); the signed-in demo never calls it.
+	Boot func() []wire.Snapshot
 }
 
 // App is the board's state: the graph, the store and its collections, the
@@ -75,16 +87,18 @@ type App struct {
 	// App's are; nil in the open demo.
 	Boards *client.Boards
 
-	cfg      Config
-	user     model.Session         // the signed-in user: Name and Users; zero in the open demo
-	open     *state.Signal[string] // the list shown; "" until lists arrive
-	notices  *state.Signal[[]notice]
-	loaded   *state.Computed[bool] // data to show: cached, fetched or live
-	online   func() bool           // tracked: whether the browser says it is online
-	lists    *store.View[model.List]
-	noticeID int
-	stops    []func() // what Close disposes: watches, views
-	closed   bool
+	cfg       Config
+	prerender bool                  // made by Prerender: its first render is all there is
+	wasLive   bool                  // the connection has been live: the badge says reconnecting, not connecting
+	user      model.Session         // the signed-in user: Name and Users; zero in the open demo
+	open      *state.Signal[string] // the list shown; "" until lists arrive
+	notices   *state.Signal[[]notice]
+	loaded    *state.Computed[bool] // data to show: cached, fetched or live
+	online    func() bool           // tracked: whether the browser says it is online
+	lists     *store.View[model.List]
+	noticeID  int
+	stops     []func() // what Close disposes: watches, views
+	closed    bool
 
 	// The signed-in demo's.
 	owned, shared *state.Computed[[]string] // the ids of the visible boards the user owns, and the others
@@ -102,7 +116,7 @@ type notice struct {
 
 // New builds the open demo's board and starts the realtime client, which
 // fetches what the tab has no copy of yet.
-func New(cfg Config) (*App, error) { return newApp(ui.NewRuntime(), cfg, model.Session{}) }
+func New(cfg Config) (*App, error) { return newApp(ui.NewRuntime(), cfg, model.Session{}, false) }
 
 // storageKey is the Storage key of user's store: each user's queue apart
 // from the others' and from the open demo's ("tandem.outbox").
@@ -111,12 +125,12 @@ func storageKey(user string) string { return "tandem.outbox@" + user }
 // newApp builds a board on rt: the open demo's with a zero user, or the
 // signed-in demo's for user (Name and Token): a store whose requests carry
 // the token, whose Storage records are the user's own, and the user's
-// Boards.
-func newApp(rt *ui.Runtime, cfg Config, user model.Session) (_ *App, err error) {
+// Boards. A prerender App (Prerender) never connects.
+func newApp(rt *ui.Runtime, cfg Config, user model.Session, prerender bool) (_ *App, err error) {
 	if cfg.Clock == nil {
 		cfg.Clock = cache.SystemClock()
 	}
-	a := &App{RT: rt, cfg: cfg, user: user}
+	a := &App{RT: rt, cfg: cfg, user: user, prerender: prerender}
 	g := a.RT.Graph()
 	opts := store.Options{Graph: g, BaseURL: cfg.API, Storage: cfg.Storage, Transport: cfg.Transport, Clock: cfg.Clock}
 	syncOpts := sync.Options{URL: cfg.WebSocket, Dial: cfg.Dial, Online: cfg.Online, Focus: cfg.Focus, Clock: cfg.Clock}
@@ -124,6 +138,8 @@ func newApp(rt *ui.Runtime, cfg Config, user model.Session) (_ *App, err error) 
 		token := user.Token
 		opts.Header, opts.StorageKey = client.AuthHeader(token), storageKey(user.Name)
 		syncOpts.Token = func() string { return token }
+	} else if cfg.Boot != nil {
+		opts.Boot = cfg.Boot()
 	}
 	if a.Store, err = store.New(opts); err != nil {
 		return nil, err
@@ -164,7 +180,9 @@ func newApp(rt *ui.Runtime, cfg Config, user model.Session) (_ *App, err error) 
 	if id := a.lists.IDs(); len(id) > 0 {
 		a.open.Set(id[0])
 	}
-	a.Sync.Start() // it syncs every collection of the store
+	if !prerender {
+		a.Sync.Start() // it syncs every collection of the store
+	}
 	return a, nil
 }
 
@@ -280,7 +298,7 @@ func (a *App) page() app.UI {
 	return page(
 		ui.View(a.RT, a.sidebar),
 		ui.View(a.RT, a.main),
-		ui.View(a.RT, a.badge),
+		a.badge(),
 		ui.View(a.RT, a.toasts),
 		a.devtoolsPanel(),
 		a.userMenu(),

@@ -196,7 +196,7 @@ func (s *SignedIn) enter(sess model.Session) error {
 	} else {
 		sess.Users = s.users
 	}
-	a, err := newApp(s.RT, s.cfg, sess)
+	a, err := newApp(s.RT, s.cfg, sess, false)
 	if err != nil {
 		return err
 	}

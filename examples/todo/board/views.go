@@ -338,6 +338,9 @@ func (a *App) newTodoForm(listID string, todos *store.View[model.Todo]) app.UI {
 			})
 		}
 		return func() app.UI {
+			// autofocus, but not in the server's page: a browser focuses a
+			// page's autofocus field once, and go-app replaces that field
+			// with the one it mounts, which then would not get the focus.
 			msg := server.Get()
 			if m := f.Error("title"); m != "" {
 				msg = m
@@ -348,7 +351,7 @@ func (a *App) newTodoForm(listID string, todos *store.View[model.Todo]) app.UI {
 			})).Body(
 				app.Div().Class("new-todo-row").Body(
 					app.Input().Class("field field-large"+cls(msg != "", " has-error")).Placeholder("What needs doing?").
-						Aria("label", "New todo").Aria("invalid", strconv.FormatBool(msg != "")).AutoFocus(true).
+						Aria("label", "New todo").Aria("invalid", strconv.FormatBool(msg != "")).AutoFocus(!a.prerender).
 						DataSet("testid", "new-todo-title").Value(f.Value().Title).
 						OnInput(ui.OnValue(func(s string) {
 							server.Set("")
@@ -364,33 +367,50 @@ func (a *App) newTodoForm(listID string, todos *store.View[model.Todo]) app.UI {
 }
 
 // badge shows the connection: live, reconnecting, or offline (the browser
-// says the network is gone) with the changes queued meanwhile.
+// says the network is gone) with the changes queued meanwhile. Its state and
+// text reach the DOM as they change (LiveAttr, Text), as a row's do, rather
+// than at go-app's next frame: in a page the server rendered, the frame after
+// the stream went live was seen to wait for the next event from the network
+// (the heartbeat, 15 s later), the badge saying "Connecting…" all along.
 func (a *App) badge() app.UI {
+	return ui.View(a.RT, a.badgeTree,
+		ui.LiveAttr("class", func() string { state, _ := a.connection(); return "badge badge-" + state }),
+		ui.LiveAttr("data-state", func() string { state, _ := a.connection(); return state }))
+}
+
+func (a *App) badgeTree() app.UI {
+	state, _ := a.connection()
+	return app.Div().Class("badge badge-"+state).DataSet("testid", "connection").DataSet("state", state).
+		Aria("live", "polite").Body(
+		app.Span().Class("badge-dot").Aria("hidden", true),
+		app.Span().Body(ui.Text(a.RT, func() string { _, text := a.connection(); return text })),
+	)
+}
+
+// connection returns, tracked, the badge's state (spec/DOM.md) and text.
+func (a *App) connection() (state, text string) {
 	st := a.Sync.State()
 	queued := a.Store.PendingCount()
-	state, text := "reconnecting", "Reconnecting…"
+	state, text = "reconnecting", "Reconnecting…"
 	switch {
 	case !a.online():
 		state, text = "offline", "Offline"
 	case st == sync.Live:
 		state, text = "live", "Live"
+		a.wasLive = true
 	case st == sync.Resyncing:
 		text = "Catching up…"
 	case st == sync.Unauthorized:
 		text = "Signed out"
-	case !a.loaded.Peek():
-		text = "Connecting…"
+	case !a.wasLive || !a.loaded.Peek():
+		text = "Connecting…" // not live yet since the page loaded
 	}
 	if queued > 0 && st != sync.Live {
 		text += " · " + plural(queued, "change", "changes") + " queued"
 	} else if queued > 0 {
 		text += " · saving " + strconv.Itoa(queued)
 	}
-	return app.Div().Class("badge badge-"+state).DataSet("testid", "connection").DataSet("state", state).
-		Aria("live", "polite").Body(
-		app.Span().Class("badge-dot").Aria("hidden", true),
-		app.Span().Text(text),
-	)
+	return state, text
 }
 
 func plural(n int, one, many string) string {
