@@ -149,7 +149,7 @@ func (c *coll) startCreate(token int, raw []byte) (string, error) {
 	if id == "" {
 		id = store.NewID()
 	}
-	raw, err := withID(raw, c.idField, id)
+	raw, err := withID(raw, c.idField, id, "")
 	if err != nil {
 		return id, err
 	}
