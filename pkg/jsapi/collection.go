@@ -25,12 +25,10 @@ import (
 // once per object the server sends and per request.
 type coll struct {
 	mirror
-	r       *Runtime
-	c       *store.Collection[*obj]
-	h       int
-	decl    *Declared // nil: declared from JavaScript, no forms
-	idField string
-	encode  func(*obj) (json.RawMessage, error) // to the server's shape
+	r *Runtime
+	c *store.Collection[*obj]
+	h int
+	collSpec
 	creates *store.Mutation[*obj]
 	updates *store.Mutation[patch]
 	deletes *store.Mutation[string]
@@ -48,60 +46,16 @@ type patch struct {
 // collSpec is how a collection is declared.
 type collSpec struct {
 	name, idField  string
-	decl           *Declared
-	fromAPI, toAPI bool
+	decl           *Declared // nil: declared from JavaScript, no forms
+	fromAPI, toAPI bool      // the hooks JavaScript gave
 }
 
 func (r *Runtime) newColl(cl *client, spec collSpec) (*coll, error) {
 	if spec.idField == "" {
 		spec.idField = "id"
 	}
-	c := &coll{r: r, decl: spec.decl, idField: spec.idField}
-	hook := func(dir string, in []byte) ([]byte, error) {
-		var out js.Value
-		if err := catch(func() { out = r.host.Call("hook", c.h, dir, string(in)) }); err != nil {
-			return nil, err
-		}
-		if out.Type() != js.TypeString {
-			return nil, errors.New("tandem: " + spec.name + "'s " + dir + " hook must return an object")
-		}
-		return []byte(out.String()), nil
-	}
-	rename := spec.idField != "id"
-	codec := store.Codec[json.RawMessage, *obj]{
-		Decode: func(api json.RawMessage) (*obj, error) {
-			ui := []byte(api)
-			if spec.fromAPI {
-				var err error
-				if ui, err = hook("fromAPI", api); err != nil {
-					return nil, err
-				}
-			}
-			if spec.fromAPI || rename {
-				var err error
-				if ui, err = renameID(ui, api, "id", spec.idField); err != nil {
-					return nil, err
-				}
-			}
-			return &obj{raw: ui}, nil
-		},
-		Encode: func(o *obj) (json.RawMessage, error) {
-			api := o.raw
-			if spec.toAPI {
-				var err error
-				if api, err = hook("toAPI", o.raw); err != nil {
-					return nil, err
-				}
-			}
-			if spec.toAPI || rename {
-				var err error
-				if api, err = renameID(api, o.raw, spec.idField, "id"); err != nil {
-					return nil, err
-				}
-			}
-			return api, nil
-		},
-	}
+	c := &coll{r: r, collSpec: spec}
+	codec := store.Codec[json.RawMessage, *obj]{Decode: c.fromServer, Encode: c.toServer}
 	sc, err := store.NewCollection(cl.s, store.CollectionOptions[json.RawMessage, *obj]{
 		Name:  spec.name,
 		Codec: codec,
@@ -110,7 +64,7 @@ func (r *Runtime) newColl(cl *client, spec collSpec) (*coll, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.c, c.encode = sc, codec.Encode
+	c.c = sc
 	var createFields []string
 	if c.decl != nil {
 		createFields = c.decl.create // a create sends its form's fields, as Creates does
@@ -125,6 +79,43 @@ func (r *Runtime) newColl(cl *client, spec collSpec) (*coll, error) {
 	c.h = r.handle(c)
 	c.mirror.init(c)
 	return c, nil
+}
+
+// fromServer turns a server object into the UI's: fromAPI's, if the
+// collection has that hook, with the id under idField.
+func (c *coll) fromServer(api json.RawMessage) (*obj, error) {
+	ui, err := c.convert(api, "fromAPI", c.fromAPI, "id", c.idField)
+	if err != nil {
+		return nil, err
+	}
+	return &obj{raw: ui}, nil
+}
+
+// toServer turns o into the server's shape: toAPI's, if the collection has
+// that hook, with the id under "id".
+func (c *coll) toServer(o *obj) (json.RawMessage, error) {
+	return c.convert(o.raw, "toAPI", c.toAPI, c.idField, "id")
+}
+
+// convert runs JavaScript's hook dir on in when hooked, then, if the hook
+// ran or the id's name changes, sets the id that in holds under fromKey
+// under toKey.
+func (c *coll) convert(in []byte, dir string, hooked bool, fromKey, toKey string) ([]byte, error) {
+	out := in
+	if hooked {
+		var v js.Value
+		if err := catch(func() { v = c.r.host.Call("hook", c.h, dir, string(in)) }); err != nil {
+			return nil, err
+		}
+		if v.Type() != js.TypeString {
+			return nil, errors.New("tandem: " + c.name + "'s " + dir + " hook must return an object")
+		}
+		out = []byte(v.String())
+	}
+	if hooked || fromKey != toKey {
+		return renameID(out, in, fromKey, toKey)
+	}
+	return out, nil
 }
 
 // get is a tracked read of entity id: its JSON, or null.
@@ -158,7 +149,7 @@ func (c *coll) startCreate(token int, raw []byte) (string, error) {
 	if id == "" {
 		id = store.NewID()
 	}
-	raw, err := withID(raw, c.idField, id)
+	raw, err := withID(raw, c.idField, id, "")
 	if err != nil {
 		return id, err
 	}
@@ -193,11 +184,11 @@ func (c *coll) startUpdate(id string, raw []byte) (*store.Pending, error) {
 	if c.idField != "id" || c.decl == nil {
 		// With hooks, the server's names may not be the UI's: send the
 		// fields of the server object that change.
-		before, err := c.encode(cur)
+		before, err := c.toServer(cur)
 		if err != nil {
 			return nil, err
 		}
-		after, err := c.encode(next)
+		after, err := c.toServer(next)
 		if err != nil {
 			return nil, err
 		}

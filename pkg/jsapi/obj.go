@@ -53,15 +53,6 @@ func fieldsOf(raw []byte) (map[string]json.RawMessage, error) {
 	return m, nil
 }
 
-// encodeFields encodes fields as a JSON object, keys sorted.
-func encodeFields(m map[string]json.RawMessage) []byte {
-	b, err := json.Marshal(m)
-	if err != nil {
-		panic(err) // the values are valid JSON already
-	}
-	return b
-}
-
 // merge returns o with the fields of set replaced, and those of keys (set's
 // keys, sorted) that o lacks added in that order: a copy of o's text with
 // the values spliced in, in the order o has its fields. A pending patch is
@@ -113,41 +104,39 @@ func patchKeys(patch []byte) ([]string, map[string]json.RawMessage, error) {
 
 // idOf returns the string under key in a JSON object, or "".
 func idOf(raw []byte, key string) string {
-	m, err := fieldsOf(raw)
-	if err != nil {
-		return ""
+	if v, ok := topField(raw, key); ok && len(v) > 0 && v[0] == '"' {
+		return strings.TrimSpace(keyName(v))
 	}
-	var s string
-	if json.Unmarshal(m[key], &s) != nil {
-		return ""
-	}
-	return strings.TrimSpace(s)
+	return ""
 }
 
-// withID returns raw, a JSON object, with key set to id.
-func withID(raw []byte, key, id string) ([]byte, error) {
+// withID returns raw, a JSON object, with key set to id and without drop
+// ("" for none), its keys sorted.
+func withID(raw []byte, key, id, drop string) ([]byte, error) {
 	m, err := fieldsOf(raw)
 	if err != nil {
 		return nil, err
+	}
+	if drop != "" {
+		delete(m, drop)
 	}
 	m[key] = json.RawMessage(appendString(nil, id))
-	return encodeFields(m), nil
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err) // the values are valid JSON already
+	}
+	return b, nil
 }
 
-// renameID returns obj with the id that from holds under fromKey set under
-// toKey, without fromKey when the names differ and obj is from itself (no
+// renameID returns o with the id that from holds under fromKey set under
+// toKey, without fromKey when the names differ and o is from itself (no
 // hook made it).
 func renameID(o, from []byte, fromKey, toKey string) ([]byte, error) {
-	m, err := fieldsOf(o)
-	if err != nil {
-		return nil, err
-	}
-	id := idOf(from, fromKey)
+	drop := ""
 	if fromKey != toKey && bytes.Equal(o, from) {
-		delete(m, fromKey)
+		drop = fromKey
 	}
-	m[toKey] = json.RawMessage(appendString(nil, id))
-	return encodeFields(m), nil
+	return withID(o, toKey, idOf(from, fromKey), drop)
 }
 
 // changedFields returns the top-level fields but "id" whose JSON differs.

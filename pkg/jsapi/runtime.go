@@ -5,7 +5,6 @@ package jsapi
 import (
 	"encoding/json"
 	"errors"
-	"slices"
 	"strconv"
 	gosync "sync"
 	"syscall/js"
@@ -49,7 +48,7 @@ type Runtime struct {
 func New(entities ...*Declared) *Runtime {
 	r := &Runtime{entities: map[string]*Declared{}, objs: make([]any, 1), wake: make(chan struct{}, 1)}
 	for _, e := range entities {
-		r.entities[e.Name()] = e
+		r.entities[e.name] = e
 	}
 	r.g = state.NewGraph(state.WithScheduler(r.schedule), state.WithErrorHandler(r.report))
 	go r.run()
@@ -64,14 +63,9 @@ func (r *Runtime) Exports() js.Value {
 	r.exportClient(api)
 	r.exportCollections(api)
 	r.exportQueries(api)
-	names := make([]string, 0, len(r.entities))
+	list := make([]any, 0, len(r.entities))
 	for n := range r.entities {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	list := make([]any, len(names))
-	for i, n := range names {
-		list[i] = n
+		list = append(list, n) // in no order: the module sorts them
 	}
 	api.Set("entities", list)
 	return api

@@ -5,8 +5,8 @@ package jsapi
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
-	"strings"
 
 	"github.com/tandemkit/tandem/pkg/form"
 )
@@ -77,18 +77,18 @@ func decode(raw []byte, v any) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &te) && te.Field != "":
-		return form.Invalid(te.Field, "must be a "+jsType(te.Type.Kind().String()))
+		return form.Invalid(te.Field, "must be a "+jsType(te.Type.Kind()))
 	}
 	return errors.New("tandem: a value must be a JSON object: " + err.Error())
 }
 
 // jsType names a Go kind as JavaScript calls it.
-func jsType(kind string) string {
+func jsType(k reflect.Kind) string {
 	switch {
-	case kind == "bool":
+	case k == reflect.Bool:
 		return "boolean"
-	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"), strings.HasPrefix(kind, "float"):
+	case k >= reflect.Int && k <= reflect.Float64:
 		return "number"
 	}
-	return kind
+	return k.String()
 }

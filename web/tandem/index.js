@@ -190,7 +190,7 @@ class Tandem {
   constructor(rt) {
     this.#rt = rt;
     /** The names of the entities declared in Go (client.collection(name)). */
-    this.entities = [...rt.api.entities];
+    this.entities = [...rt.api.entities].sort();
     this.TandemError = TandemError;
   }
   /** signal returns a writable signal holding value. */
