@@ -1,3 +1,7 @@
+//go:build js
+
+// These tests fire DOM events: they run under GOOS=js (make test-wasm), on
+// the fake DOM of dom_js_test.go.
 package ui
 
 import (
@@ -11,13 +15,6 @@ import (
 
 	"github.com/tandemkit/tandem/pkg/state"
 )
-
-func needDOM(t *testing.T) {
-	t.Helper()
-	if !hasDOM {
-		t.Skip("fires DOM events: GOOS=js")
-	}
-}
 
 func (h *harness) find(testid string) app.Value {
 	h.t.Helper()
@@ -43,7 +40,6 @@ func loadCounter(h *harness, handler func(count *state.Signal[int]) app.EventHan
 }
 
 func TestOn_aClickRerendersOnlyTheViewsThatReadWhatTheHandlerChanged(t *testing.T) {
-	needDOM(t)
 	h := newHarness(t)
 	_, n := loadCounter(h, func(count *state.Signal[int]) app.EventHandler {
 		return On(func(ctx app.Context, e app.Event) { count.Update(func(v int) int { return v + 1 }) })
@@ -56,7 +52,6 @@ func TestOn_aClickRerendersOnlyTheViewsThatReadWhatTheHandlerChanged(t *testing.
 }
 
 func TestDo_isOnWithoutTheContextAndEvent(t *testing.T) {
-	needDOM(t)
 	h := newHarness(t)
 	_, n := loadCounter(h, func(count *state.Signal[int]) app.EventHandler {
 		return Do(func() { count.Update(func(v int) int { return v + 1 }) })
@@ -72,7 +67,6 @@ func TestDo_isOnWithoutTheContextAndEvent(t *testing.T) {
 // A handler that panics is logged; the app goes on and the next event is
 // handled (in a browser, a panic in an event would end the program).
 func TestDo_aPanickingHandlerDoesNotEndTheApp(t *testing.T) {
-	needDOM(t)
 	h := newHarness(t)
 	first := true
 	_, _ = loadCounter(h, func(count *state.Signal[int]) app.EventHandler {
@@ -92,7 +86,6 @@ func TestDo_aPanickingHandlerDoesNotEndTheApp(t *testing.T) {
 }
 
 func TestOn_aPlainHandlerStillWorksAndRerendersTheAncestors(t *testing.T) {
-	needDOM(t)
 	h := newHarness(t)
 	_, n := loadCounter(h, func(count *state.Signal[int]) app.EventHandler {
 		return func(ctx app.Context, e app.Event) { count.Update(func(v int) int { return v + 1 }) }
@@ -105,7 +98,6 @@ func TestOn_aPlainHandlerStillWorksAndRerendersTheAncestors(t *testing.T) {
 }
 
 func TestOnValue_bindsAnInputToASignalBothWays(t *testing.T) {
-	needDOM(t)
 	h := newHarness(t)
 	name := state.NewSignal(h.g, "Ada")
 	renders := 0
@@ -129,7 +121,6 @@ func TestOnValue_bindsAnInputToASignalBothWays(t *testing.T) {
 }
 
 func TestOnChecked_bindsACheckboxToASignal(t *testing.T) {
-	needDOM(t)
 	h := newHarness(t)
 	done := state.NewSignal(h.g, false)
 	h.load(func() app.UI {
@@ -149,7 +140,6 @@ func TestOnChecked_bindsACheckboxToASignal(t *testing.T) {
 // row's title through Text, written to the DOM by the handler's own dispatch:
 // no view re-renders for it, the rest of the list least of all.
 func TestKeystroke_reachesTheTitleWithoutRerenderingTheListOrOtherRows(t *testing.T) {
-	needDOM(t)
 	h := newHarness(t)
 	ids := state.NewSignalFunc(h.g, []string{"t1", "t2", "t3"}, slices.Equal)
 	rows := map[string]*todoRow{}
