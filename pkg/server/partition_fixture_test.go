@@ -269,21 +269,5 @@ func (u *wsUser) fence(own string) []wire.ServerMessage {
 		l, ok := m.(wire.Live)
 		return ok && l.Topic == own
 	})
-	return slices.DeleteFunc(msgs, func(m wire.ServerMessage) bool { return topicOfMsg(m) == own })
-}
-
-func topicOfMsg(m wire.ServerMessage) string {
-	switch m := m.(type) {
-	case wire.Snapshot:
-		return m.Topic
-	case wire.Event:
-		return m.Topic
-	case wire.Resync:
-		return m.Topic
-	case wire.Live:
-		return m.Topic
-	case wire.ErrorMessage:
-		return m.Topic
-	}
-	return ""
+	return slices.DeleteFunc(msgs, func(m wire.ServerMessage) bool { return wire.TopicOf(m) == own })
 }

@@ -352,7 +352,7 @@ func runPartitionTrace(t *testing.T, seed uint64, st Store) {
 		require.True(t, p.log.wait(func(msgs []wire.ServerMessage) bool {
 			done := 0
 			for _, m := range msgs[n:] {
-				if key, coll := wire.SplitTopic(topicOfMsg(m)); coll == "cards" && key != "" {
+				if key, coll := wire.SplitTopic(wire.TopicOf(m)); coll == "cards" && key != "" {
 					switch m.(type) {
 					case wire.Live, wire.ErrorMessage:
 						done++
@@ -386,7 +386,7 @@ func runPartitionTrace(t *testing.T, seed uint64, st Store) {
 // endsRefused reports whether the last message about topic is an error.
 func endsRefused(msgs []wire.ServerMessage, topic string) bool {
 	for i := len(msgs) - 1; i >= 0; i-- {
-		if topicOfMsg(msgs[i]) == topic {
+		if wire.TopicOf(msgs[i]) == topic {
 			_, ok := msgs[i].(wire.ErrorMessage)
 			return ok
 		}

@@ -556,7 +556,7 @@ func (c *Client) received(b []byte) {
 			c.fail(wire.CloseProtocolError, "message before welcome")
 			return
 		}
-		name := topicOf(m)
+		name := wire.TopicOf(m)
 		t := c.topics[name]
 		if t == nil {
 			return // a topic we unsubscribed from or never asked for
@@ -564,20 +564,6 @@ func (c *Client) received(b []byte) {
 		t.handle(m)
 		c.updateState()
 	}
-}
-
-func topicOf(m wire.ServerMessage) string {
-	switch m := m.(type) {
-	case wire.Snapshot:
-		return m.Topic
-	case wire.Event:
-		return m.Topic
-	case wire.Resync:
-		return m.Topic
-	case wire.Live:
-		return m.Topic
-	}
-	return ""
 }
 
 // welcome starts the session: every topic resubscribes from its cursor

@@ -38,6 +38,25 @@ type ServerMessage interface {
 	validate() error
 }
 
+// TopicOf returns the topic server message m is about: a Snapshot's,
+// Event's, Resync's or Live's, an ErrorMessage's (which may be ""), and ""
+// for Welcome and HB.
+func TopicOf(m ServerMessage) string {
+	switch m := m.(type) {
+	case Snapshot:
+		return m.Topic
+	case Event:
+		return m.Topic
+	case Resync:
+		return m.Topic
+	case Live:
+		return m.Topic
+	case ErrorMessage:
+		return m.Topic
+	}
+	return ""
+}
+
 // EncodeClientMessage checks m as DecodeClientMessage would and encodes it
 // with its "t" field.
 func EncodeClientMessage(m ClientMessage) ([]byte, error) {
