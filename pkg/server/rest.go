@@ -528,42 +528,44 @@ func (s *Server) prepare(ctx context.Context, w http.ResponseWriter, r *http.Req
 			}
 			return mutationBody(http.StatusCreated, newID, epoch, w, data, j.mutationID)
 		}
-	case OpUpdate:
+	case OpUpdate, OpDelete:
 		if err := e.authorize(ctx, Request{Op: op, Collection: coll, ID: id}); err != nil {
 			return err
 		}
-		patch, keys, err := e.parsePatch(body)
+		var patch map[string]json.RawMessage
+		var keys []string
+		if op == OpUpdate {
+			var err error
+			if patch, keys, err = e.parsePatch(body); err != nil {
+				return err
+			}
+		}
+		j.run = change(e, op, id, epoch, j, patch, keys, func(tx *Tx) (Record, error) { return tx.loadForChange(coll, id, ifMatch) })
+	}
+	return nil
+}
+
+// change returns the transaction of an update (with patch and keys) or a
+// delete of entity id, which load reads as it stands.
+func change(e entityOps, op Op, id, epoch string, j *job, patch map[string]json.RawMessage, keys []string, load func(*Tx) (Record, error)) func(*Tx) (int, []byte, error) {
+	return func(tx *Tx) (int, []byte, error) {
+		cur, err := load(tx)
 		if err != nil {
-			return err
+			return 0, nil, err
 		}
-		j.run = func(tx *Tx) (int, []byte, error) {
-			cur, err := tx.loadForChange(coll, id, ifMatch)
-			if err != nil {
-				return 0, nil, err
-			}
-			w, data, err := e.update(tx, cur, patch, keys)
-			if err != nil {
-				return 0, nil, err
-			}
-			return mutationBody(http.StatusOK, id, epoch, w, data, j.mutationID)
-		}
-	case OpDelete:
-		if err := e.authorize(ctx, Request{Op: op, Collection: coll, ID: id}); err != nil {
-			return err
-		}
-		j.run = func(tx *Tx) (int, []byte, error) {
-			cur, err := tx.loadForChange(coll, id, ifMatch)
-			if err != nil {
-				return 0, nil, err
-			}
+		if op == OpDelete {
 			w, err := e.remove(tx, cur)
 			if err != nil {
 				return 0, nil, err
 			}
 			return deleteBody(id, epoch, w, j.mutationID)
 		}
+		w, data, err := e.update(tx, cur, patch, keys)
+		if err != nil {
+			return 0, nil, err
+		}
+		return mutationBody(http.StatusOK, id, epoch, w, data, j.mutationID)
 	}
-	return nil
 }
 
 // preparePartitioned is prepare for a partitioned collection: Authorize
@@ -630,31 +632,7 @@ func (s *Server) preparePartitioned(ctx context.Context, e entityOps, op Op, id 
 		}
 		return cur, err
 	}
-	if op == OpUpdate {
-		j.run = func(tx *Tx) (int, []byte, error) {
-			cur, err := load(tx)
-			if err != nil {
-				return 0, nil, err
-			}
-			w, data, err := e.update(tx, cur, patch, keys)
-			if err != nil {
-				return 0, nil, err
-			}
-			return mutationBody(http.StatusOK, id, epoch, w, data, j.mutationID)
-		}
-		return nil
-	}
-	j.run = func(tx *Tx) (int, []byte, error) {
-		cur, err := load(tx)
-		if err != nil {
-			return 0, nil, err
-		}
-		w, err := e.remove(tx, cur)
-		if err != nil {
-			return 0, nil, err
-		}
-		return deleteBody(id, epoch, w, j.mutationID)
-	}
+	j.run = change(e, op, id, epoch, j, patch, keys, load)
 	return nil
 }
 
