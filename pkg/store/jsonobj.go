@@ -6,6 +6,8 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+
+	"github.com/tandemkit/tandem/pkg/wire"
 )
 
 // pickJSON returns the JSON object made of the named top-level members of
@@ -14,37 +16,13 @@ import (
 // once rather than decoding it into a map: a PATCH body is built on every
 // keystroke.
 func pickJSON(obj []byte, names []string) (out []byte, missing []string, err error) {
-	vals := make(map[string][]byte, len(names))
-	want := make(map[string]bool, len(names))
-	for _, n := range names {
-		want[n] = true
-	}
-	i := skipSpace(obj, 0)
-	if i >= len(obj) || obj[i] != '{' {
+	if i := bytes.IndexFunc(obj, func(r rune) bool { return r != ' ' && r != '\t' && r != '\n' && r != '\r' }); i < 0 || obj[i] != '{' {
 		return nil, nil, errors.New("store: not a JSON object")
 	}
-	i = skipSpace(obj, i+1)
-	for i < len(obj) && obj[i] != '}' {
-		kEnd, err := skipString(obj, i)
-		if err != nil {
-			return nil, nil, err
-		}
-		key := obj[i:kEnd]
-		i = skipSpace(obj, kEnd)
-		if i >= len(obj) || obj[i] != ':' {
-			return nil, nil, errors.New("store: malformed JSON object")
-		}
-		vStart := skipSpace(obj, i+1)
-		vEnd, err := skipValue(obj, vStart)
-		if err != nil {
-			return nil, nil, err
-		}
-		if name, ok := keyName(key); ok && want[name] {
-			vals[name] = obj[vStart:vEnd]
-		}
-		i = skipSpace(obj, vEnd)
-		if i < len(obj) && obj[i] == ',' {
-			i = skipSpace(obj, i+1)
+	vals := make(map[string][]byte, len(names))
+	for k, v, next := wire.NextMember(obj, 0); next >= 0; k, v, next = wire.NextMember(obj, next) {
+		if name, ok := keyName(k); ok && slices.Contains(names, name) {
+			vals[name] = v
 		}
 	}
 	var b bytes.Buffer
@@ -82,96 +60,12 @@ func keyName(tok []byte) (string, bool) {
 	return s, err == nil
 }
 
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the string starting at b[i].
-func skipString(b []byte, i int) (int, error) {
-	if i >= len(b) || b[i] != '"' {
-		return 0, errors.New("store: malformed JSON string")
-	}
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1, nil
-		}
-	}
-	return 0, errors.New("store: unterminated JSON string")
-}
-
-// skipValue returns the index after the value starting at b[i].
-func skipValue(b []byte, i int) (int, error) {
-	if i >= len(b) {
-		return 0, errors.New("store: missing JSON value")
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case '"':
-				end, err := skipString(b, i)
-				if err != nil {
-					return 0, err
-				}
-				i = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1, nil
-				}
-			}
-		}
-		return 0, errors.New("store: unterminated JSON value")
-	}
-	for ; i < len(b); i++ {
-		switch b[i] {
-		case ',', '}', ']', ' ', '\n', '\t', '\r':
-			return i, nil
-		}
-	}
-	return i, nil
-}
-
 // jsonMember returns the raw value of the top-level member name of the JSON
 // object obj, and whether obj has it.
 func jsonMember(obj []byte, name string) ([]byte, bool) {
-	i := skipSpace(obj, 0)
-	if i >= len(obj) || obj[i] != '{' {
-		return nil, false
-	}
-	i = skipSpace(obj, i+1)
-	for i < len(obj) && obj[i] != '}' {
-		kEnd, err := skipString(obj, i)
-		if err != nil {
-			return nil, false
-		}
-		key := obj[i:kEnd]
-		i = skipSpace(obj, kEnd)
-		if i >= len(obj) || obj[i] != ':' {
-			return nil, false
-		}
-		vStart := skipSpace(obj, i+1)
-		vEnd, err := skipValue(obj, vStart)
-		if err != nil {
-			return nil, false
-		}
-		if k, ok := keyName(key); ok && k == name {
-			return obj[vStart:vEnd], true
-		}
-		i = skipSpace(obj, vEnd)
-		if i < len(obj) && obj[i] == ',' {
-			i = skipSpace(obj, i+1)
+	for k, v, next := wire.NextMember(obj, 0); next >= 0; k, v, next = wire.NextMember(obj, next) {
+		if key, ok := keyName(k); ok && key == name {
+			return v, true
 		}
 	}
 	return nil, false
