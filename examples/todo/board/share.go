@@ -41,18 +41,20 @@ func (a *App) sharePanel(id string) app.UI {
 				if err == nil {
 					return
 				}
-				msg := "the server said no"
+				msg, aboutUser := "the server said no", false
 				if me, ok := asMutationError(err); ok {
 					msg = me.Body.Message
 					if m := me.Fields()["user"]; m != "" {
-						msg = m
+						msg, aboutUser = m, true
 					}
 				}
 				refusal.Set("“" + user + "” " + msg + ".")
 				if draft.Peek() == "" { // give the name back unless another is being typed
 					draft.Set(user)
 				}
-				a.refused("Couldn't share “"+l.Name+"” with "+user, err)
+				if !aboutUser { // said under the field already otherwise
+					a.refused("Couldn't share “"+l.Name+"” with "+user, err)
+				}
 			})
 		}
 		return func() app.UI {
