@@ -255,7 +255,15 @@ func TestPartition_aSubscriptionStartingAroundARevocationGetsNothingOfAfter(t *t
 			e, ok := m.(wire.ErrorMessage)
 			return ok && e.Topic == "b1/cards"
 		})
+		wentLive := false
 		for _, m := range msgs {
+			if l, ok := m.(wire.Live); ok && l.Topic == "b1/cards" {
+				wentLive = true
+			}
+			if e, ok := m.(wire.ErrorMessage); ok {
+				want := map[bool]string{false: wire.CodeForbidden, true: wire.CodeRevoked}[wentLive]
+				assert.Equal(t, want, e.Code, "revoked once live was sent, a refused subscribe before")
+			}
 			if ev, ok := m.(wire.Event); ok {
 				assert.NotEqual(t, "c9", ev.ID, "an event committed after the revocation")
 			}

@@ -400,6 +400,18 @@ func (s *session) subscribe(m wire.Sub) {
 	// its heartbeat replies are waiting to be read, not missing.
 	s.lastHeard.Store(s.h.s.opts.Clock.Now().UnixNano())
 	var refused *subRefusal
+	sub.mu.Lock()
+	announced := sub.announced
+	sub.mu.Unlock()
+	if announced && errors.As(err, &refused) {
+		// Refused after its live went out (access changed while the held
+		// events were sent): to the client, a revocation.
+		s.revoke(sub, refused.he)
+		if s.subs[m.Topic] == sub {
+			delete(s.subs, m.Topic)
+		}
+		return
+	}
 	if errors.As(err, &refused) || errors.Is(err, errCheckFailed) {
 		s.h.unregister(sub)
 		if s.subs[m.Topic] == sub {

@@ -40,6 +40,9 @@ type subscription struct {
 
 	mu   sync.Mutex
 	live bool
+	// announced: the client was sent live for this subscription, so a
+	// refusal from now on is a revocation, not a refused subscribe.
+	announced bool
 	// epoch and watermark are those of the snapshot or replay, once known:
 	// an event at or below the watermark is already in what the client
 	// got, and is dropped even after live (it may be published late, by a
@@ -198,8 +201,13 @@ func (sub *subscription) goLive(live []byte, authorize func(sub *subscription) e
 			return false, err
 		}
 	}
-	if live != nil && !sub.sess.send(outMsg{data: live, sub: sub}) {
-		return false, nil
+	if live != nil {
+		if !sub.sess.send(outMsg{data: live, sub: sub}) {
+			return false, nil
+		}
+		sub.mu.Lock()
+		sub.announced = true
+		sub.mu.Unlock()
 	}
 	for {
 		sub.mu.Lock()
