@@ -296,3 +296,28 @@ func TestSplitPage(t *testing.T) {
 		assert.Equal(t, tc.after, string(after), tc.page)
 	}
 }
+
+// The data at a cursor never changes: while the topics' cursors stay, the
+// page made last is served again, without a render; a write makes a new one.
+func TestPage_isMadeAgainOnlyWhenTheDataMoved(t *testing.T) {
+	a := pageApp(t)
+	a.seedTodos(t, 3, func(i int) string { return fmt.Sprint("todo ", i) })
+	p := pageHandler(t, a)
+	renders := 0
+	p.render = func(boot []wire.Snapshot) (string, error) { renders++; return board.Prerender(boot) }
+	_, first := a.get(t, "GET", "/")
+	_, again := a.get(t, "GET", "/")
+	res, br := a.get(t, "GET", "/", "Accept-Encoding", "br")
+	assert.Equal(t, 1, renders, "made once")
+	assert.Equal(t, first, again)
+	dec, err := io.ReadAll(brotli.NewReader(strings.NewReader(br)))
+	require.NoError(t, err)
+	assert.Equal(t, first, string(dec), "and compressed from the same page")
+	assert.Equal(t, "br", res.Header.Get("Content-Encoding"))
+
+	a.post(t, "todos", map[string]any{"id": "t9", "listId": "l1", "title": "Lemons", "position": 9})
+	_, after := a.get(t, "GET", "/")
+	assert.Equal(t, 2, renders, "the data moved: made anew")
+	assert.Contains(t, after, ">Lemons</span>")
+	assert.Len(t, pageRowRE.FindAllString(after, -1), 4)
+}
