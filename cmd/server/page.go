@@ -51,8 +51,9 @@ const pageReadTime = 5 * time.Second
 // installed and serves that on later visits: its data is older, but its
 // cursors are its data's, and the stream catches up from them.
 //
-// Anything else, and "/" when the page cannot be rendered — the site has no
-// go-app page (the fallback page, a -web folder of another kind), a topic
+// Anything else, and "/" when the page cannot be rendered — the site's page
+// is not the board's as cmd/site writes it (board.PageMarker: the fallback
+// page, another go-app app in a -web folder), a topic
 // holds more than pageLimit entities, the data cannot be read, the render
 // fails (logged), or more renders than slots are under way — is the static
 // files' answer: the skeleton page. A render error is never a 500.
@@ -152,8 +153,9 @@ func (p *boardPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// errNotGoApp: the site's index.html is not a page go-app generated.
-var errNotGoApp = errors.New("the site's index.html is not go-app's page")
+// errNotGoApp: the site's index.html is not the board's page as cmd/site
+// writes it (another go-app app's, a page of another kind).
+var errNotGoApp = errors.New("the site's index.html is not the board's go-app page (board.PageMarker)")
 
 // page returns the page with the board and its data in it: the one made
 // last if the data is still at its cursors, else a new one.
@@ -163,7 +165,7 @@ func (p *boardPage) page(ctx context.Context) (*madePage, error) {
 		return nil, err
 	}
 	before, after, ok := splitPage(index)
-	if !ok {
+	if !ok || !bytes.Contains(before, []byte(board.PageMarker)) {
 		return nil, errNotGoApp
 	}
 	ctx, cancel := context.WithTimeout(ctx, pageReadTime)

@@ -33,7 +33,7 @@ func goAppSite(t *testing.T) string {
 	dir := t.TempDir()
 	goapp.Route("/", func() goapp.Composer { return &board.Board{} })
 	require.NoError(t, goapp.GenerateStaticWebsite(dir, &goapp.Handler{Name: "Tandem board", Title: "Tandem — board",
-		LoadingLabel: "Loading the board… {progress}%", Styles: []string{"/web/app.css"}}))
+		LoadingLabel: "Loading the board… {progress}%", Styles: []string{"/web/app.css"}, RawHeaders: []string{board.PageMarker}}))
 	return dir
 }
 
@@ -241,6 +241,14 @@ func TestPage_fallsBackToTheSkeleton(t *testing.T) {
 		res, page := a.get(t, "GET", "/")
 		assert.Equal(t, http.StatusOK, res.StatusCode)
 		assert.Equal(t, "<h1>demo</h1>", page)
+	})
+	t.Run("another go-app app's page", func(t *testing.T) {
+		dir := t.TempDir()
+		goapp.Route("/", func() goapp.Composer { return &board.Board{} })
+		require.NoError(t, goapp.GenerateStaticWebsite(dir, &goapp.Handler{Name: "Hello", Title: "Hello"})) // no PageMarker
+		a := pageApp(t, func(c *config) { c.web = dir })
+		a.seedTodos(t, 2, func(i int) string { return fmt.Sprint("todo ", i) })
+		skeleton(t, a)
 	})
 	t.Run("every render slot busy", func(t *testing.T) {
 		a := pageApp(t)
