@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/andybalholm/brotli"
@@ -42,14 +44,16 @@ const pageReadTime = 5 * time.Second
 // same (go-app replaces the markup with its own, which Rows fills before the
 // browser paints) and resumes the stream from the page's cursors.
 //
-// The page is never cached (Cache-Control: no-store), is compressed as the
-// client accepts (brotli, gzip), and carries the static files' security
-// headers. go-app's service worker keeps the page it fetched when it was
+// The page is never cached by the browser (Cache-Control: no-store), is
+// compressed as the client accepts (brotli, gzip), and carries the static
+// files' security headers. The server keeps the page it made last and serves
+// it again while the topics' cursors have not moved: a read, but no render. go-app's service worker keeps the page it fetched when it was
 // installed and serves that on later visits: its data is older, but its
 // cursors are its data's, and the stream catches up from them.
 //
-// Anything else, and "/" when the page cannot be rendered — the site has no
-// go-app page (the fallback page, a -web folder of another kind), a topic
+// Anything else, and "/" when the page cannot be rendered — the site's page
+// is not the board's as cmd/site writes it (board.PageMarker: the fallback
+// page, another go-app app in a -web folder), a topic
 // holds more than pageLimit entities, the data cannot be read, the render
 // fails (logged), or more renders than slots are under way — is the static
 // files' answer: the skeleton page. A render error is never a 500.
@@ -60,6 +64,47 @@ type boardPage struct {
 	limit  int
 	render func([]wire.Snapshot) (string, error) // board.Prerender
 	slots  chan struct{}                         // a render holds one
+
+	mu   sync.Mutex
+	last *madePage // guarded by mu: the page last made, for its data's cursors
+}
+
+// A madePage is a page with the board, for the data at its topics' cursors.
+// The data at a cursor does not change (any write moves it), so while the
+// cursors and go-app's page stay the same, the page is served again as it is
+// rather than read and rendered anew.
+type madePage struct {
+	index   []byte        // go-app's page it was made from
+	cursors []wire.Cursor // of board.Topics(), in order
+	page    []byte
+
+	mu      sync.Mutex
+	encoded map[string][]byte // guarded by mu: page compressed, by encoding
+}
+
+// body returns the page compressed with the first of brotli and gzip that
+// accepted allows, once per encoding, or as it is.
+func (m *madePage) body(accepted map[string]bool) (body []byte, encoding string) {
+	for _, enc := range encodings {
+		if !accepted[enc.name] {
+			continue
+		}
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if b, ok := m.encoded[enc.name]; ok {
+			return b, enc.name
+		}
+		b, err := compress(m.page, enc.name)
+		if err != nil {
+			return m.page, ""
+		}
+		if m.encoded == nil {
+			m.encoded = map[string][]byte{}
+		}
+		m.encoded[enc.name] = b
+		return b, enc.name
+	}
+	return m.page, ""
 }
 
 func newBoardPage(files *staticFiles, api *server.Server, log *slog.Logger) *boardPage {
@@ -97,7 +142,7 @@ func (p *boardPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", htmlCSP)
 	h.Set("X-Frame-Options", "DENY")
 	h.Add("Vary", "Accept-Encoding")
-	body, enc := compress(page, acceptedEncodings(r.Header.Get("Accept-Encoding")))
+	body, enc := page.body(acceptedEncodings(r.Header.Get("Accept-Encoding")))
 	if enc != "" {
 		h.Set("Content-Encoding", enc)
 	}
@@ -108,17 +153,19 @@ func (p *boardPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// errNotGoApp: the site's index.html is not a page go-app generated.
-var errNotGoApp = errors.New("the site's index.html is not go-app's page")
+// errNotGoApp: the site's index.html is not the board's page as cmd/site
+// writes it (another go-app app's, a page of another kind).
+var errNotGoApp = errors.New("the site's index.html is not the board's go-app page (board.PageMarker)")
 
-// page returns the page with the board and its data in it.
-func (p *boardPage) page(ctx context.Context) ([]byte, error) {
+// page returns the page with the board and its data in it: the one made
+// last if the data is still at its cursors, else a new one.
+func (p *boardPage) page(ctx context.Context) (*madePage, error) {
 	index, err := fs.ReadFile(p.files.fsys, "index.html")
 	if err != nil {
 		return nil, err
 	}
 	before, after, ok := splitPage(index)
-	if !ok {
+	if !ok || !bytes.Contains(before, []byte(board.PageMarker)) {
 		return nil, errNotGoApp
 	}
 	ctx, cancel := context.WithTimeout(ctx, pageReadTime)
@@ -137,6 +184,16 @@ func (p *boardPage) page(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	made := &madePage{index: index, cursors: make([]wire.Cursor, len(boot))}
+	for i, snap := range boot {
+		made.cursors[i] = wire.Cursor{Epoch: snap.Epoch, Seq: snap.Seq}
+	}
+	p.mu.Lock()
+	last := p.last
+	p.mu.Unlock()
+	if last != nil && bytes.Equal(last.index, index) && slices.Equal(last.cursors, made.cursors) {
+		return last, nil
+	}
 	html, err := p.renderSafely(boot)
 	if err != nil {
 		return nil, err
@@ -154,19 +211,20 @@ func (p *boardPage) page(ctx context.Context) ([]byte, error) {
 	head := bytes.Index(before, []byte("</head>"))
 	b.Write(before[:head])
 	b.WriteString(`<link rel="expect" href="#` + board.BootID + `" blocking="render">` + "\n  ")
-	// go-app's script fetches the WebAssembly once the page is parsed; the
-	// page shows the board already, so the download starts at once, beside
-	// the parse (as go-app's fetch() asks for it: same origin, credentials).
-	if info, err := fs.Stat(p.files.fsys, "web/app.wasm"); err == nil && info.Mode().IsRegular() {
-		b.WriteString(`<link rel="preload" href="/web/app.wasm" as="fetch" crossorigin>` + "\n  ")
-	}
+	// No preload of the WebAssembly, which go-app's script fetches once the
+	// page is parsed: downloading it beside the parse made the parse of a
+	// thousand rows up to twice as long.
 	b.Write(before[head:])
 	b.WriteString(html)
 	b.WriteString("\n    <script type=\"application/json\" id=\"" + board.BootID + "\">")
 	b.Write(data) // JSON escapes <, > and &: nothing in it ends the element
 	b.WriteString("</script>\n    ")
 	b.Write(after)
-	return b.Bytes(), nil
+	made.page = b.Bytes()
+	p.mu.Lock()
+	p.last = made
+	p.mu.Unlock()
+	return made, nil
 }
 
 // renderSafely renders the board, a panic being an error.
@@ -204,26 +262,25 @@ func splitPage(index []byte) (before, after []byte, ok bool) {
 	return index[:first], index[loader:], true
 }
 
-// compress encodes page in the first of brotli and gzip that accepted
-// allows, at a speed fit for a page made per request (brotli's quality 1
-// takes a 1,000-todo page from 940 kB to 27 kB in about 3 ms), or returns it
-// as it is.
-func compress(page []byte, accepted map[string]bool) (body []byte, encoding string) {
+// compress encodes page with encoding ("br" or "gzip"), at a speed fit for
+// a page made per request: brotli's quality 1 takes a 1,000-todo page from
+// 940 kB to 27 kB in about 3 ms.
+func compress(page []byte, encoding string) ([]byte, error) {
 	var b bytes.Buffer
 	var w io.WriteCloser
-	switch {
-	case accepted["br"]:
-		w, encoding = brotli.NewWriterLevel(&b, 1), "br"
-	case accepted["gzip"]:
-		w, encoding = gzip.NewWriter(&b), "gzip"
+	switch encoding {
+	case "br":
+		w = brotli.NewWriterLevel(&b, 1)
+	case "gzip":
+		w = gzip.NewWriter(&b)
 	default:
-		return page, ""
+		return nil, fmt.Errorf("page: no encoding %q", encoding)
 	}
 	if _, err := w.Write(page); err != nil {
-		return page, ""
+		return nil, err
 	}
 	if err := w.Close(); err != nil {
-		return page, ""
+		return nil, err
 	}
-	return b.Bytes(), encoding
+	return b.Bytes(), nil
 }

@@ -147,9 +147,6 @@ func TestBrowser_thePageComesWithTheList(t *testing.T) {
 		assert.Empty(t, unexpected(b.console.Errors()), "B's console")
 	})
 	assert.Empty(t, unexpected(a.console.Errors()), "A's console")
-	for _, m := range a.console.Messages() {
-		assert.NotContains(t, m.String(), "preload", "the WebAssembly's preload is used, as go-app fetches it")
-	}
 }
 
 // What the page shows before the WebAssembly runs, and after: screenshots

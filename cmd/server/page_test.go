@@ -33,7 +33,7 @@ func goAppSite(t *testing.T) string {
 	dir := t.TempDir()
 	goapp.Route("/", func() goapp.Composer { return &board.Board{} })
 	require.NoError(t, goapp.GenerateStaticWebsite(dir, &goapp.Handler{Name: "Tandem board", Title: "Tandem — board",
-		LoadingLabel: "Loading the board… {progress}%", Styles: []string{"/web/app.css"}}))
+		LoadingLabel: "Loading the board… {progress}%", Styles: []string{"/web/app.css"}, RawHeaders: []string{board.PageMarker}}))
 	return dir
 }
 
@@ -242,6 +242,14 @@ func TestPage_fallsBackToTheSkeleton(t *testing.T) {
 		assert.Equal(t, http.StatusOK, res.StatusCode)
 		assert.Equal(t, "<h1>demo</h1>", page)
 	})
+	t.Run("another go-app app's page", func(t *testing.T) {
+		dir := t.TempDir()
+		goapp.Route("/", func() goapp.Composer { return &board.Board{} })
+		require.NoError(t, goapp.GenerateStaticWebsite(dir, &goapp.Handler{Name: "Hello", Title: "Hello"})) // no PageMarker
+		a := pageApp(t, func(c *config) { c.web = dir })
+		a.seedTodos(t, 2, func(i int) string { return fmt.Sprint("todo ", i) })
+		skeleton(t, a)
+	})
 	t.Run("every render slot busy", func(t *testing.T) {
 		a := pageApp(t)
 		p := pageHandler(t, a)
@@ -295,4 +303,29 @@ func TestSplitPage(t *testing.T) {
 		assert.Equal(t, tc.before, string(before), tc.page)
 		assert.Equal(t, tc.after, string(after), tc.page)
 	}
+}
+
+// The data at a cursor never changes: while the topics' cursors stay, the
+// page made last is served again, without a render; a write makes a new one.
+func TestPage_isMadeAgainOnlyWhenTheDataMoved(t *testing.T) {
+	a := pageApp(t)
+	a.seedTodos(t, 3, func(i int) string { return fmt.Sprint("todo ", i) })
+	p := pageHandler(t, a)
+	renders := 0
+	p.render = func(boot []wire.Snapshot) (string, error) { renders++; return board.Prerender(boot) }
+	_, first := a.get(t, "GET", "/")
+	_, again := a.get(t, "GET", "/")
+	res, br := a.get(t, "GET", "/", "Accept-Encoding", "br")
+	assert.Equal(t, 1, renders, "made once")
+	assert.Equal(t, first, again)
+	dec, err := io.ReadAll(brotli.NewReader(strings.NewReader(br)))
+	require.NoError(t, err)
+	assert.Equal(t, first, string(dec), "and compressed from the same page")
+	assert.Equal(t, "br", res.Header.Get("Content-Encoding"))
+
+	a.post(t, "todos", map[string]any{"id": "t9", "listId": "l1", "title": "Lemons", "position": 9})
+	_, after := a.get(t, "GET", "/")
+	assert.Equal(t, 2, renders, "the data moved: made anew")
+	assert.Contains(t, after, ">Lemons</span>")
+	assert.Len(t, pageRowRE.FindAllString(after, -1), 4)
 }

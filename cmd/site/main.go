@@ -69,6 +69,7 @@ func write(out, wasm, web, api, ws string) error {
 		LoadingLabel:    "Loading the board… {progress}%",
 		Icon:            app.Icon{Default: "/web/icon-192.png", Large: "/web/icon-512.png", Maskable: "/web/icon-512.png", SVG: "/web/icon.svg"},
 		Styles:          []string{"/web/app.css"},
+		RawHeaders:      []string{board.PageMarker}, // cmd/server renders the board into this page
 		Env:             env,
 		Version:         version,
 	}

@@ -70,7 +70,8 @@ func main() {
 		cfg.Boot = func() []wire.Snapshot { return <-decoded }
 	}
 	// Which demo the server runs: the open one, or the signed-in one (one
-	// GET; the prerendered skeleton shows meanwhile).
+	// GET; the page shows meanwhile: the prerendered skeleton, or the board
+	// the server rendered).
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	page, err := board.Start(ctx, cfg)
 	cancel()

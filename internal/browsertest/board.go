@@ -218,21 +218,24 @@ func MeasureBoard(t testing.TB, tab context.Context, url string, rows, samples i
 type PageNumbers struct {
 	// FirstRender is navigation start to ready first holding, and
 	// FirstPainted to its frame painted, measured as BoardNumbers.FirstList
-	// and FirstPainted are.
-	FirstRender, FirstPainted time.Duration
+	// and FirstPainted are; Interactive to interactive first holding.
+	FirstRender, FirstPainted, Interactive time.Duration
 	// HeapUsed is the JavaScript heap after a garbage collection.
 	HeapUsed int64
 }
 
 // MeasurePage loads url in tab and measures it as MeasureBoard does a
-// board's first list: ready is a JavaScript condition, checked at every DOM
-// mutation, that says the page has rendered (the hello world's button).
-func MeasurePage(t testing.TB, tab context.Context, url, ready string) PageNumbers {
+// board: ready and interactive are JavaScript conditions, checked at every
+// DOM mutation, that say the page has rendered (the hello world's button,
+// which go-app prerenders into its page) and that it answers (the button
+// the WebAssembly mounted in its place).
+func MeasurePage(t testing.TB, tab context.Context, url, ready, interactive string) PageNumbers {
 	t.Helper()
 	var n PageNumbers
-	watchLoad(t, tab, map[string]string{"ready": ready})
+	watchLoad(t, tab, map[string]string{"ready": ready, "interactive": interactive})
 	Do(t, tab, 60*time.Second, chromedp.Navigate(url))
 	n.FirstRender, n.FirstPainted = loadTimes(t, tab, "ready")
+	n.Interactive, _ = loadTimes(t, tab, "interactive")
 	n.HeapUsed, _ = heapAfterGC(t, tab)
 	return n
 }

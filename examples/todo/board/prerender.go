@@ -24,6 +24,11 @@ import (
 // with.
 const BootID = "tandem-boot"
 
+// PageMarker is what cmd/site puts in the head of the board's page: a
+// server renders the board only into a page that holds it, never into
+// another go-app page it serves.
+const PageMarker = `<meta name="tandem-page" content="board">`
+
 // Topics returns the open demo's topics: a page rendered with its data holds
 // a snapshot of each, read together (server.Reader.Snapshot in one Read).
 func Topics() []string { return []string{model.Lists.Name(), model.Todos.Name()} }
