@@ -641,7 +641,7 @@ function queryOptions(o) {
   return {
     ...o,
     keyJSON: JSON.stringify(queryKey),
-    queryFn: queryFn && ((signal) => queryFn({ queryKey, signal })),
+    queryFn: typeof queryFn === "function" ? (signal) => queryFn({ queryKey, signal }) : undefined,
     retry: retry === true ? Number.MAX_SAFE_INTEGER : retry === false ? 0 : retry,
     retryDelay: typeof retryDelay === "number" ? () => retryDelay : retryDelay,
     placeholderData: typeof placeholderData === "function" || placeholderData === undefined ? placeholderData : () => placeholderData,
