@@ -30,7 +30,7 @@ type coll struct {
 	h int
 	collSpec
 	creates *store.Mutation[*obj]
-	updates *store.Mutation[patch]
+	updates *store.Mutation[*patch] // a pointer shares *obj's generic code
 	deletes *store.Mutation[string]
 }
 
@@ -72,7 +72,7 @@ func (r *Runtime) newColl(cl *client, spec collSpec) (*coll, error) {
 	c.creates = store.NewMutation(sc, nil, func(o *obj) store.Op[*obj] {
 		return store.Create(idOf(o.raw, c.idField), o, createFields...)
 	})
-	c.updates = store.NewMutation(sc, nil, func(p patch) store.Op[*obj] {
+	c.updates = store.NewMutation(sc, nil, func(p *patch) store.Op[*obj] {
 		return store.Patch(p.id, func(o **obj) { *o = merge(*o, p.keys, p.set) }, p.fields...)
 	})
 	c.deletes = sc.Deletes()
@@ -196,7 +196,7 @@ func (c *coll) startUpdate(id string, raw []byte) (*store.Pending, error) {
 			return nil, nil
 		}
 	}
-	return c.updates.Run(p), nil
+	return c.updates.Run(&p), nil
 }
 
 // patched returns the patch of entity id that raw, a JSON object, makes,

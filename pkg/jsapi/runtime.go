@@ -23,7 +23,7 @@ import (
 // each call and each piece of work runs alone.
 type Runtime struct {
 	g        *state.Graph
-	host     js.Value // the JavaScript side: deliver, makeError, hook, onError, FAIL
+	host     js.Value // the JavaScript side: deliver, makeError, hook, onError, then, FAIL
 	fail     js.Value // host.FAIL, the value a failed call returns
 	entities map[string]*Declared
 
@@ -82,7 +82,8 @@ func (r *Runtime) Close() {
 
 // Attach connects r to the JavaScript host object: FAIL (the value a failed
 // call returns, after setting host.error), deliver(batch), makeError(json),
-// hook(collection, direction, json) and onError(error).
+// hook(collection, direction, json), onError(error) and then(promise,
+// settled) (see Runtime.await).
 func (r *Runtime) Attach(host js.Value) {
 	r.host, r.fail = host, host.Get("FAIL")
 }

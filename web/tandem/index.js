@@ -637,15 +637,14 @@ const STATUS = ["pending", "error", "success"];
 // each option narrowed to one kind (see queryOptions in pkg/jsapi).
 function queryOptions(o) {
   const { queryKey, queryFn, retry, retryDelay, placeholderData } = o;
-  const constant = (v) => (typeof v === "function" || v === undefined ? v : () => v);
   const refetch = (v) => (v === false ? 2 : v === "always" ? 1 : 0); // cache.Refetch
   return {
     ...o,
     keyJSON: JSON.stringify(queryKey),
-    queryFn: queryFn && ((signal) => queryFn({ queryKey, signal })),
+    queryFn: typeof queryFn === "function" ? (signal) => queryFn({ queryKey, signal }) : undefined,
     retry: retry === true ? Number.MAX_SAFE_INTEGER : retry === false ? 0 : retry,
-    retryDelay: constant(retryDelay),
-    placeholderData: constant(placeholderData),
+    retryDelay: typeof retryDelay === "number" ? () => retryDelay : retryDelay,
+    placeholderData: typeof placeholderData === "function" || placeholderData === undefined ? placeholderData : () => placeholderData,
     refetchOnWindowFocus: refetch(o.refetchOnWindowFocus),
     refetchOnReconnect: refetch(o.refetchOnReconnect),
     refetchOnMount: refetch(o.refetchOnMount),
