@@ -165,7 +165,7 @@ fuzz:
 		return 1; \
 	}; \
 	for f in FuzzDecodeClientMessage FuzzDecodeServerMessage FuzzDecodeItem FuzzDecodeSnapshotPage \
-		FuzzDecodeMutationResponse FuzzDecodeDeleteResponse FuzzDecodeErrorResponse FuzzParseHeaders; do fuzz1 $$f ./pkg/wire; done; \
+		FuzzDecodeMutationResponse FuzzDecodeDeleteResponse FuzzDecodeErrorResponse FuzzParseHeaders FuzzNextMember; do fuzz1 $$f ./pkg/wire; done; \
 	for f in FuzzParseCreate FuzzParsePatch FuzzDecodeCursor FuzzMutationHeaders FuzzHostAndOrigin FuzzClientAddr; do fuzz1 $$f ./pkg/server; done; \
 	for f in FuzzAcceptedEncodings FuzzStaticPath; do fuzz1 $$f ./cmd/server; done; \
 	for f in FuzzKeyHash FuzzDecodeJSON; do fuzz1 $$f ./pkg/cache; done; \
