@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -52,7 +53,7 @@ func BenchmarkBrowser(b *testing.B) {
 	out := os.Getenv("TANDEM_BENCH_OUT")
 	loads, samples := 1, 5
 	if out != "" {
-		loads, samples = 5, 60
+		loads, samples = 7, 60
 	}
 	root, err := filepath.Abs("../..")
 	require.NoError(b, err)
@@ -64,7 +65,9 @@ func BenchmarkBrowser(b *testing.B) {
 	require.NoError(b, err)
 	helloDir, err := buildHello(root)
 	require.NoError(b, err)
-	for _, dir := range []string{demoDir, helloDir} {
+	floorDir, err := buildFloor(helloDir, 1000)
+	require.NoError(b, err)
+	for _, dir := range []string{demoDir, helloDir, floorDir} {
 		precompress(b, root, dir)
 	}
 
@@ -77,6 +80,8 @@ func BenchmarkBrowser(b *testing.B) {
 		res.Apps = nil
 		hello := startDemo(b, func(c *config) { c.web = helloDir })
 		res.Apps = append(res.Apps, measureApp(b, "go-app hello world", hello.url+"/", 0, loads, samples))
+		floor := startDemo(b, func(c *config) { c.web = floorDir })
+		res.Apps = append(res.Apps, measureFloor(b, floorName, floor.url+"/", 1000, loads))
 		for _, app := range []struct {
 			name, web string
 			noPage    bool
@@ -91,9 +96,11 @@ func BenchmarkBrowser(b *testing.B) {
 	for _, a := range res.Apps {
 		b.Logf("%s: %s", a.Name, a)
 		require.Greater(b, a.FirstMedian, 0.0, "%s: a first render", a.Name)
-		require.GreaterOrEqual(b, a.InteractiveMedian, a.FirstMedian, "%s: interactive once rendered", a.Name)
+		if !a.Floor {
+			require.GreaterOrEqual(b, a.InteractiveMedian, a.FirstMedian, "%s: interactive once rendered", a.Name)
+		}
 	}
-	demo := res.Apps[1]
+	demo := res.Apps[2]
 	b.ReportMetric(demo.FirstMedian, "ms/first-list")
 	b.ReportMetric(demo.FirstMedian/res.Apps[0].FirstMedian, "first-list/hello")
 	b.ReportMetric(demo.PaintedMedian, "ms/first-list-painted")
@@ -160,6 +167,64 @@ func measureApp(b *testing.B, name, url string, rows, loads, samples int) appNum
 	return a
 }
 
+// floorName is the floor's row in the table: the hello world's page with
+// a list of bare rows, the least DOM.md's first list can be.
+const floorName = "floor: the hello world's page + 1,000 bare rows"
+
+// measureFloor loads the floor page (buildFloor) loads times: its first
+// list, as MeasureBoard times a board's.
+func measureFloor(b *testing.B, name, url string, rows, loads int) appNumbers {
+	b.Helper()
+	a := appNumbers{Name: name, Floor: true}
+	for range loads {
+		tab := browsertest.Tab(b, browsertest.Browser(b))
+		n := browsertest.MeasurePage(b, tab, url, browsertest.FullList(rows), browsertest.FullList(rows))
+		a.First = append(a.First, ms(n.FirstRender))
+		a.Painted = append(a.Painted, ms(n.FirstPainted))
+		a.HeapMB = float64(n.HeapUsed) / 1e6
+	}
+	a.FirstMedian = median(a.First)
+	a.PaintedMedian = median(a.Painted)
+	return a
+}
+
+// buildFloor writes a copy of the hello world's site whose page holds,
+// besides the hello world, a list of rows of spec/DOM.md's rows with
+// nothing in them but a title: no input, checkbox or button. No board's
+// first list can be in the DOM sooner than this one.
+func buildFloor(helloDir string, rows int) (string, error) {
+	dir, err := os.MkdirTemp("", "tandem-floor-")
+	if err != nil {
+		return "", err
+	}
+	siteDirs = append(siteDirs, dir)
+	if err := os.CopyFS(dir, os.DirFS(helloDir)); err != nil {
+		return "", err
+	}
+	index := filepath.Join(dir, "index.html")
+	page, err := os.ReadFile(index)
+	if err != nil {
+		return "", err
+	}
+	var list strings.Builder
+	list.WriteString(`<ul data-testid="todo-list">`)
+	for i := range rows {
+		fmt.Fprintf(&list, `<li data-testid="todo-row" data-id="l1-%d">Todo number %d</li>`, i+1, i+1)
+	}
+	list.WriteString(`</ul>`)
+	body := bytes.Index(page, []byte("<body"))
+	end := bytes.IndexByte(page[max(body, 0):], '>')
+	if body < 0 || end < 0 {
+		return "", fmt.Errorf("the hello world's page has no <body>")
+	}
+	at := body + end + 1
+	page = slices.Concat(page[:at], []byte(list.String()), page[at:])
+	for _, variant := range []string{".br", ".gz"} {
+		os.Remove(index + variant) // precompress writes them again
+	}
+	return dir, os.WriteFile(index, page, 0o644)
+}
+
 // browserBench is bench/browser.json.
 type browserBench struct {
 	Date     string       `json:"date"`
@@ -173,6 +238,8 @@ type browserBench struct {
 
 type appNumbers struct {
 	Name string `json:"name"`
+	// Floor marks the floor (buildFloor): a first list only.
+	Floor bool `json:"floor,omitempty"`
 	// First is navigation to the first rendered list (to the first render,
 	// for the hello world), per load, in ms; FirstMedian their median.
 	First       []float64 `json:"firstMs"`
@@ -217,6 +284,11 @@ func (r browserBench) table() string {
 	w.WriteString("| app | first rendered list | vs hello world | painted | interactive | vs hello world | keystroke → DOM (median / p99) | toggle → DOM (median / p99) | JS heap |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	hello, helloLive := r.Apps[0].FirstMedian, r.Apps[0].InteractiveMedian
 	for _, a := range r.Apps {
+		if a.Floor {
+			fmt.Fprintf(&w, "| %s | %.0f ms | %.2f× | %.0f ms | — | — | — | — | %.1f MB |\n",
+				a.Name, a.FirstMedian, a.FirstMedian/hello, a.PaintedMedian, a.HeapMB)
+			continue
+		}
 		if a.Keystroke.N == 0 {
 			fmt.Fprintf(&w, "| %s | %.0f ms (first render) | 1.00× | %.0f ms | %.0f ms | 1.00× | — | — | %.1f MB |\n",
 				a.Name, a.FirstMedian, a.PaintedMedian, a.InteractiveMedian, a.HeapMB)

@@ -158,6 +158,12 @@ const measureScript = `(() => {
   return true;
 })()`
 
+// FullList is the JavaScript condition of a first list rendered with all
+// its rows: at least rows of spec/DOM.md's rows in its list.
+func FullList(rows int) string {
+	return fmt.Sprintf(`document.querySelectorAll('[data-testid="todo-list"] [data-testid="todo-row"]').length >= %d`, rows)
+}
+
 // MeasureBoard loads url in tab, a board whose first list has rows todos,
 // and measures it: the first rendered list and when it is interactive, then
 // samples keystrokes into the rename input of a row and samples toggles of
@@ -166,7 +172,7 @@ const measureScript = `(() => {
 func MeasureBoard(t testing.TB, tab context.Context, url string, rows, samples int) BoardNumbers {
 	t.Helper()
 	var n BoardNumbers
-	full := fmt.Sprintf(`document.querySelectorAll('[data-testid="todo-list"] [data-testid="todo-row"]').length >= %d`, rows)
+	full := FullList(rows)
 	watchLoad(t, tab, map[string]string{
 		"first":       full,
 		"interactive": full + ` && document.querySelector('[data-testid="connection"]')?.dataset.state === "live"`,
