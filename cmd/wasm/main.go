@@ -5,10 +5,11 @@
 // served by cmd/server, or as a static site (make static). It holds client
 // code only: no server package is in its build.
 //
-// It asks the server which demo it runs (board.Start): the open demo, one
-// board for everyone, or the signed-in demo of cmd/server -demo-users, with
-// its sign-in screen. The open demo starts from the data of the page when
-// the server rendered the board in it (board.BootID).
+// It runs the open demo, one board for everyone, or the signed-in demo of
+// cmd/server -demo-users, with its sign-in screen (board.Start). A page the
+// server rendered the board in (board.BootID) is the open demo's, and the
+// board starts from the data in it; otherwise it asks the server which demo
+// it runs.
 //
 // The page's go-app environment configures it (cmd/site writes it):
 // TANDEM_API is the REST base URL ("/api" by default), TANDEM_WS the
@@ -70,8 +71,9 @@ func main() {
 		cfg.Boot = func() []wire.Snapshot { return <-decoded }
 	}
 	// Which demo the server runs: the open one, or the signed-in one (one
-	// GET; the page shows meanwhile: the prerendered skeleton, or the board
-	// the server rendered).
+	// GET, unless the page holds the board's data; the page shows
+	// meanwhile: the prerendered skeleton, or the board the server
+	// rendered).
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	page, err := board.Start(ctx, cfg)
 	cancel()

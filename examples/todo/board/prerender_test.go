@@ -194,23 +194,39 @@ func TestBoard_resumesFromThePagesCursors(t *testing.T) {
 	assert.Equal(t, 4, a.Todos.Len())
 }
 
-// The page's data is asked for once, by the open demo's board, after Start
-// knows which demo the server runs; the signed-in demo never asks.
-func TestStart_asksForThePagesDataInTheOpenDemoOnly(t *testing.T) {
+// The page's data is read once, by the open demo's board, which Start makes
+// without asking the server which demo it runs: only the open demo's server
+// renders the board into its page. Without it, Start asks.
+func TestStart_aPageWithTheBoardsDataIsTheOpenDemoWithoutAQuestion(t *testing.T) {
+	calls := 0
+	srv := &demoServer{open: true}
+	cfg := testConfig(srv, nil)
+	cfg.Boot = func() []wire.Snapshot { calls++; return bootData(2, numbered) }
+	route, err := Start(context.Background(), cfg)
+	require.NoError(t, err)
+	p, ok := route().(*Board)
+	require.True(t, ok, "the open demo's board")
+	assert.Equal(t, 3, p.App.Todos.Len(), "the board starts from the page's data")
+	p.App.Close()
+	assert.Equal(t, 1, calls)
+	srv.mu.Lock()
+	assert.NotContains(t, srv.calls, "GET /api/session", "no question asked")
+	srv.mu.Unlock()
+
 	for _, open := range []bool{true, false} {
-		calls := 0
-		cfg := testConfig(&demoServer{open: open}, nil)
-		cfg.Boot = func() []wire.Snapshot { calls++; return bootData(2, numbered) }
-		route, err := Start(context.Background(), cfg)
+		srv := &demoServer{open: open}
+		route, err := Start(context.Background(), testConfig(srv, nil))
 		require.NoError(t, err)
 		switch p := route().(type) {
 		case *Board:
-			assert.Equal(t, 3, p.App.Todos.Len(), "the board starts from the page's data")
+			assert.True(t, open)
 			p.App.Close()
-			assert.Equal(t, 1, calls)
 		case *SignedInPage:
+			assert.False(t, open)
 			p.SignedIn.Close()
-			assert.Equal(t, 0, calls)
 		}
+		srv.mu.Lock()
+		assert.Equal(t, "GET /api/session", srv.calls[0], "without the page's data, Start asks")
+		srv.mu.Unlock()
 	}
 }

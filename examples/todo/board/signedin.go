@@ -28,7 +28,14 @@ import (
 // A server that cannot answer (offline, say) leaves the tab as it was: the
 // user it was signed in as, remembered in cfg.Storage, or else the open
 // demo, which reconnects by itself.
+//
+// A page with the board's data in it (cfg.Boot) needs no answer: only the
+// open demo's server renders the board into its page, so Start makes the
+// open demo's Board at once, a round trip sooner.
 func Start(ctx context.Context, cfg Config) (func() app.Composer, error) {
+	if cfg.Boot != nil {
+		return openDemo(cfg)
+	}
 	t := cfg.Transport
 	if t == nil {
 		t = cache.DefaultTransport()
