@@ -1,12 +1,9 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-
 	"github.com/tandemkit/tandem/examples/todo/model"
+	"github.com/tandemkit/tandem/internal/convergence"
 	"github.com/tandemkit/tandem/pkg/store"
-	"github.com/tandemkit/tandem/pkg/wire"
 )
 
 // What TestB36_convergenceAcrossInstances asks of pkg/store's API, in one
@@ -30,10 +27,10 @@ func (p *convPeer) openCollections() error {
 // watch adds both collections to the peer's sync client, through the
 // invariant-3 monitor; on its graph.
 func (p *convPeer) watch() error {
-	if err := p.sc.Add(&convWatched{Topic: p.lists, mon: &p.mon, version: func(id string) uint64 { _, v, _ := p.lists.Confirmed(id); return v }}); err != nil {
+	if err := p.sc.Add(p.mon.Watch(p.lists, func(id string) uint64 { _, v, _ := p.lists.Confirmed(id); return v })); err != nil {
 		return err
 	}
-	return p.sc.Add(&convWatched{Topic: p.todos, mon: &p.mon, version: func(id string) uint64 { _, v, _ := p.todos.Confirmed(id); return v }})
+	return p.sc.Add(p.mon.Watch(p.todos, func(id string) uint64 { _, v, _ := p.todos.Confirmed(id); return v }))
 }
 
 func (p *convPeer) createList(id, name string, n int) *store.Pending {
@@ -70,68 +67,11 @@ func (p *convPeer) deleteList(id string) *store.Pending {
 	return m.Run(id)
 }
 
-func convCollect[T any](c *store.Collection[T], name string, out map[string]string, errp *error) {
-	all := c.View()
-	defer all.Dispose()
-	for _, id := range all.IDs() {
-		v, ok := c.Get(id)
-		conf, _, cok := c.Confirmed(id)
-		if !ok || !cok {
-			continue
-		}
-		vb, _ := json.Marshal(v)
-		cb, _ := json.Marshal(conf)
-		if string(vb) != string(cb) {
-			*errp = fmt.Errorf("%s/%s: visible %s differs from confirmed %s", name, id, vb, cb)
-			return
-		}
-		out[name+"/"+id] = string(vb)
+// collect adds the peer's visible lists and todos to out (Collect); on its
+// graph.
+func (p *convPeer) collect(out map[string]string) error {
+	if err := convergence.Collect(p.lists, convLists, out); err != nil {
+		return err
 	}
-}
-
-type convWatched struct {
-	store.Topic
-	mon     *convMonitor
-	version func(id string) uint64
-}
-
-func (w *convWatched) check(reset bool) {
-	m := w.mon
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	cur, name := w.Topic.Cursor(), w.Topic.Name()
-	if old, ok := m.cursors[name]; ok && !reset && cur.Epoch == old.Epoch && cur.Seq < old.Seq {
-		m.violations = append(m.violations, fmt.Sprintf("%s cursor went from %d to %d", name, old.Seq, cur.Seq))
-	}
-	m.cursors[name] = cur
-}
-
-func (w *convWatched) checkItems(items []wire.Item, reset bool) {
-	m := w.mon
-	for _, it := range items {
-		v := w.version(it.ID)
-		key := w.Topic.Name() + "/" + it.ID
-		m.mu.Lock()
-		if old := m.versions[key]; v < old && !reset {
-			m.violations = append(m.violations, fmt.Sprintf("%s version went from %d to %d", key, old, v))
-		}
-		m.versions[key] = v
-		m.mu.Unlock()
-	}
-}
-
-func (w *convWatched) ApplyItems(items ...wire.Item) {
-	w.Topic.ApplyItems(items...)
-	w.checkItems(items, false)
-}
-
-func (w *convWatched) Replace(items []wire.Item, epoch string, seq uint64, reset bool) {
-	w.Topic.Replace(items, epoch, seq, reset)
-	w.checkItems(items, reset)
-	w.check(reset)
-}
-
-func (w *convWatched) SetCursor(c wire.Cursor) {
-	w.Topic.SetCursor(c)
-	w.check(false)
+	return convergence.Collect(p.todos, convTodos, out)
 }

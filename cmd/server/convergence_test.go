@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,12 +20,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tandemkit/tandem/internal/convergence"
 	"github.com/tandemkit/tandem/pkg/cache"
 	"github.com/tandemkit/tandem/pkg/server"
-	"github.com/tandemkit/tandem/pkg/state"
 	"github.com/tandemkit/tandem/pkg/store"
 	tsync "github.com/tandemkit/tandem/pkg/sync"
-	"github.com/tandemkit/tandem/pkg/wire"
 )
 
 // B36 (and B38) across instances: the convergence property test of
@@ -162,15 +160,11 @@ type convWorld struct {
 	fronts []*httptest.Server
 	peers  []*convPeer
 	quiet  atomic.Bool // faults off
-	// Invariant 2's bookkeeping, as in pkg/sync's test.
-	promised map[string]map[string]string
-	gone     map[string]bool
-	maybe    map[string]bool
+	convergence.Promises
 }
 
 func newConvWorld(t *testing.T, bin string, seed uint64, db string) (*convWorld, error) {
-	w := &convWorld{t: t, bin: bin, seed: seed, db: db,
-		promised: map[string]map[string]string{}, gone: map[string]bool{}, maybe: map[string]bool{}}
+	w := &convWorld{t: t, bin: bin, seed: seed, db: db}
 	w.startInstances()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -324,20 +318,20 @@ func (w *convWorld) exec(s convStep) error {
 	}
 	switch s.kind {
 	case cLoseAnswer:
-		p.lossy.armed.Store(true)
+		p.lossy.Arm(true)
 		return nil
 	case cCutConn:
-		p.do(p.sc.Reconnect)
+		p.Do(p.sc.Reconnect)
 		return nil
 	case cRestart:
 		return w.restart()
 	case cCreateList:
 		id := fmt.Sprintf("L%d", s.n)
 		o, err := p.settle(func() *store.Pending { return p.createList(id, s.title, s.n) })
-		if o == convUnknown {
-			w.maybe["lists/"+id] = true
+		if o == convergence.Unknown {
+			w.Uncertain("lists/" + id)
 		}
-		return w.ack(o, err, "lists/"+id, map[string]string{"name": convQ(s.title), "position": strconv.Itoa(s.n)})
+		return w.Ack(o, err, "lists/"+id, map[string]string{"name": convergence.Q(s.title), "position": strconv.Itoa(s.n)})
 	case cCreateTodo:
 		if len(lists) == 0 {
 			return nil
@@ -348,10 +342,10 @@ func (w *convWorld) exec(s convStep) error {
 		}
 		id := fmt.Sprintf("T%d", s.n)
 		o, err := p.settle(func() *store.Pending { return p.createTodo(id, list, s.title, s.n) })
-		if o == convUnknown {
-			w.maybe["todos/"+id] = true
+		if o == convergence.Unknown {
+			w.Uncertain("todos/" + id)
 		}
-		return w.ack(o, err, "todos/"+id, map[string]string{"listId": convQ(list), "title": convQ(s.title), "position": strconv.Itoa(s.n), "done": "false"})
+		return w.Ack(o, err, "todos/"+id, map[string]string{"listId": convergence.Q(list), "title": convergence.Q(s.title), "position": strconv.Itoa(s.n), "done": "false"})
 	case cRenameTodo, cToggleTodo, cDeleteTodo:
 		if len(todos) == 0 {
 			return nil
@@ -363,14 +357,14 @@ func (w *convWorld) exec(s convStep) error {
 		switch s.kind {
 		case cRenameTodo:
 			o, err := p.settle(func() *store.Pending { return p.renameTodo(id, s.title) })
-			return w.ack(o, err, "todos/"+id, map[string]string{"title": convQ(s.title)})
+			return w.Ack(o, err, "todos/"+id, map[string]string{"title": convergence.Q(s.title)})
 		case cToggleTodo:
 			done := !strings.Contains(string(todoRecs[id].Data), `"done":true`)
 			o, err := p.settle(func() *store.Pending { return p.setDone(id, done) })
-			return w.ack(o, err, "todos/"+id, map[string]string{"done": strconv.FormatBool(done)})
+			return w.Ack(o, err, "todos/"+id, map[string]string{"done": strconv.FormatBool(done)})
 		default:
 			o, err := p.settle(func() *store.Pending { return p.deleteTodo(id) })
-			return w.ack(o, err, "todos/"+id, nil, "todos/"+id)
+			return w.Ack(o, err, "todos/"+id, nil, "todos/"+id)
 		}
 	case cDeleteList:
 		if len(lists) == 0 {
@@ -382,47 +376,12 @@ func (w *convWorld) exec(s convStep) error {
 		}
 		deleted := []string{"lists/" + id}
 		for tid, r := range todoRecs { // the cascade: the list's todos go with it
-			if strings.Contains(string(r.Data), `"listId":`+convQ(id)) {
+			if strings.Contains(string(r.Data), `"listId":`+convergence.Q(id)) {
 				deleted = append(deleted, "todos/"+tid)
 			}
 		}
 		o, err := p.settle(func() *store.Pending { return p.deleteList(id) })
-		return w.ack(o, err, "", nil, deleted...)
-	}
-	return nil
-}
-
-type convOutcome uint8
-
-const (
-	convAcked convOutcome = iota
-	convRefused
-	convUnknown
-)
-
-// ack records what an acknowledged write promises about the final state
-// (invariant 2); a write of unknown outcome promises nothing and makes
-// what it touched uncertain.
-func (w *convWorld) ack(o convOutcome, err error, key string, fields map[string]string, deleted ...string) error {
-	if err != nil || o == convRefused {
-		return err
-	}
-	if key != "" && w.promised[key] == nil {
-		w.promised[key] = map[string]string{}
-	}
-	for f, v := range fields {
-		if o == convAcked {
-			w.promised[key][f] = v
-		} else {
-			delete(w.promised[key], f)
-		}
-	}
-	for _, k := range deleted {
-		if o == convAcked {
-			w.gone[k] = true
-		} else {
-			w.maybe[k] = true
-		}
+		return w.Ack(o, err, "", nil, deleted...)
 	}
 	return nil
 }
@@ -432,8 +391,8 @@ func (w *convWorld) ack(o convOutcome, err error, key string, fields map[string]
 func (w *convWorld) quiesce() error {
 	w.quiet.Store(true)
 	for _, p := range w.peers {
-		p.lossy.armed.Store(false)
-		p.do(p.sc.Reconnect) // drop faulty connections
+		p.lossy.Arm(false)
+		p.Do(p.sc.Reconnect) // drop faulty connections
 	}
 	want, err := w.serverState()
 	if err != nil {
@@ -455,43 +414,12 @@ func (w *convWorld) quiesce() error {
 	if last != nil {
 		return fmt.Errorf("no convergence: %w", last)
 	}
-	if err := w.checkPromises(want); err != nil {
+	if err := w.Check(want); err != nil {
 		return err
 	}
 	for _, p := range w.peers {
-		p.mon.mu.Lock()
-		v := slices.Clone(p.mon.violations)
-		p.mon.mu.Unlock()
-		if len(v) > 0 {
+		if v := p.mon.Violations(); len(v) > 0 {
 			return fmt.Errorf("c%d broke invariant 3: %s", p.i, strings.Join(v, "; "))
-		}
-	}
-	return nil
-}
-
-func (w *convWorld) checkPromises(state map[string]string) error {
-	for key, fields := range w.promised {
-		data, ok := state[key]
-		if w.gone[key] {
-			if ok {
-				return fmt.Errorf("invariant 2: %s was deleted (acknowledged) but is there", key)
-			}
-			continue
-		}
-		if !ok {
-			if w.maybe[key] {
-				continue
-			}
-			return fmt.Errorf("invariant 2: %s was written (acknowledged) but is gone", key)
-		}
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(data), &obj); err != nil {
-			return err
-		}
-		for f, v := range fields {
-			if string(obj[f]) != v {
-				return fmt.Errorf("invariant 2: %s.%s is %s, the last acknowledged write set %s", key, f, obj[f], v)
-			}
 		}
 	}
 	return nil
@@ -501,30 +429,24 @@ func (w *convWorld) checkPromises(state map[string]string) error {
 // goroutine of their own. Everything that names pkg/store's API is below.
 
 type convPeer struct {
+	*convergence.Loop
 	w     *convWorld
 	i     int
-	loop  *state.Loop
-	stop  context.CancelFunc
-	done  chan struct{}
 	s     *store.Store
 	lists *listColl
 	todos *todoColl
 	sc    *tsync.Client
-	lossy *convLossy
+	lossy *convergence.Lossy
 	dials atomic.Int64
-	mon   convMonitor
+	mon   convergence.Monitor
 }
 
 func newConvPeer(w *convWorld, i int) (*convPeer, error) {
-	p := &convPeer{w: w, i: i, loop: &state.Loop{}, done: make(chan struct{}), lossy: &convLossy{Transport: cache.DefaultTransport()}}
-	ctx, stop := context.WithCancel(context.Background())
-	p.stop = stop
-	go func() { p.loop.Run(ctx); close(p.done) }()
-	g := state.NewGraph(state.WithScheduler(p.loop.Dispatch))
+	p := &convPeer{Loop: convergence.StartLoop(), w: w, i: i, lossy: &convergence.Lossy{Transport: cache.DefaultTransport()}}
 	front := w.fronts[i].URL
 	var err error
-	p.do(func() {
-		p.s, err = store.New(store.Options{Graph: g, Transport: p.lossy, BaseURL: front + "/api",
+	p.Do(func() {
+		p.s, err = store.New(store.Options{Graph: p.Graph, Transport: p.lossy, BaseURL: front + "/api",
 			ClientID: fmt.Sprintf("%032x", w.seed*1000+uint64(i)+1), RetryBase: time.Millisecond, RetryCap: 20 * time.Millisecond})
 		if err != nil {
 			return
@@ -540,14 +462,11 @@ func newConvPeer(w *convWorld, i int) (*convPeer, error) {
 				if err != nil || w.quiet.Load() {
 					return c, err
 				}
-				n := p.dials.Add(1)
-				return tsync.Faults(c, tsync.FaultPlan{Seed: w.seed ^ uint64(i)<<20 ^ uint64(n)<<40,
-					Duplicate: 0.05, Reorder: 0.05, Cut: 0.01, Drop: 0.01, Delay: 0.05, MaxDelay: 5 * time.Millisecond}, convSleep), nil
+				return tsync.Faults(c, convergence.Plan(w.seed, i, p.dials.Add(1)), convergence.Sleep), nil
 			}})
 		if err != nil {
 			return
 		}
-		p.mon = convMonitor{versions: map[string]uint64{}, cursors: map[string]wire.Cursor{}}
 		if err = p.watch(); err != nil {
 			return
 		}
@@ -557,63 +476,22 @@ func newConvPeer(w *convWorld, i int) (*convPeer, error) {
 }
 
 // settle runs a mutation on p's graph and waits until it settles.
-func (p *convPeer) settle(run func() *store.Pending) (convOutcome, error) {
-	var pd *store.Pending
-	p.do(func() { pd = run() })
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err := pd.Wait(ctx)
-	var me *store.MutationError
-	switch {
-	case err == nil:
-		return convAcked, nil
-	case errors.As(err, &me):
-		return convRefused, nil
-	case errors.Is(err, store.ErrOutcomeUnknown):
-		return convUnknown, nil
-	}
-	return convRefused, err
+func (p *convPeer) settle(run func() *store.Pending) (convergence.Outcome, error) {
+	o, _, err := convergence.Settle(p.Do, run, 30*time.Second)
+	return o, err
 }
 
-// agrees checks invariant 1 for p: live, nothing pending, and visible =
-// confirmed = the database's state, entity by entity.
+// agrees checks invariant 1 for p (convergence.Agrees).
 func (p *convPeer) agrees(want map[string]string) error {
 	var err error
-	p.do(func() {
-		if st := p.sc.State(); st != tsync.Live {
-			err = fmt.Errorf("c%d is %s", p.i, st)
-			return
-		}
-		if n := p.s.PendingCount(); n != 0 {
-			err = fmt.Errorf("c%d has %d pending", p.i, n)
-			return
-		}
-		got := map[string]string{}
-		convCollect(p.lists, convLists, got, &err)
-		convCollect(p.todos, convTodos, got, &err)
-		if err != nil {
-			return
-		}
-		for k, v := range want {
-			if got[k] != v {
-				err = fmt.Errorf("c%d has %s = %s, server %s", p.i, k, got[k], v)
-				return
-			}
-		}
-		for k := range got {
-			if _, ok := want[k]; !ok {
-				err = fmt.Errorf("c%d still shows %s", p.i, k)
-				return
-			}
-		}
-	})
+	p.Do(func() { err = convergence.Agrees(p.i, p.sc, p.s, p.collect, want) })
 	return err
 }
 
 func (p *convPeer) waitVisible(ok func() bool) error {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) { // real network delivery
 		var seen bool
-		p.do(func() { seen = ok() })
+		p.Do(func() { seen = ok() })
 		if seen {
 			return nil
 		}
@@ -621,52 +499,10 @@ func (p *convPeer) waitVisible(ok func() bool) error {
 	return fmt.Errorf("c%d never saw the entity", p.i)
 }
 
-func (p *convPeer) do(fn func()) {
-	done := make(chan struct{})
-	p.loop.Dispatch(func() { defer close(done); fn() })
-	<-done
-}
-
 func (p *convPeer) close() {
-	p.do(func() {
+	p.Do(func() {
 		p.sc.Stop()
 		p.s.Close()
 	})
-	p.stop()
-	<-p.done
+	p.Stop()
 }
-
-// convLossy loses the answer of the next mutation when armed.
-type convLossy struct {
-	cache.Transport
-	armed atomic.Bool
-}
-
-func (l *convLossy) RoundTrip(ctx context.Context, req *cache.Request) (*cache.Response, error) {
-	resp, err := l.Transport.RoundTrip(ctx, req)
-	if err == nil && req.Method != "GET" && l.armed.CompareAndSwap(true, false) {
-		return nil, errors.New("answer lost")
-	}
-	return resp, err
-}
-
-// convMonitor checks invariant 3 (B38) on every call the reconciler
-// makes: confirmed versions and cursors never decrease, except on a
-// snapshot with reset.
-type convMonitor struct {
-	mu         gosync.Mutex
-	versions   map[string]uint64
-	cursors    map[string]wire.Cursor
-	violations []string
-}
-
-func convSleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d) // a real delay on a real connection
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
-}
-
-func convQ(s string) string { b, _ := json.Marshal(s); return string(b) }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tandemkit/tandem/examples/todo/model"
+	"github.com/tandemkit/tandem/internal/convergence"
 	"github.com/tandemkit/tandem/pkg/state"
 	"github.com/tandemkit/tandem/pkg/store"
 	tsync "github.com/tandemkit/tandem/pkg/sync"
@@ -86,8 +87,8 @@ func viewOf[T any](g *state.Graph, c *store.Collection[T]) pView {
 					continue
 				}
 				cv, _, cok := c.Confirmed(id)
-				vb, _ := jsonOf(v)
-				cb, _ := jsonOf(cv)
+				vb := convergence.JSON(v)
+				cb := convergence.JSON(cv)
 				if !cok || vb != cb {
 					return nil, 0, fmt.Errorf("%s/%s: visible %s differs from confirmed %s", c.Name(), id, vb, cb)
 				}
@@ -107,13 +108,13 @@ func (w *pWorld) quiesce() error {
 	// deleted, without a reconnect — which would subscribe everything
 	// anew and hide a revocation that never came.
 	for _, p := range w.peers {
-		p.lossy.armed.Store(false)
+		p.lossy.Arm(false)
 		if err := w.converged(p, false); err != nil {
 			return fmt.Errorf("still holds: %w", err)
 		}
 	}
 	for _, p := range w.peers {
-		p.do(p.sc.Reconnect)
+		p.Do(p.sc.Reconnect)
 	}
 	for _, p := range w.peers {
 		if err := w.converged(p, true); err != nil {
@@ -135,15 +136,15 @@ func (w *pWorld) quiesce() error {
 		return err
 	}
 	for id, v := range st.boards {
-		final["lists/"+id], _ = jsonOf(v)
+		final["lists/"+id] = convergence.JSON(v)
 	}
 	for id, v := range st.todos {
-		final["todos/"+id], _ = jsonOf(v)
+		final["todos/"+id] = convergence.JSON(v)
 	}
 	for id, v := range st.shares {
-		final["shares/"+id], _ = jsonOf(v)
+		final["shares/"+id] = convergence.JSON(v)
 	}
-	return w.checkPromises(final)
+	return w.Check(final)
 }
 
 // converged waits until p agrees with the server: live, nothing pending,
@@ -152,7 +153,7 @@ func (w *pWorld) quiesce() error {
 // Not full, it waits only until p holds nothing else: nothing of its
 // partitions the user may not read or it has not open, nothing deleted.
 func (w *pWorld) converged(p *pPeer, full bool) error {
-	views := []pView{viewOf(p.g, p.lists), viewOf(p.g, p.todos), viewOf(p.g, p.shares), viewOf(p.g, p.access)}
+	views := []pView{viewOf(p.Graph, p.lists), viewOf(p.Graph, p.todos), viewOf(p.Graph, p.shares), viewOf(p.Graph, p.access)}
 	type part struct {
 		view     pView
 		key      string
@@ -162,7 +163,7 @@ func (w *pWorld) converged(p *pPeer, full bool) error {
 	var parts []part
 	for _, v := range views {
 		var open []string
-		p.do(func() { open = v.open() })
+		p.Do(func() { open = v.open() })
 		for _, key := range open {
 			items, readable, err := w.listing(p.user, v.coll, key)
 			if err != nil {
@@ -319,9 +320,9 @@ func (w *pWorld) exactlyOnce() error {
 	}
 	for o, out := range w.settled {
 		switch {
-		case out == acked && !applied[o]:
+		case out == convergence.Acked && !applied[o]:
 			return fmt.Errorf("mutation %s/%d was acknowledged but never applied", o.ClientID, o.MutationID)
-		case out == refused && applied[o]:
+		case out == convergence.Refused && applied[o]:
 			return fmt.Errorf("mutation %s/%d was refused but applied", o.ClientID, o.MutationID)
 		}
 	}

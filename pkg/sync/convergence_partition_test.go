@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tandemkit/tandem/examples/todo/model"
+	"github.com/tandemkit/tandem/internal/convergence"
 	"github.com/tandemkit/tandem/pkg/store"
 	"github.com/tandemkit/tandem/pkg/wire"
 )
@@ -180,7 +181,7 @@ func runPartitionTrace(dir string, seed uint64, tr []pStep, stats map[string]int
 // expect checks a mutation's outcome against the server's rules: allowed
 // must be acknowledged, anything else refused; an unknown outcome (a lost
 // answer) proves nothing. It records the outcome by origin.
-func (w *pWorld) expect(p *pPeer, o outcome, mid uint64, err error, allowed bool, what string) error {
+func (w *pWorld) expect(p *pPeer, o convergence.Outcome, mid uint64, err error, allowed bool, what string) error {
 	if err != nil {
 		return fmt.Errorf("c%d %s: %w", p.i, what, err)
 	}
@@ -189,9 +190,9 @@ func (w *pWorld) expect(p *pPeer, o outcome, mid uint64, err error, allowed bool
 	}
 	w.stats[pKindNames[w.kind]+": "+[...]string{"acknowledged", "refused", "unknown"}[o]]++
 	switch {
-	case o == acked && !allowed:
+	case o == convergence.Acked && !allowed:
 		return fmt.Errorf("c%d (%s) %s: acknowledged, but the rules refuse it", p.i, p.user, what)
-	case o == refused && allowed:
+	case o == convergence.Refused && allowed:
 		return fmt.Errorf("c%d (%s) %s: refused, but the rules allow it", p.i, p.user, what)
 	}
 	return nil
@@ -202,11 +203,11 @@ func (w *pWorld) expect(p *pPeer, o outcome, mid uint64, err error, allowed bool
 // at a time.
 func rolledBack[T any](p *pPeer, c *store.Collection[T], id string) error {
 	var err error
-	p.do(func() {
+	p.Do(func() {
 		v, ok := c.Get(id)
 		cv, _, cok := c.Confirmed(id)
-		vb, _ := jsonOf(v)
-		cb, _ := jsonOf(cv)
+		vb := convergence.JSON(v)
+		cb := convergence.JSON(cv)
 		if ok != cok || ok && vb != cb {
 			err = fmt.Errorf("c%d: a refused mutation of %s/%s was not rolled back: shows %v %s, confirmed %v %s", p.i, c.Name(), id, ok, vb, cok, cb)
 		}
@@ -256,10 +257,10 @@ func (w *pWorld) exec(s pStep) error {
 	boards := sortedKeys(st.boards)
 	switch s.kind {
 	case pLoseAnswer:
-		p.lossy.armed.Store(true)
+		p.lossy.Arm(true)
 		return nil
 	case pCutConn:
-		p.do(p.sc.Reconnect)
+		p.Do(p.sc.Reconnect)
 		return nil
 	case pRestart:
 		return w.restart()
@@ -274,7 +275,7 @@ func (w *pWorld) exec(s pStep) error {
 			return nil
 		}
 		board := pick(open, s.pick)
-		p.do(func() {
+		p.Do(func() {
 			rs := p.opened[board]
 			rs[len(rs)-1]()
 			if p.opened[board] = rs[:len(rs)-1]; len(p.opened[board]) == 0 {
@@ -287,35 +288,35 @@ func (w *pWorld) exec(s pStep) error {
 		if s.n < 0 {
 			id = "B" + u
 		}
-		o, mid, err := settleOn(p.do, func() *store.Pending {
+		o, mid, err := convergence.Settle(p.Do, func() *store.Pending {
 			return p.lists.Creates().Run(model.List{ID: id, Name: "board " + id, Position: float64(s.n)})
-		})
-		if o == unknown {
-			w.maybe["lists/"+id] = true
+		}, settleTimeout)
+		if o == convergence.Unknown {
+			w.Uncertain("lists/" + id)
 		}
 		if err := w.expect(p, o, mid, err, true, "create "+id); err != nil {
 			return err
 		}
-		return w.ack(o, nil, "lists/"+id, map[string]string{"name": q("board " + id), "owner": q(u)})
+		return w.Ack(o, nil, "lists/"+id, map[string]string{"name": convergence.Q("board " + id), "owner": convergence.Q(u)})
 	case pCreateTodo:
 		if len(boards) == 0 {
 			return nil
 		}
 		board := pick(narrow(s, boards, func(b string) bool { return st.mayRead(u, b) }), s.pick)
 		id := "T" + strconv.Itoa(s.n)
-		o, mid, err := settleOn(p.do, func() *store.Pending {
+		o, mid, err := convergence.Settle(p.Do, func() *store.Pending {
 			return p.todos.Creates().Run(model.Todo{ID: id, ListID: board, Title: s.title, Position: float64(s.n)})
-		})
-		if o == unknown {
-			w.maybe["todos/"+id] = true
+		}, settleTimeout)
+		if o == convergence.Unknown {
+			w.Uncertain("todos/" + id)
 		}
 		if err := w.expect(p, o, mid, err, st.mayRead(u, board) && !st.titleTaken(board, s.title, id), "create "+id+" in "+board); err != nil {
 			return err
 		}
-		if o == refused {
+		if o == convergence.Refused {
 			return rolledBack(p, p.todos, id)
 		}
-		return w.ack(o, nil, "todos/"+id, map[string]string{"listId": q(board), "title": q(s.title), "done": "false"})
+		return w.Ack(o, nil, "todos/"+id, map[string]string{"listId": convergence.Q(board), "title": convergence.Q(s.title), "done": "false"})
 	case pShare:
 		if len(boards) == 0 {
 			return nil
@@ -331,20 +332,20 @@ func (w *pWorld) exec(s pStep) error {
 		board := pick(narrow(s, boards, func(b string) bool { return st.boards[b].Owner == u }), s.pick)
 		user := pick(narrow(s, pUsers, func(v string) bool { return v != st.boards[board].Owner && !isShared(board, v) }), s.pick2)
 		shared := isShared(board, user)
-		o, mid, err := settleOn(p.do, func() *store.Pending {
+		o, mid, err := convergence.Settle(p.Do, func() *store.Pending {
 			return p.shares.Creates().Run(model.Share{ID: "S" + strconv.Itoa(s.n), ListID: board, User: user})
-		})
+		}, settleTimeout)
 		allowed := st.boards[board].Owner == u && user != u && !shared
 		if err := w.expect(p, o, mid, err, allowed, "share "+board+" with "+user); err != nil {
 			return err
 		}
-		if o == refused {
+		if o == convergence.Refused {
 			return rolledBack(p, p.shares, "S"+strconv.Itoa(s.n))
 		}
-		if o == unknown {
-			w.maybe["shares/S"+strconv.Itoa(s.n)] = true
+		if o == convergence.Unknown {
+			w.Uncertain("shares/S" + strconv.Itoa(s.n))
 		}
-		return w.ack(o, nil, "shares/S"+strconv.Itoa(s.n), map[string]string{"listId": q(board), "user": q(user)})
+		return w.Ack(o, nil, "shares/S"+strconv.Itoa(s.n), map[string]string{"listId": convergence.Q(board), "user": convergence.Q(user)})
 	}
 
 	// The rest change what the client shows: an entity of a board open and
@@ -371,16 +372,16 @@ func (w *pWorld) exec(s pStep) error {
 		}
 		if s.kind == pRenameBoard {
 			name := s.title + " " + strconv.Itoa(s.n)
-			o, mid, err := settleOn(p.do, func() *store.Pending {
+			o, mid, err := convergence.Settle(p.Do, func() *store.Pending {
 				return p.lists.Updates(model.RenameBoard).Run(model.List{ID: board, Name: name})
-			})
+			}, settleTimeout)
 			if err := w.expect(p, o, mid, err, st.mayRead(u, board), "rename "+board); err != nil {
 				return err
 			}
-			if o == refused {
+			if o == convergence.Refused {
 				return rolledBack(p, p.lists, board)
 			}
-			return w.ack(o, nil, "lists/"+board, map[string]string{"name": q(name)})
+			return w.Ack(o, nil, "lists/"+board, map[string]string{"name": convergence.Q(name)})
 		}
 		deleted := []string{"lists/" + board}
 		for id, t := range st.todos {
@@ -393,21 +394,21 @@ func (w *pWorld) exec(s pStep) error {
 				deleted = append(deleted, "shares/"+id)
 			}
 		}
-		o, mid, err := settleOn(p.do, func() *store.Pending { return p.lists.Deletes().Run(board) })
+		o, mid, err := convergence.Settle(p.Do, func() *store.Pending { return p.lists.Deletes().Run(board) }, settleTimeout)
 		if err := w.expect(p, o, mid, err, st.boards[board].Owner == u, "delete "+board); err != nil {
 			return err
 		}
-		if o == refused {
+		if o == convergence.Refused {
 			return rolledBack(p, p.lists, board)
 		}
 		for _, sh := range st.shares {
-			if sh.ListID == board && o == acked {
+			if sh.ListID == board && o == convergence.Acked {
 				if err := w.lostAccess(sh.User, board); err != nil {
 					return err
 				}
 			}
 		}
-		return w.ack(o, nil, "", nil, deleted...)
+		return w.Ack(o, nil, "", nil, deleted...)
 	case pRenameTodo, pToggleTodo, pDeleteTodo, pMoveTodo:
 		var cands []string
 		for _, id := range sortedKeys(st.todos) {
@@ -434,7 +435,7 @@ func (w *pWorld) exec(s pStep) error {
 		switch s.kind {
 		case pRenameTodo:
 			m = patch([]string{"title"}, func(t *model.Todo) { t.Title = s.title })
-			fields = map[string]string{"title": q(s.title)}
+			fields = map[string]string{"title": convergence.Q(s.title)}
 			allowed = allowed && !st.titleTaken(from, s.title, id)
 		case pToggleTodo:
 			done := !st.todos[id].Done
@@ -446,18 +447,18 @@ func (w *pWorld) exec(s pStep) error {
 		case pMoveTodo:
 			to := pick(narrow(s, boards, func(b string) bool { return st.mayRead(u, b) && b != from }), s.pick2)
 			m = patch([]string{"listId"}, func(t *model.Todo) { t.ListID = to })
-			fields = map[string]string{"listId": q(to)}
+			fields = map[string]string{"listId": convergence.Q(to)}
 			allowed = allowed && st.mayRead(u, to) && !st.titleTaken(to, st.todos[id].Title, id)
 			what += " from " + from + " to " + to
 		}
-		o, mid, err := settleOn(p.do, func() *store.Pending { return m.Run(id) })
+		o, mid, err := convergence.Settle(p.Do, func() *store.Pending { return m.Run(id) }, settleTimeout)
 		if err := w.expect(p, o, mid, err, allowed, what); err != nil {
 			return err
 		}
-		if o == refused {
+		if o == convergence.Refused {
 			return rolledBack(p, p.todos, id)
 		}
-		return w.ack(o, nil, "todos/"+id, fields, deleted...)
+		return w.Ack(o, nil, "todos/"+id, fields, deleted...)
 	case pRevoke:
 		var cands []string
 		for _, id := range sortedKeys(st.shares) {
@@ -475,19 +476,19 @@ func (w *pWorld) exec(s pStep) error {
 			return nil
 		}
 		sh := st.shares[id]
-		o, mid, err := settleOn(p.do, func() *store.Pending { return p.shares.Deletes().Run(id) })
+		o, mid, err := convergence.Settle(p.Do, func() *store.Pending { return p.shares.Deletes().Run(id) }, settleTimeout)
 		if err := w.expect(p, o, mid, err, st.boards[sh.ListID].Owner == u || sh.User == u, "delete share "+id+" of "+sh.ListID+" with "+sh.User); err != nil {
 			return err
 		}
-		if o == refused {
+		if o == convergence.Refused {
 			return rolledBack(p, p.shares, id)
 		}
-		if o == acked {
+		if o == convergence.Acked {
 			if err := w.lostAccess(sh.User, sh.ListID); err != nil {
 				return err
 			}
 		}
-		return w.ack(o, nil, "", nil, "shares/"+id)
+		return w.Ack(o, nil, "", nil, "shares/"+id)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/tandemkit/tandem/examples/todo/backend"
 	"github.com/tandemkit/tandem/examples/todo/model"
+	"github.com/tandemkit/tandem/internal/convergence"
 	"github.com/tandemkit/tandem/pkg/cache"
 	"github.com/tandemkit/tandem/pkg/server"
 	"github.com/tandemkit/tandem/pkg/state"
@@ -41,14 +43,14 @@ type pWorld struct {
 	peers   []*pPeer
 	quiet   atomic.Bool // faults off
 	log     *slog.Logger
-	promises
+	convergence.Promises
 	// steps[k] is who may read which board once step k was done (step 0:
 	// the setup); eventStep[i] is the step that published the bus's i-th
 	// event.
 	steps     []pAccess
 	eventStep []int
 	// settled holds the outcome of every mutation, by origin.
-	settled map[wire.Origin]outcome
+	settled map[wire.Origin]convergence.Outcome
 	// stats counts what the run did, for the test's log: mutations by
 	// kind and outcome, steps that found nothing to do, messages.
 	stats map[string]int
@@ -88,7 +90,7 @@ func newPWorld(dir string, seed uint64) (*pWorld, error) {
 		return nil, err
 	}
 	w := &pWorld{seed: seed, store: st, demo: demo, bus: &pBus{}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		promises: newPromises(), settled: map[wire.Origin]outcome{}, stats: map[string]int{}}
+		settled: map[wire.Origin]convergence.Outcome{}, stats: map[string]int{}}
 	if err := w.startServer(); err != nil {
 		_ = st.Close()
 		return nil, err
@@ -158,34 +160,27 @@ type pPeer struct {
 	i        int
 	user     string
 	clientID string
-	loop     *state.Loop
-	stop     context.CancelFunc
-	done     chan struct{}
-	g        *state.Graph
-	s        *store.Store
-	lists    *store.Collection[model.List]
-	todos    *store.Collection[model.Todo]
-	shares   *store.Collection[model.Share]
-	access   *store.Collection[model.Access]
-	sc       *tsync.Client
-	lossy    *lossy
-	dials    atomic.Int64
-	tap      *pTap
+	*convergence.Loop
+	s      *store.Store
+	lists  *store.Collection[model.List]
+	todos  *store.Collection[model.Todo]
+	shares *store.Collection[model.Share]
+	access *store.Collection[model.Access]
+	sc     *tsync.Client
+	lossy  *convergence.Lossy
+	dials  atomic.Int64
+	tap    *pTap
 	// opened holds, by board, the releases of its Opens (graph
 	// goroutine).
 	opened map[string][]func()
 }
 
 func newPPeer(w *pWorld, i int) (*pPeer, error) {
-	p := &pPeer{w: w, i: i, user: pClientUser[i], clientID: fmt.Sprintf("%032x", w.seed*1000+uint64(i)+1), loop: &state.Loop{}, done: make(chan struct{}),
-		lossy: &lossy{Transport: cache.DefaultTransport()}, tap: &pTap{}, opened: map[string][]func(){}}
-	ctx, stop := context.WithCancel(context.Background())
-	p.stop = stop
-	go func() { p.loop.Run(ctx); close(p.done) }()
-	p.g = state.NewGraph(state.WithScheduler(p.loop.Dispatch))
+	p := &pPeer{w: w, i: i, user: pClientUser[i], clientID: fmt.Sprintf("%032x", w.seed*1000+uint64(i)+1), Loop: convergence.StartLoop(),
+		lossy: &convergence.Lossy{Transport: cache.DefaultTransport()}, tap: &pTap{}, opened: map[string][]func(){}}
 	var err error
-	p.do(func() {
-		p.s, err = store.New(store.Options{Graph: p.g, Transport: p.lossy, BaseURL: w.front.URL + "/api",
+	p.Do(func() {
+		p.s, err = store.New(store.Options{Graph: p.Graph, Transport: p.lossy, BaseURL: w.front.URL + "/api",
 			Header:   map[string]string{"Authorization": "Bearer " + p.user},
 			ClientID: p.clientID, RetryBase: time.Millisecond, RetryCap: 20 * time.Millisecond})
 		if err != nil {
@@ -226,9 +221,7 @@ func newPPeer(w *pWorld, i int) (*pPeer, error) {
 				if w.quiet.Load() {
 					return c, nil
 				}
-				n := p.dials.Add(1)
-				return tsync.Faults(c, tsync.FaultPlan{Seed: w.seed ^ uint64(i)<<20 ^ uint64(n)<<40,
-					Duplicate: 0.05, Reorder: 0.05, Cut: 0.01, Drop: 0.01, Delay: 0.05, MaxDelay: 5 * time.Millisecond}, sleep), nil
+				return tsync.Faults(c, convergence.Plan(w.seed, i, p.dials.Add(1)), convergence.Sleep), nil
 			}})
 		if err != nil {
 			return
@@ -238,14 +231,8 @@ func newPPeer(w *pWorld, i int) (*pPeer, error) {
 	return p, err
 }
 
-func (p *pPeer) do(fn func()) {
-	done := make(chan struct{})
-	p.loop.Dispatch(func() { defer close(done); fn() })
-	<-done
-}
-
 func (p *pPeer) close() {
-	p.do(func() {
+	p.Do(func() {
 		if p.sc != nil {
 			p.sc.Stop()
 		}
@@ -253,8 +240,7 @@ func (p *pPeer) close() {
 			p.s.Close()
 		}
 	})
-	p.stop()
-	<-p.done
+	p.Stop()
 }
 
 // until waits until cond, a tracked read of the client's state, returns
@@ -264,9 +250,9 @@ func (p *pPeer) until(d time.Duration, cond func() error) error {
 	met := make(chan struct{})
 	var last atomic.Pointer[error]
 	var e *state.Effect
-	p.do(func() {
+	p.Do(func() {
 		fired := false
-		e = p.g.Effect(func() {
+		e = p.Graph.Effect(func() {
 			if fired {
 				return
 			}
@@ -279,7 +265,7 @@ func (p *pPeer) until(d time.Duration, cond func() error) error {
 			last.Store(&err)
 		})
 	})
-	defer p.do(e.Dispose)
+	defer p.Do(e.Dispose)
 	select {
 	case <-met:
 		return nil
@@ -301,7 +287,7 @@ func (p *pPeer) boardStatus(board string) []store.PartitionState {
 // answered for each: live, or refused.
 func (p *pPeer) open(board string) error {
 	var err error
-	p.do(func() {
+	p.Do(func() {
 		var releases []func()
 		for _, open := range []func(string) (func(), error){p.lists.Open, p.todos.Open, p.shares.Open} {
 			r, oerr := open(board)
@@ -333,7 +319,7 @@ func (p *pPeer) open(board string) error {
 // openBoards returns the boards the client has open, sorted.
 func (p *pPeer) openBoards() []string {
 	var out []string
-	p.do(func() {
+	p.Do(func() {
 		for b := range p.opened {
 			out = append(out, b)
 		}
@@ -458,7 +444,7 @@ func (st pState) titleTaken(board, title, id string) bool {
 	return false
 }
 
-func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(mapsKeys(m)) }
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // record notes who may read what once a step is done, and which step
 // published the events since the last call: the steps run one at a time.

@@ -4,11 +4,10 @@ package sync_test
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -16,19 +15,17 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	gosync "sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tandemkit/tandem/examples/todo/backend"
 	"github.com/tandemkit/tandem/examples/todo/model"
+	"github.com/tandemkit/tandem/internal/convergence"
 	"github.com/tandemkit/tandem/pkg/cache"
 	"github.com/tandemkit/tandem/pkg/server"
-	"github.com/tandemkit/tandem/pkg/state"
 	"github.com/tandemkit/tandem/pkg/store"
 	tsync "github.com/tandemkit/tandem/pkg/sync"
-	"github.com/tandemkit/tandem/pkg/wire"
 )
 
 // B36–B38: K clients — the real store and reconciler, natively — against the
@@ -209,20 +206,10 @@ func finalState(seed uint64, tr []step) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	for _, k := range slices.Sorted(mapsKeys(st)) {
+	for _, k := range slices.Sorted(maps.Keys(st)) {
 		fmt.Fprintf(&b, "%s=%s\n", k, st[k])
 	}
 	return b.String(), nil
-}
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // world is one run: a server behind a switchable handler, and the clients.
@@ -235,24 +222,14 @@ type world struct {
 	peers   []*peer
 	quiet   atomic.Bool // faults off
 	log     *slog.Logger
-	promises
+	convergence.Promises
 }
 
-// promises are invariant 2's bookkeeping, by "collection/id": the fields
-// each acknowledged write set, and the entities an acknowledged delete
-// removed.
-type promises struct {
-	promised map[string]map[string]string
-	gone     map[string]bool
-	maybe    map[string]bool // may or may not exist (unknown outcomes)
-}
-
-func newPromises() promises {
-	return promises{promised: map[string]map[string]string{}, gone: map[string]bool{}, maybe: map[string]bool{}}
-}
+// settleTimeout is how long a mutation of the trace may take to settle.
+const settleTimeout = 20 * time.Second
 
 func newWorld(seed uint64) (*world, error) {
-	w := &world{seed: seed, store: server.NewMemStore(), log: slog.New(slog.NewTextHandler(io.Discard, nil)), promises: newPromises()}
+	w := &world{seed: seed, store: server.NewMemStore(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if err := w.startServer(); err != nil {
 		return nil, err
 	}
@@ -321,30 +298,23 @@ func (w *world) close() {
 
 // peer is one client runtime on its own graph goroutine.
 type peer struct {
+	*convergence.Loop
 	w     *world
 	i     int
-	loop  *state.Loop
-	stop  context.CancelFunc
-	done  chan struct{}
-	g     *state.Graph
 	s     *store.Store
 	lists *store.Collection[model.List]
 	todos *store.Collection[model.Todo]
 	sc    *tsync.Client
-	lossy *lossy
+	lossy *convergence.Lossy
 	dials atomic.Int64
-	mon   monitor
+	mon   convergence.Monitor
 }
 
 func newPeer(w *world, i int) (*peer, error) {
-	p := &peer{w: w, i: i, loop: &state.Loop{}, done: make(chan struct{}), lossy: &lossy{Transport: cache.DefaultTransport()}}
-	ctx, stop := context.WithCancel(context.Background())
-	p.stop = stop
-	go func() { p.loop.Run(ctx); close(p.done) }()
-	p.g = state.NewGraph(state.WithScheduler(p.loop.Dispatch))
+	p := &peer{Loop: convergence.StartLoop(), w: w, i: i, lossy: &convergence.Lossy{Transport: cache.DefaultTransport()}}
 	var err error
-	p.do(func() {
-		p.s, err = store.New(store.Options{Graph: p.g, Transport: p.lossy, BaseURL: w.front.URL + "/api",
+	p.Do(func() {
+		p.s, err = store.New(store.Options{Graph: p.Graph, Transport: p.lossy, BaseURL: w.front.URL + "/api",
 			ClientID: fmt.Sprintf("%032x", w.seed*1000+uint64(i)+1), RetryBase: time.Millisecond, RetryCap: 20 * time.Millisecond})
 		if err != nil {
 			return
@@ -363,18 +333,15 @@ func newPeer(w *world, i int) (*peer, error) {
 				if err != nil || w.quiet.Load() {
 					return c, err
 				}
-				n := p.dials.Add(1)
-				return tsync.Faults(c, tsync.FaultPlan{Seed: w.seed ^ uint64(i)<<20 ^ uint64(n)<<40,
-					Duplicate: 0.05, Reorder: 0.05, Cut: 0.01, Drop: 0.01, Delay: 0.05, MaxDelay: 5 * time.Millisecond}, sleep), nil
+				return tsync.Faults(c, convergence.Plan(w.seed, i, p.dials.Add(1)), convergence.Sleep), nil
 			}})
 		if err != nil {
 			return
 		}
-		p.mon = monitor{versions: map[string]uint64{}, cursors: map[string]wire.Cursor{}}
-		if err = p.sc.Add(&watched{Topic: p.lists, mon: &p.mon}); err != nil {
+		if err = p.sc.Add(p.mon.Watch(p.lists, func(id string) uint64 { _, v, _ := p.lists.Confirmed(id); return v })); err != nil {
 			return
 		}
-		if err = p.sc.Add(&watched{Topic: p.todos, mon: &p.mon}); err != nil {
+		if err = p.sc.Add(p.mon.Watch(p.todos, func(id string) uint64 { _, v, _ := p.todos.Confirmed(id); return v })); err != nil {
 			return
 		}
 		p.sc.Start()
@@ -382,110 +349,12 @@ func newPeer(w *world, i int) (*peer, error) {
 	return p, err
 }
 
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d) // a real delay on a real connection
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
-}
-
-func (p *peer) do(fn func()) {
-	done := make(chan struct{})
-	p.loop.Dispatch(func() { defer close(done); fn() })
-	<-done
-}
-
 func (p *peer) close() {
-	p.do(func() {
+	p.Do(func() {
 		p.sc.Stop()
 		p.s.Close()
 	})
-	p.stop()
-	<-p.done
-}
-
-// lossy loses the answer of the next mutation when armed.
-type lossy struct {
-	cache.Transport
-	armed atomic.Bool
-}
-
-func (l *lossy) RoundTrip(ctx context.Context, req *cache.Request) (*cache.Response, error) {
-	resp, err := l.Transport.RoundTrip(ctx, req)
-	if err == nil && req.Method != "GET" && l.armed.CompareAndSwap(true, false) {
-		return nil, errors.New("answer lost")
-	}
-	return resp, err
-}
-
-// monitor checks invariant 3 on every call the reconciler makes: confirmed
-// versions and cursors never decrease, except on a snapshot with reset.
-type monitor struct {
-	mu         gosync.Mutex
-	versions   map[string]uint64
-	cursors    map[string]wire.Cursor
-	violations []string
-}
-
-type watched struct {
-	store.Topic
-	mon *monitor
-}
-
-func (w *watched) check(reset bool) {
-	m := w.mon
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	cur := w.Topic.Cursor()
-	name := w.Topic.Name()
-	if old, ok := m.cursors[name]; ok && !reset && cur.Epoch == old.Epoch && cur.Seq < old.Seq {
-		m.violations = append(m.violations, fmt.Sprintf("%s cursor went from %d to %d", name, old.Seq, cur.Seq))
-	}
-	m.cursors[name] = cur
-}
-
-func (w *watched) checkItems(items []wire.Item, reset bool) {
-	m := w.mon
-	for _, it := range items {
-		v := w.version(it.ID)
-		key := w.Topic.Name() + "/" + it.ID
-		m.mu.Lock()
-		if old := m.versions[key]; v < old && !reset {
-			m.violations = append(m.violations, fmt.Sprintf("%s version went from %d to %d", key, old, v))
-		}
-		m.versions[key] = v
-		m.mu.Unlock()
-	}
-}
-
-func (w *watched) version(id string) uint64 {
-	switch c := w.Topic.(type) {
-	case *store.Collection[model.Todo]:
-		_, v, _ := c.Confirmed(id)
-		return v
-	case *store.Collection[model.List]:
-		_, v, _ := c.Confirmed(id)
-		return v
-	}
-	return 0
-}
-
-func (w *watched) ApplyItems(items ...wire.Item) {
-	w.Topic.ApplyItems(items...)
-	w.checkItems(items, false)
-}
-
-func (w *watched) Replace(items []wire.Item, epoch string, seq uint64, reset bool) {
-	w.Topic.Replace(items, epoch, seq, reset)
-	w.checkItems(items, reset)
-	w.check(reset)
-}
-
-func (w *watched) SetCursor(c wire.Cursor) {
-	w.Topic.SetCursor(c)
-	w.check(false)
+	p.Stop()
 }
 
 // run executes the trace, then waits for quiescence and checks the
@@ -510,7 +379,7 @@ func (w *world) live(collection string) ([]string, map[string]server.Record, err
 		}
 		return err
 	})
-	return slices.Sorted(mapsKeys(recs)), recs, err
+	return slices.Sorted(maps.Keys(recs)), recs, err
 }
 
 func (w *world) exec(s step) error {
@@ -525,10 +394,10 @@ func (w *world) exec(s step) error {
 	}
 	switch s.kind {
 	case loseAnswer:
-		p.lossy.armed.Store(true)
+		p.lossy.Arm(true)
 		return nil
 	case cutConn:
-		p.do(p.sc.Reconnect)
+		p.Do(p.sc.Reconnect)
 		return nil
 	case restartServer:
 		return w.restart()
@@ -536,10 +405,10 @@ func (w *world) exec(s step) error {
 		id := fmt.Sprintf("L%d", s.n)
 		m := p.lists.Creates()
 		o, err := settle(p, func() *store.Pending { return m.Run(model.List{ID: id, Name: s.title, Position: float64(s.n)}) })
-		if o == unknown {
-			w.maybe["lists/"+id] = true
+		if o == convergence.Unknown {
+			w.Uncertain("lists/" + id)
 		}
-		return w.ack(o, err, "lists/"+id, map[string]string{"name": q(s.title), "position": strconv.Itoa(s.n)})
+		return w.Ack(o, err, "lists/"+id, map[string]string{"name": convergence.Q(s.title), "position": strconv.Itoa(s.n)})
 	case createTodo:
 		if len(lists) == 0 {
 			return nil
@@ -553,10 +422,10 @@ func (w *world) exec(s step) error {
 		o, err := settle(p, func() *store.Pending {
 			return m.Run(model.Todo{ID: id, ListID: list, Title: s.title, Position: float64(s.n)})
 		})
-		if o == unknown {
-			w.maybe["todos/"+id] = true
+		if o == convergence.Unknown {
+			w.Uncertain("todos/" + id)
 		}
-		return w.ack(o, err, "todos/"+id, map[string]string{"listId": q(list), "title": q(s.title), "position": strconv.Itoa(s.n), "done": "false"})
+		return w.Ack(o, err, "todos/"+id, map[string]string{"listId": convergence.Q(list), "title": convergence.Q(s.title), "position": strconv.Itoa(s.n), "done": "false"})
 	case renameTodo, toggleTodo, deleteTodo:
 		if len(todos) == 0 {
 			return nil
@@ -573,7 +442,7 @@ func (w *world) exec(s step) error {
 			m = store.NewMutation(p.todos, nil, func(id string) store.Op[model.Todo] {
 				return store.Patch(id, func(t *model.Todo) { t.Title = s.title }, "title")
 			})
-			fields = map[string]string{"title": q(s.title)}
+			fields = map[string]string{"title": convergence.Q(s.title)}
 		case toggleTodo:
 			done := !strings.Contains(string(todoRecs[id].Data), `"done":true`)
 			m = store.NewMutation(p.todos, nil, func(id string) store.Op[model.Todo] {
@@ -585,7 +454,7 @@ func (w *world) exec(s step) error {
 			deleted = []string{"todos/" + id}
 		}
 		o, err := settle(p, func() *store.Pending { return m.Run(id) })
-		return w.ack(o, err, "todos/"+id, fields, deleted...)
+		return w.Ack(o, err, "todos/"+id, fields, deleted...)
 	case deleteList:
 		if len(lists) == 0 {
 			return nil
@@ -597,86 +466,28 @@ func (w *world) exec(s step) error {
 		m := store.NewMutation(p.lists, nil, func(id string) store.Op[model.List] { return store.Delete[model.List](id) })
 		deleted := []string{"lists/" + id}
 		for tid, r := range todoRecs { // the cascade: the list's todos go with it
-			if strings.Contains(string(r.Data), `"listId":`+q(id)) {
+			if strings.Contains(string(r.Data), `"listId":`+convergence.Q(id)) {
 				deleted = append(deleted, "todos/"+tid)
 			}
 		}
 		o, err := settle(p, func() *store.Pending { return m.Run(id) })
-		return w.ack(o, err, "", nil, deleted...)
+		return w.Ack(o, err, "", nil, deleted...)
 	}
 	return nil
 }
 
-// settle runs a mutation on p and waits until it settles, reporting whether
-// the server acknowledged it; a refusal is part of the history, not a
-// failure of the run.
-func settle(p *peer, run func() *store.Pending) (outcome, error) {
-	o, _, err := settleOn(p.do, run)
+// settle runs a mutation on p and waits until it settles (a refusal is
+// part of the history, not a failure of the run).
+func settle(p *peer, run func() *store.Pending) (convergence.Outcome, error) {
+	o, _, err := convergence.Settle(p.Do, run, settleTimeout)
 	return o, err
-}
-
-// settleOn is settle on the graph goroutine do runs on; it also returns the
-// mutationID.
-func settleOn(do func(func()), run func() *store.Pending) (outcome, uint64, error) {
-	var pd *store.Pending
-	do(func() { pd = run() })
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	err := pd.Wait(ctx)
-	var me *store.MutationError
-	id := pd.MutationID()
-	switch {
-	case err == nil:
-		return acked, id, nil
-	case errors.As(err, &me):
-		return refused, id, nil
-	case errors.Is(err, store.ErrOutcomeUnknown):
-		return unknown, id, nil // processed, its answer lost: applied or refused
-	}
-	return refused, id, err
-}
-
-type outcome uint8
-
-const (
-	acked outcome = iota
-	refused
-	unknown
-)
-
-// ack records what an acknowledged write promises about the final state
-// (invariant 2): these fields, unless a later acknowledged write changes
-// them; or, for deletes, absence. A write of unknown outcome promises
-// nothing and makes what it touched uncertain.
-func (w *promises) ack(o outcome, err error, key string, fields map[string]string, deleted ...string) error {
-	if err != nil || o == refused {
-		return err
-	}
-	if key != "" && w.promised[key] == nil {
-		w.promised[key] = map[string]string{}
-	}
-	for f, v := range fields {
-		if o == acked {
-			w.promised[key][f] = v
-		} else {
-			delete(w.promised[key], f) // either value may be there
-		}
-	}
-	for _, k := range deleted {
-		if o == acked {
-			w.gone[k] = true
-		} else {
-			w.maybe[k] = true
-		}
-	}
-	return nil
 }
 
 func (p *peer) waitVisible(ok func() bool) error {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		var seen bool
-		p.do(func() { seen = ok() })
+		p.Do(func() { seen = ok() })
 		if seen {
 			return nil
 		}
@@ -705,8 +516,8 @@ func (w *world) serverState() (map[string]string, error) {
 func (w *world) quiesce() error {
 	w.quiet.Store(true)
 	for _, p := range w.peers {
-		p.lossy.armed.Store(false)
-		p.do(p.sc.Reconnect) // drop faulty connections
+		p.lossy.Arm(false)
+		p.Do(p.sc.Reconnect) // drop faulty connections
 	}
 	want, err := w.serverState()
 	if err != nil {
@@ -730,77 +541,31 @@ func (w *world) quiesce() error {
 	if last != nil {
 		return fmt.Errorf("no convergence: %w", last)
 	}
-	if err := w.checkPromises(want); err != nil {
+	if err := w.Check(want); err != nil {
 		return err
 	}
 	for _, p := range w.peers {
-		p.mon.mu.Lock()
-		v := slices.Clone(p.mon.violations)
-		p.mon.mu.Unlock()
-		if len(v) > 0 {
+		if v := p.mon.Violations(); len(v) > 0 {
 			return fmt.Errorf("c%d broke invariant 3: %s", p.i, strings.Join(v, "; "))
 		}
 	}
 	return nil
 }
 
-// agrees checks invariant 1 for p: live, nothing pending, and visible =
-// confirmed = the server's state, entity by entity.
+// agrees checks invariant 1 for p (convergence.Agrees).
 func (p *peer) agrees(want map[string]string) error {
 	var err error
-	p.do(func() {
-		if st := p.sc.State(); st != tsync.Live {
-			err = fmt.Errorf("c%d is %s", p.i, st)
-			return
-		}
-		if n := p.s.PendingCount(); n != 0 {
-			err = fmt.Errorf("c%d has %d pending", p.i, n)
-			return
-		}
-		got := map[string]string{}
-		collect(p.lists, model.Lists.Name(), got, &err)
-		collect(p.todos, model.Todos.Name(), got, &err)
-		if err != nil {
-			return
-		}
-		for k, v := range want {
-			if got[k] != v {
-				err = fmt.Errorf("c%d has %s = %s, server %s", p.i, k, got[k], v)
-				return
-			}
-		}
-		for k := range got {
-			if _, ok := want[k]; !ok {
-				err = fmt.Errorf("c%d still shows %s", p.i, k)
-				return
-			}
-		}
-	})
+	p.Do(func() { err = convergence.Agrees(p.i, p.sc, p.s, p.collect, want) })
 	return err
 }
 
-func collect[T any](c *store.Collection[T], name string, out map[string]string, errp *error) {
-	all := c.View()
-	defer all.Dispose()
-	for _, id := range all.IDs() {
-		v, ok := c.Get(id)
-		conf, _, cok := c.Confirmed(id)
-		if !ok || !cok {
-			continue
-		}
-		vb, _ := jsonOf(v)
-		cb, _ := jsonOf(conf)
-		if vb != cb {
-			*errp = fmt.Errorf("%s/%s: visible %s differs from confirmed %s", name, id, vb, cb)
-			return
-		}
-		out[name+"/"+id] = vb
+// collect adds the peer's visible lists and todos to out
+// (convergence.Collect); on its graph.
+func (p *peer) collect(out map[string]string) error {
+	if err := convergence.Collect(p.lists, model.Lists.Name(), out); err != nil {
+		return err
 	}
-}
-
-func jsonOf(v any) (string, error) {
-	b, err := json.Marshal(v)
-	return string(b), err
+	return convergence.Collect(p.todos, model.Todos.Name(), out)
 }
 
 // frozenClock reads one instant, so that server-set timestamps (updatedAt)
@@ -808,35 +573,3 @@ func jsonOf(v any) (string, error) {
 type frozenClock struct{ server.SystemClock }
 
 func (frozenClock) Now() time.Time { return time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) }
-
-func q(s string) string { b, _ := json.Marshal(s); return string(b) }
-
-// checkPromises is invariant 2: every acknowledged write is in the final
-// state, unless a later acknowledged write replaced it.
-func (w *promises) checkPromises(state map[string]string) error {
-	for key, fields := range w.promised {
-		data, ok := state[key]
-		if w.gone[key] {
-			if ok {
-				return fmt.Errorf("invariant 2: %s was deleted (acknowledged) but is there", key)
-			}
-			continue
-		}
-		if !ok {
-			if w.maybe[key] {
-				continue // a delete (or the create) of unknown outcome
-			}
-			return fmt.Errorf("invariant 2: %s was written (acknowledged) but is gone", key)
-		}
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(data), &obj); err != nil {
-			return err
-		}
-		for f, v := range fields {
-			if string(obj[f]) != v {
-				return fmt.Errorf("invariant 2: %s.%s is %s, the last acknowledged write set %s", key, f, obj[f], v)
-			}
-		}
-	}
-	return nil
-}
