@@ -136,10 +136,7 @@ func (c *Collection[UI]) Updates(f *form.Schema[UI], opts ...MutationOption) *Mu
 			p.settle(fmt.Errorf("%w: patch of %s/%s", ErrNotVisible, c.name, id))
 			return
 		}
-		merged := e.vis
-		if c.clone != nil {
-			merged = c.clone(merged)
-		}
+		merged := as[UI](c.copy(e.vis)) // cloned, if the collection clones
 		f.Copy(&merged, v)
 		if err := f.ValidateFields(merged, f.Names()...); err != nil {
 			p.settle(err)
@@ -159,6 +156,28 @@ func (c *Collection[UI]) Deletes(opts ...MutationOption) *Mutation[string] {
 
 // send applies op optimistically, queues it and ties p to its outcome.
 func (c *Collection[UI]) send(op Op[UI], cfg mutationConfig, p *Pending) {
+	u := untypedOp{kind: op.kind, id: op.id, fields: op.fields}
+	if op.kind == opCreate {
+		u.value = box(op.value)
+	}
+	if op.apply != nil {
+		u.apply = patchFunc(op.apply)
+	}
+	c.core.send(u, cfg, p)
+}
+
+// An untypedOp is an Op for the core: its value boxed, its patch function
+// wrapped by patchFunc.
+type untypedOp struct {
+	kind   opKind
+	id     string
+	value  any
+	apply  func(any)
+	fields []string
+}
+
+// send applies op optimistically, queues it and ties p to its outcome.
+func (c *core) send(op untypedOp, cfg mutationConfig, p *Pending) {
 	s := c.s
 	if s.closed {
 		p.settle(ErrClosed)
@@ -178,12 +197,12 @@ func (c *Collection[UI]) send(op Op[UI], cfg mutationConfig, p *Pending) {
 }
 
 // prepare turns op into an outbox item and the entity's pending entry.
-func (c *Collection[UI]) prepare(op Op[UI], optimistic, ifMatch bool) (*outItem, *pendingOp[UI], error) {
+func (c *core) prepare(op untypedOp, optimistic, ifMatch bool) (*outItem, *pendingOp, error) {
 	if op.kind == 0 {
 		return nil, nil, errors.New("store: the mutation returned no Op")
 	}
 	it := &outItem{Collection: c.name, Kind: op.kind, ID: op.id, Optimistic: optimistic}
-	pop := &pendingOp[UI]{it: it}
+	pop := &pendingOp{it: it}
 	e := c.ents[op.id]
 	switch op.kind {
 	case opCreate:
@@ -205,11 +224,8 @@ func (c *Collection[UI]) prepare(op Op[UI], optimistic, ifMatch bool) (*outItem,
 		if len(op.fields) == 0 || op.apply == nil {
 			return nil, nil, errors.New("store: a patch needs a change and the fields it sets")
 		}
-		v := e.vis
-		if c.clone != nil {
-			v = c.clone(v)
-		}
-		if err := protect(func() { op.apply(&v) }); err != nil {
+		v := c.copy(e.vis)
+		if err := protect(func() { op.apply(v) }); err != nil {
 			return nil, nil, fmt.Errorf("store: the patch function: %w", err)
 		}
 		encode, fields := c.encode, op.fields
@@ -228,7 +244,7 @@ func (c *Collection[UI]) prepare(op Op[UI], optimistic, ifMatch bool) (*outItem,
 // PATCH. A field the encoding omits (omitempty) is an error for a PATCH,
 // which must say the new value, and skipped for a create, whose absent
 // fields take the server's defaults.
-func pickFields[UI any](encode func(UI) ([]byte, error), v UI, fields []string, all bool) (json.RawMessage, error) {
+func pickFields(encode func(any) ([]byte, error), v any, fields []string, all bool) (json.RawMessage, error) {
 	b, err := encode(v)
 	if err != nil {
 		return nil, err
