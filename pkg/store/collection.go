@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/tandemkit/tandem/pkg/cache"
 	"github.com/tandemkit/tandem/pkg/wire"
@@ -55,20 +56,34 @@ func NewCollection[API, UI any](s *Store, opts CollectionOptions[API, UI]) (*Col
 	if err != nil {
 		return nil, err
 	}
-	k.decode = func(data []byte) (any, error) {
-		v, err := codec.fromJSON(data)
+	k.fromAPI = func(data []byte) (any, error) {
+		var api API
+		if err := json.Unmarshal(data, &api); err != nil {
+			return nil, err
+		}
+		ui, err := codec.Decode(api)
 		if err != nil {
 			return nil, err
 		}
-		return &v, nil
+		return &ui, nil
 	}
-	k.encode = func(v any) ([]byte, error) { return codec.toJSON(as[UI](v)) }
+	k.toAPI = func(v any) ([]byte, error) {
+		api, err := codec.Encode(as[UI](v))
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(api)
+	}
 	if eq := opts.Equal; eq != nil {
 		k.equal = func(a, b any) bool { return eq(as[UI](a), as[UI](b)) }
 	}
-	k.copy = func(v any) any { return box(as[UI](v)) }
-	if clone := opts.Clone; clone != nil {
-		k.copy = func(v any) any { return box(clone(as[UI](v))) }
+	clone := opts.Clone
+	k.copy = func(v any) any {
+		u := as[UI](v)
+		if clone != nil {
+			u = clone(u)
+		}
+		return &u
 	}
 	c := &Collection[UI]{core: k}
 	k.register(c)

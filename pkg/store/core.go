@@ -22,12 +22,14 @@ import (
 // visible, shown, in a view's row, an optimistic create) stays as it was
 // stored. The app's callbacks come wrapped by the typed layer.
 type core struct {
-	s      *Store
-	g      *state.Graph
-	name   string
-	decode func([]byte) (any, error)
-	encode func(any) ([]byte, error)
-	equal  func(a, b any) bool
+	s    *Store
+	g    *state.Graph
+	name string
+	// fromAPI and toAPI are the Codec and the JSON of the API type (see
+	// decode and encode).
+	fromAPI func([]byte) (any, error)
+	toAPI   func(any) ([]byte, error)
+	equal   func(a, b any) bool
 	// copy returns a fresh copy of a value for patches to change: shallow,
 	// or made by CollectionOptions.Clone.
 	copy  func(any) any
@@ -419,6 +421,29 @@ func protect(fn func()) (err error) {
 	}()
 	fn()
 	return nil
+}
+
+// decode turns server data into a value.
+func (c *core) decode(data []byte) (any, error) {
+	v, err := c.fromAPI(data)
+	if err != nil {
+		return nil, fmt.Errorf("store: decoding server object: %w", err)
+	}
+	return v, nil
+}
+
+// encode turns a value into server data.
+func (c *core) encode(v any) ([]byte, error) {
+	b, err := c.toAPI(v)
+	if err != nil {
+		return nil, fmt.Errorf("store: encoding object: %w", err)
+	}
+	return b, nil
+}
+
+// undeclared is the error of a declared collection's mutation on another.
+func (c *core) undeclared(what string) error {
+	return fmt.Errorf("store: collection %q was not made by Collect: %s needs its entity's forms; use NewMutation", c.name, what)
 }
 
 // mergeJSON applies a JSON patch body (fields) to v the way the server does:
