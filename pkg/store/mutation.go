@@ -209,7 +209,7 @@ func (c *core) prepare(op untypedOp, optimistic, ifMatch bool) (*outItem, *pendi
 		var body json.RawMessage
 		var err error
 		if len(op.fields) > 0 {
-			body, err = pickFields(c.encode, op.value, append([]string{"id"}, op.fields...), false)
+			body, err = c.pickFields(op.value, append([]string{"id"}, op.fields...), false)
 		} else {
 			body, err = c.encode(op.value)
 		}
@@ -228,8 +228,8 @@ func (c *core) prepare(op untypedOp, optimistic, ifMatch bool) (*outItem, *pendi
 		if err := protect(func() { op.apply(v) }); err != nil {
 			return nil, nil, fmt.Errorf("store: the patch function: %w", err)
 		}
-		encode, fields := c.encode, op.fields
-		it.encode = func() (json.RawMessage, error) { return pickFields(encode, v, fields, true) }
+		fields := op.fields
+		it.encode = func() (json.RawMessage, error) { return c.pickFields(v, fields, true) }
 		it.Fields, pop.apply = op.fields, op.apply
 	case opDelete:
 		if e == nil || !e.visOK {
@@ -244,8 +244,8 @@ func (c *core) prepare(op untypedOp, optimistic, ifMatch bool) (*outItem, *pendi
 // PATCH. A field the encoding omits (omitempty) is an error for a PATCH,
 // which must say the new value, and skipped for a create, whose absent
 // fields take the server's defaults.
-func pickFields(encode func(any) ([]byte, error), v any, fields []string, all bool) (json.RawMessage, error) {
-	b, err := encode(v)
+func (c *core) pickFields(v any, fields []string, all bool) (json.RawMessage, error) {
+	b, err := c.encode(v)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"slices"
+	"sort"
 
 	"github.com/tandemkit/tandem/pkg/state"
 )
@@ -97,7 +98,7 @@ func (c *core) view(where func(any) bool, order func(a, b any) int) *view {
 			v.rows = append(v.rows, vrow{id, e.shown})
 		}
 	}
-	slices.SortFunc(v.rows, v.compare)
+	sort.Sort(rowOrder{v})
 	v.count.Set(len(v.rows))
 	c.views = append(c.views, v)
 	c.g.Adopt(v.dispose)
@@ -167,8 +168,40 @@ func (v *view) compare(a, b vrow) int {
 
 // search returns where row r is, or would be inserted.
 func (v *view) search(r vrow) (int, bool) {
-	return slices.BinarySearchFunc(v.rows, r, v.compare)
+	lo, hi := 0, len(v.rows)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if v.compare(v.rows[m], r) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(v.rows) && v.compare(v.rows[lo], r) == 0
 }
+
+// insert puts r at index i of the rows.
+func (v *view) insert(i int, r vrow) {
+	v.rows = append(v.rows, vrow{})
+	copy(v.rows[i+1:], v.rows[i:])
+	v.rows[i] = r
+}
+
+// delete removes the row at index i.
+func (v *view) delete(i int) {
+	copy(v.rows[i:], v.rows[i+1:])
+	v.rows[len(v.rows)-1] = vrow{}
+	v.rows = v.rows[:len(v.rows)-1]
+}
+
+// rowOrder sorts a view's rows. It is sort.Sort's, already in every
+// browser build, rather than slices.SortFunc, which would compile a sort
+// of its own for the row type.
+type rowOrder struct{ v *view }
+
+func (o rowOrder) Len() int           { return len(o.v.rows) }
+func (o rowOrder) Less(i, j int) bool { return o.v.compare(o.v.rows[i], o.v.rows[j]) < 0 }
+func (o rowOrder) Swap(i, j int)      { o.v.rows[i], o.v.rows[j] = o.v.rows[j], o.v.rows[i] }
 
 func (v *view) changed(id string, old any, oldOK bool, new any, newOK bool) {
 	wasIn := oldOK && (v.where == nil || v.where(old))
@@ -184,20 +217,20 @@ func (v *view) changed(id string, old any, oldOK bool, new any, newOK bool) {
 			v.rows[i].v = new // still in place: only the row's readers care
 			return
 		}
-		v.rows = slices.Delete(v.rows, i, i+1)
+		v.delete(i)
 		j, _ := v.search(nr)
-		v.rows = slices.Insert(v.rows, j, nr)
+		v.insert(j, nr)
 		v.order.Set(v.order.Peek() + 1)
 	case wasIn:
 		if i, found := v.search(vrow{id, old}); found {
-			v.rows = slices.Delete(v.rows, i, i+1)
+			v.delete(i)
 			v.order.Set(v.order.Peek() + 1)
 			v.count.Set(len(v.rows))
 		}
 	case isIn:
 		nr := vrow{id, new}
 		j, _ := v.search(nr)
-		v.rows = slices.Insert(v.rows, j, nr)
+		v.insert(j, nr)
 		v.order.Set(v.order.Peek() + 1)
 		v.count.Set(len(v.rows))
 	}
@@ -237,7 +270,7 @@ func (c *core) groupBy(key func(any) any, where func(any) bool, order func(a, b 
 		}
 	}
 	for _, g := range gr.groups {
-		slices.SortFunc(g.rows, g.compare)
+		sort.Sort(rowOrder{g})
 		g.count.Set(len(g.rows))
 	}
 	c.views = append(c.views, gr)
