@@ -131,14 +131,14 @@ func (c *Collection[UI]) Updates(f *form.Schema[UI], opts ...MutationOption) *Mu
 			return
 		}
 		id := *d.id(&v)
-		e := c.ents[id]
-		if e == nil || !e.visOK {
-			p.settle(fmt.Errorf("%w: patch of %s/%s", ErrNotVisible, c.name, id))
+		m, err := c.visibleCopy(id)
+		if err != nil {
+			p.settle(err)
 			return
 		}
-		merged := as[UI](c.copy(e.vis)) // cloned, if the collection clones
-		f.Copy(&merged, v)
-		if err := f.ValidateFields(merged, f.Names()...); err != nil {
+		merged := m.(*UI)
+		f.Copy(merged, v)
+		if err := f.ValidateFields(*merged, f.Names()...); err != nil {
 			p.settle(err)
 			return
 		}
@@ -152,6 +152,16 @@ func (c *Collection[UI]) Deletes(opts ...MutationOption) *Mutation[string] {
 	return &Mutation[string]{g: c.g, run: func(id string, p *Pending) {
 		c.send(Delete[UI](id), cfg, p)
 	}}
+}
+
+// visibleCopy returns a fresh copy (core.copy) of the visible value of
+// entity id, for a patch to change, or ErrNotVisible.
+func (c *core) visibleCopy(id string) (any, error) {
+	e := c.ents[id]
+	if e == nil || !e.visOK {
+		return nil, fmt.Errorf("%w: patch of %s/%s", ErrNotVisible, c.name, id)
+	}
+	return c.copy(e.vis), nil
 }
 
 // send applies op optimistically, queues it and ties p to its outcome.

@@ -47,47 +47,44 @@ type vrow struct {
 // A ViewOption configures a View.
 type ViewOption[UI any] func(*viewConfig[UI])
 
+// viewConfig holds a View's options as the core takes them, over its values
+// (see core).
 type viewConfig[UI any] struct {
-	where func(UI) bool
-	cmp   func(a, b UI) int
+	where func(any) bool // the Where functions, ANDed
+	cmp   func(a, b any) int
 }
 
 // Where keeps the entities for which keep reports true. Several Where
 // options combine with AND.
 func Where[UI any](keep func(UI) bool) ViewOption[UI] {
 	return func(c *viewConfig[UI]) {
-		if prev := c.where; prev != nil {
-			c.where = func(v UI) bool { return prev(v) && keep(v) }
-			return
-		}
-		c.where = keep
+		c.where = and(c.where, func(v any) bool { return keep(as[UI](v)) })
 	}
+}
+
+// and returns a filter keeping what both prev (if any) and next keep.
+func and(prev, next func(any) bool) func(any) bool {
+	if prev == nil {
+		return next
+	}
+	return func(v any) bool { return prev(v) && next(v) }
 }
 
 // OrderBy sorts by compare (negative, zero, positive as in slices.SortFunc);
 // ties, and views without OrderBy, are ordered by id.
 func OrderBy[UI any](compare func(a, b UI) int) ViewOption[UI] {
-	return func(c *viewConfig[UI]) { c.cmp = compare }
-}
-
-// untyped returns cfg's functions as the core's.
-func (cfg *viewConfig[UI]) untyped(opts []ViewOption[UI]) (where func(any) bool, order func(a, b any) int) {
-	for _, o := range opts {
-		o(cfg)
+	return func(c *viewConfig[UI]) {
+		c.cmp = func(a, b any) int { return compare(as[UI](a), as[UI](b)) }
 	}
-	if keep := cfg.where; keep != nil {
-		where = func(v any) bool { return keep(as[UI](v)) }
-	}
-	if compare := cfg.cmp; compare != nil {
-		order = func(a, b any) int { return compare(as[UI](a), as[UI](b)) }
-	}
-	return where, order
 }
 
 // View returns a live view of c.
 func (c *Collection[UI]) View(opts ...ViewOption[UI]) *View[UI] {
 	var cfg viewConfig[UI]
-	return &View[UI]{c.view(cfg.untyped(opts))}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return &View[UI]{c.view(cfg.where, cfg.cmp)}
 }
 
 // view makes a live view of c.
@@ -255,8 +252,10 @@ type groups struct {
 // order each group. It belongs to the running effect or scope, as a View.
 func GroupBy[K comparable, UI any](c *Collection[UI], key func(UI) K, opts ...ViewOption[UI]) *Groups[K, UI] {
 	var cfg viewConfig[UI]
-	where, order := cfg.untyped(opts)
-	return &Groups[K, UI]{c.groupBy(func(v any) any { return key(as[UI](v)) }, where, order)}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return &Groups[K, UI]{c.groupBy(func(v any) any { return key(as[UI](v)) }, cfg.where, cfg.cmp)}
 }
 
 // groupBy makes a live grouping of c.
