@@ -75,7 +75,7 @@ func NewCollection[API, UI any](s *Store, opts CollectionOptions[API, UI]) (*Col
 		return json.Marshal(api)
 	}
 	if eq := opts.Equal; eq != nil {
-		k.equal = func(a, b any) bool { return eq(as[UI](a), as[UI](b)) }
+		k.equal = func(a, b any) bool { return eq(*a.(*UI), *b.(*UI)) } // of visible values: never nil
 	}
 	clone := opts.Clone
 	k.copy = func(v any) any {
@@ -97,8 +97,11 @@ func (c *Collection[UI]) Name() string { return c.name }
 // inside a computed or effect records the read: it reruns when that entity's
 // visible value changes, and for no other entity.
 func (c *Collection[UI]) Get(id string) (UI, bool) {
-	r := c.get(id)
-	return as[UI](r.v), r.ok
+	if r := c.get(id); r.ok {
+		return *r.v.(*UI), true
+	}
+	var zero UI
+	return zero, false
 }
 
 // IsPending reports, tracked, whether entity id has mutations waiting for

@@ -58,7 +58,7 @@ type viewConfig[UI any] struct {
 // options combine with AND.
 func Where[UI any](keep func(UI) bool) ViewOption[UI] {
 	return func(c *viewConfig[UI]) {
-		c.where = and(c.where, func(v any) bool { return keep(as[UI](v)) })
+		c.where = and(c.where, func(v any) bool { return keep(*v.(*UI)) })
 	}
 }
 
@@ -74,7 +74,7 @@ func and(prev, next func(any) bool) func(any) bool {
 // ties, and views without OrderBy, are ordered by id.
 func OrderBy[UI any](compare func(a, b UI) int) ViewOption[UI] {
 	return func(c *viewConfig[UI]) {
-		c.cmp = func(a, b any) int { return compare(as[UI](a), as[UI](b)) }
+		c.cmp = func(a, b any) int { return compare(*a.(*UI), *b.(*UI)) }
 	}
 }
 
@@ -144,7 +144,7 @@ func (v *View[UI]) Items() []UI {
 	out := make([]UI, 0, len(ids))
 	for _, id := range ids {
 		if r := v.v.c.get(id); r.ok {
-			out = append(out, as[UI](r.v))
+			out = append(out, *r.v.(*UI))
 		}
 	}
 	return out
@@ -255,7 +255,7 @@ func GroupBy[K comparable, UI any](c *Collection[UI], key func(UI) K, opts ...Vi
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return &Groups[K, UI]{c.groupBy(func(v any) any { return key(as[UI](v)) }, cfg.where, cfg.cmp)}
+	return &Groups[K, UI]{c.groupBy(func(v any) any { return key(*v.(*UI)) }, cfg.where, cfg.cmp)}
 }
 
 // groupBy makes a live grouping of c.
