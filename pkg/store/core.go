@@ -9,9 +9,9 @@ import (
 	"github.com/tandemkit/tandem/pkg/wire"
 )
 
-// core is the machinery of a Collection, compiled once for every entity
-// type: Go compiles generic code once per shape, and every struct type is a
-// shape of its own, so the typed Collection[UI] (collection.go) is a thin
+// core is the machinery of a Collection, compiled once whatever the entity
+// types: Go compiles generic code once per shape, and every struct type is
+// a shape of its own, so the typed Collection[UI] (collection.go) is a thin
 // layer of conversions over it.
 //
 // Values are held as any, each a *UI to a copy of its own (nil for none): a
