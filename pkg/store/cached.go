@@ -43,7 +43,7 @@ func (s *Store) confirmedChanged(name string) {
 	if s.storage == nil || s.closed {
 		return
 	}
-	if c, ok := s.colls[name].(interface{ Partitioned() bool }); ok && c.Partitioned() {
+	if c := s.colls[name]; c != nil && c.part != "" {
 		return // not cached: each open partition loads from the server
 	}
 	if s.cacheDirty == nil {
@@ -84,7 +84,7 @@ func (s *Store) saveCached() {
 }
 
 // loadCached restores the saved confirmed layer of collection c, if any.
-func (s *Store) loadCached(name string, c collection) {
+func (s *Store) loadCached(name string, c *core) {
 	if s.storage == nil {
 		return
 	}
@@ -107,7 +107,7 @@ func (s *Store) loadCached(name string, c collection) {
 }
 
 // confirmed returns the confirmed layer's live entities and its cursor.
-func (c *Collection[UI]) confirmed() (wire.Cursor, []wire.Item) {
+func (c *core) confirmed() (wire.Cursor, []wire.Item) {
 	items := make([]wire.Item, 0, len(c.ents))
 	for id, e := range c.ents {
 		if e.exists {
@@ -118,7 +118,7 @@ func (c *Collection[UI]) confirmed() (wire.Cursor, []wire.Item) {
 }
 
 // loadConfirmed makes items, saved at cursor, the confirmed layer.
-func (c *Collection[UI]) loadConfirmed(cur wire.Cursor, items []wire.Item) {
+func (c *core) loadConfirmed(cur wire.Cursor, items []wire.Item) {
 	c.s.Batch(func() {
 		for _, it := range items {
 			e := c.entity(it.ID)

@@ -1,10 +1,5 @@
 package store
 
-import (
-	"encoding/json"
-	"fmt"
-)
-
 // A Codec says how a server object (API, the JSON the protocol carries)
 // becomes a UI object and back: dates parsed, computed fields filled,
 // defaults applied. Both directions are typed, so a mismatch anywhere in the
@@ -25,31 +20,4 @@ func Identity[T any]() Codec[T, T] {
 		Decode: func(v T) (T, error) { return v, nil },
 		Encode: func(v T) (T, error) { return v, nil },
 	}
-}
-
-// fromJSON decodes server data into a UI object.
-func (c Codec[API, UI]) fromJSON(data []byte) (UI, error) {
-	var api API
-	var ui UI
-	if err := json.Unmarshal(data, &api); err != nil {
-		return ui, fmt.Errorf("store: decoding server object: %w", err)
-	}
-	ui, err := c.Decode(api)
-	if err != nil {
-		return ui, fmt.Errorf("store: decoding server object: %w", err)
-	}
-	return ui, nil
-}
-
-// toJSON encodes a UI object as server data.
-func (c Codec[API, UI]) toJSON(v UI) ([]byte, error) {
-	api, err := c.Encode(v)
-	if err != nil {
-		return nil, fmt.Errorf("store: encoding object: %w", err)
-	}
-	b, err := json.Marshal(api)
-	if err != nil {
-		return nil, fmt.Errorf("store: encoding object: %w", err)
-	}
-	return b, nil
 }

@@ -42,17 +42,18 @@ func WithClone[T any](clone func(T) T) CollectOption[T] {
 // "id". For server objects that become other UI objects, use NewCollection
 // with a Codec.
 func Collect[T any](s *Store, e *form.Entity[T], opts ...CollectOption[T]) (*Collection[T], error) {
+	part := e.PartitionField()
 	layout, err := wire.LayoutOf[T]()
+	if err == nil {
+		err = layout.Check(e.Names(), e.Addr)
+	}
+	if err == nil && part != "" {
+		err = checkPartition(part, layout.Type(part))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: collection %q: %w", e.Name(), err)
 	}
-	if err := layout.Check(e.Names(), e.Addr); err != nil {
-		return nil, fmt.Errorf("store: collection %q: %w", e.Name(), err)
-	}
-	if part := e.PartitionField(); part != "" && layout.Type(part) != reflect.TypeFor[string]() {
-		return nil, fmt.Errorf("store: collection %q: partition field %q must be a string", e.Name(), part)
-	}
-	o := CollectionOptions[T, T]{Name: e.Name(), Codec: Identity[T](), Partition: e.PartitionField()}
+	o := CollectionOptions[T, T]{Name: e.Name(), Codec: Identity[T](), Partition: part}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -64,15 +65,18 @@ func Collect[T any](s *Store, e *form.Entity[T], opts ...CollectOption[T]) (*Col
 	return c, nil
 }
 
+// checkPartition says why a partition field of type t cannot be.
+func checkPartition(field string, t reflect.Type) error {
+	if t != reflect.TypeFor[string]() {
+		return fmt.Errorf("partition field %q must be a string", field)
+	}
+	return nil
+}
+
 // createForm returns the create form of a declared collection, or nil.
 func (c *Collection[UI]) createForm() *form.Schema[UI] {
 	if c.decl == nil {
 		return nil
 	}
 	return c.decl.create
-}
-
-// undeclared is the error of a declared collection's mutation on another.
-func (c *Collection[UI]) undeclared(what string) error {
-	return fmt.Errorf("store: collection %q was not made by Collect: %s needs its entity's forms; use NewMutation", c.name, what)
 }

@@ -1,11 +1,10 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
-	"fmt"
-	"reflect"
 
-	"github.com/tandemkit/tandem/pkg/state"
+	"github.com/tandemkit/tandem/pkg/cache"
 	"github.com/tandemkit/tandem/pkg/wire"
 )
 
@@ -23,62 +22,8 @@ import (
 //
 // A Collection belongs to its store's goroutine.
 type Collection[UI any] struct {
-	s      *Store
-	g      *state.Graph
-	name   string
-	decode func([]byte) (UI, error)
-	encode func(UI) ([]byte, error)
-	equal  func(a, b UI) bool
-	clone  func(UI) UI
-	ents   map[string]*entity[UI]
-	views  []viewer[UI]
-	// cursor is where the confirmed layer stands in the topic log.
-	cursor wire.Cursor
-	dirty  []string           // entities recomputed since the last commit
-	size   *state.Signal[int] // visible entities
-	decl   *declaration[UI]   // nil unless made by Collect
-	// part is the partition field of server objects, "" for a collection
-	// synced whole; parts holds its open partitions, pstatus the status
-	// signals of the partitions read so far (see partition.go).
-	part    string
-	parts   map[string]*partition[UI]
-	pstatus map[string]*state.Signal[PartitionState]
-	// unfollowed holds the entities that mutation answers put in
-	// partitions not followed, until the store operation ends
-	// (settleAnswers).
-	unfollowed []string
-}
-
-// entity is one entity's confirmed layer, pending mutations and visible
-// value.
-type entity[UI any] struct {
-	version uint64          // version of the confirmed layer; 0: never confirmed
-	epoch   string          // the topic epoch version belongs to; "": unknown
-	part    string          // the partition of the confirmed layer, in a partitioned collection
-	exists  bool            // the confirmed layer holds an object (not absent, not a tombstone)
-	data    json.RawMessage // the confirmed object as the server sent it
-	value   UI              // the confirmed object, decoded
-	pending []*pendingOp[UI]
-	vis     UI // pending folded over confirmed, as of the last recompute
-	visOK   bool
-	shown   UI // what signals and views show: vis as of the last commit
-	shownOK bool
-	dirty   bool                   // recomputed since the last commit
-	sig     *state.Signal[row[UI]] // created on the first tracked read
-	psig    *state.Signal[bool]    // whether pending; created on the first IsPending
-}
-
-// A pendingOp is a pending mutation of one entity.
-type pendingOp[UI any] struct {
-	it    *outItem
-	value UI        // create: the optimistic object
-	apply func(*UI) // patch: nil when restored from storage (JSON merge instead)
-}
-
-// row is what a per-entity signal holds.
-type row[UI any] struct {
-	v  UI
-	ok bool
+	*core                  // the untyped machinery (core.go)
+	decl  *declaration[UI] // nil unless made by Collect
 }
 
 // CollectionOptions configure a Collection.
@@ -106,43 +51,42 @@ type CollectionOptions[API, UI any] struct {
 // that collection restored from s's storage are applied to it at once, and
 // sending starts.
 func NewCollection[API, UI any](s *Store, opts CollectionOptions[API, UI]) (*Collection[UI], error) {
-	if !wire.ValidCollection(opts.Name) {
-		return nil, fmt.Errorf("store: invalid collection name %q", opts.Name)
+	codec := opts.Codec
+	k, err := newCore(s, opts.Name, codec.Decode != nil && codec.Encode != nil, opts.Partition)
+	if err != nil {
+		return nil, err
 	}
-	if opts.Codec.Decode == nil || opts.Codec.Encode == nil {
-		return nil, fmt.Errorf("store: collection %q: Codec.Decode and Codec.Encode are required", opts.Name)
+	k.fromAPI = func(data []byte) (any, error) {
+		var api API
+		if err := json.Unmarshal(data, &api); err != nil {
+			return nil, err
+		}
+		ui, err := codec.Decode(api)
+		if err != nil {
+			return nil, err
+		}
+		return &ui, nil
 	}
-	if _, dup := s.colls[opts.Name]; dup {
-		return nil, fmt.Errorf("store: collection %q registered twice", opts.Name)
+	k.toAPI = func(v any) ([]byte, error) {
+		api, err := codec.Encode(as[UI](v))
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(api)
 	}
-	c := &Collection[UI]{
-		s:      s,
-		g:      s.g,
-		name:   opts.Name,
-		decode: opts.Codec.fromJSON,
-		encode: opts.Codec.toJSON,
-		equal:  opts.Equal,
-		clone:  opts.Clone,
-		ents:   map[string]*entity[UI]{},
-		part:   opts.Partition,
-		parts:  map[string]*partition[UI]{},
-
-		pstatus: map[string]*state.Signal[PartitionState]{},
+	if eq := opts.Equal; eq != nil {
+		k.equal = func(a, b any) bool { return eq(*a.(*UI), *b.(*UI)) } // of visible values: never nil
 	}
-	if c.equal == nil {
-		c.equal = func(a, b UI) bool { return reflect.DeepEqual(a, b) }
+	clone := opts.Clone
+	k.copy = func(v any) any {
+		u := as[UI](v)
+		if clone != nil {
+			u = clone(u)
+		}
+		return &u
 	}
-	c.size = state.NewSignal(s.g, 0)
-	s.colls[c.name] = c
-	if c.part == "" {
-		// A partitioned collection's topics are its open partitions.
-		s.loadCached(c.name, c)
-		s.loadBoot(c)
-	}
-	s.Batch(func() { s.adopt(c.name, c) })
-	if c.part == "" {
-		s.addTopic(c)
-	}
+	c := &Collection[UI]{core: k}
+	k.register(c)
 	return c, nil
 }
 
@@ -153,33 +97,16 @@ func (c *Collection[UI]) Name() string { return c.name }
 // inside a computed or effect records the read: it reruns when that entity's
 // visible value changes, and for no other entity.
 func (c *Collection[UI]) Get(id string) (UI, bool) {
-	e := c.entity(id)
-	if e.sig == nil {
-		e.sig = state.NewSignalFunc(c.g, row[UI]{v: e.shown, ok: e.shownOK}, nil)
+	if r := c.get(id); r.ok {
+		return *r.v.(*UI), true
 	}
-	r := e.sig.Get()
-	return r.v, r.ok
+	var zero UI
+	return zero, false
 }
 
 // IsPending reports, tracked, whether entity id has mutations waiting for
 // the server; its readers rerun only when that changes.
-func (c *Collection[UI]) IsPending(id string) bool {
-	e := c.entity(id)
-	if e.psig == nil {
-		e.psig = state.NewSignal(c.g, len(e.pending) > 0)
-	}
-	return e.psig.Get()
-}
-
-// entity returns the record of id, creating an empty one.
-func (c *Collection[UI]) entity(id string) *entity[UI] {
-	e := c.ents[id]
-	if e == nil {
-		e = &entity[UI]{}
-		c.ents[id] = e
-	}
-	return e
-}
+func (c *Collection[UI]) IsPending(id string) bool { return c.isPending(id) }
 
 // Len returns, tracked, how many entities are visible.
 func (c *Collection[UI]) Len() int { return c.size.Get() }
@@ -188,24 +115,14 @@ func (c *Collection[UI]) Len() int { return c.size.Get() }
 // its version, and whether it exists. It is not tracked.
 func (c *Collection[UI]) Confirmed(id string) (v UI, version uint64, ok bool) {
 	if e := c.ents[id]; e != nil {
-		return e.value, e.version, e.exists
+		return as[UI](e.value), e.version, e.exists
 	}
 	return v, 0, false
 }
 
 // PendingOf returns the mutationIDs pending for entity id, oldest first. It
 // is not tracked.
-func (c *Collection[UI]) PendingOf(id string) []uint64 {
-	e := c.ents[id]
-	if e == nil {
-		return nil
-	}
-	ids := make([]uint64, len(e.pending))
-	for i, p := range e.pending {
-		ids[i] = p.it.MutationID
-	}
-	return ids
-}
+func (c *Collection[UI]) PendingOf(id string) []uint64 { return c.pendingOf(id) }
 
 // Cursor returns where the confirmed layer stands in the topic log.
 func (c *Collection[UI]) Cursor() wire.Cursor { return c.cursor }
@@ -213,17 +130,7 @@ func (c *Collection[UI]) Cursor() wire.Cursor { return c.cursor }
 // ApplyItems applies server objects or tombstones to the confirmed layer
 // (from events or fetches), each only if its version is newer than the
 // confirmed one: the layer never moves backwards (PROTOCOL.md §5.3).
-func (c *Collection[UI]) ApplyItems(items ...wire.Item) {
-	c.s.Batch(func() {
-		for _, it := range items {
-			id := string(it.ID)
-			e := c.entity(id)
-			if c.applyServer(id, e, it, c.cursor.Epoch) {
-				c.recompute(id, e)
-			}
-		}
-	})
-}
+func (c *Collection[UI]) ApplyItems(items ...wire.Item) { c.applyItems(items) }
 
 // Replace makes items the whole confirmed layer, as of watermark seq of
 // epoch (a snapshot, PROTOCOL.md §4): entities missing from items are
@@ -238,335 +145,73 @@ func (c *Collection[UI]) ApplyItems(items ...wire.Item) {
 // has just seen confirmed would vanish until its event came. Pending
 // mutations stay and are replayed on top.
 func (c *Collection[UI]) Replace(items []wire.Item, epoch string, seq uint64, reset bool) {
-	seen := make(map[string]struct{}, len(items))
-	c.s.Batch(func() {
-		for _, it := range items {
-			id := string(it.ID)
-			seen[id] = struct{}{}
-			e := c.entity(id)
-			if reset && it.Version <= e.version && e.epoch != epoch {
-				e.version = 0 // a new log: its versions are the truth
-			}
-			if c.applyServer(id, e, it, epoch) {
-				c.recompute(id, e)
-			}
-		}
-		var zero UI
-		for id, e := range c.ents {
-			if _, ok := seen[id]; ok {
-				continue
-			}
-			if e.version > seq && (!reset || e.epoch == epoch) {
-				continue // written after the snapshot was read
-			}
-			if !e.exists && !reset {
-				continue // absent already
-			}
-			// absent as of the snapshot; after a reset also a tombstone of
-			// the old log, whose version must not outrank the new log's
-			existed := e.exists
-			e.exists, e.data, e.value, e.version, e.epoch = false, nil, zero, seq, epoch
-			if existed {
-				c.recompute(id, e)
-			}
-		}
-	})
-	if reset || epoch != c.cursor.Epoch || seq > c.cursor.Seq {
-		c.cursor = wire.Cursor{Epoch: epoch, Seq: seq} // never backwards within a log
-	}
-	c.s.confirmedChanged(c.name)
+	c.replace(items, epoch, seq, reset)
 }
 
 // SetCursor records the topic position of the confirmed layer (pkg/sync
 // calls it as events apply).
-func (c *Collection[UI]) SetCursor(cur wire.Cursor) {
-	c.cursor = cur
-	c.s.confirmedChanged(c.name)
+func (c *Collection[UI]) SetCursor(cur wire.Cursor) { c.setCursor(cur) }
+
+// Partitioned reports whether the collection is synced a partition at a
+// time (CollectionOptions.Partition, or an entity declared with
+// form.Entity.Partition).
+func (c *Collection[UI]) Partitioned() bool { return c.part != "" }
+
+// Open follows partition key of a partitioned collection: pkg/sync
+// subscribes to its topic, from the partition's own cursor, and its
+// entities join the collection as they arrive (its views span every open
+// partition). Open again, the partition is counted once more; release
+// undoes one Open (calling it twice is harmless), and when the last is
+// released the partition is unsubscribed and its entities leave the
+// collection's confirmed layer — this client's pending mutations of them
+// stay and are still sent.
+//
+// A partition whose subscription the server refuses or revokes stays open
+// but empty (Partition says why) until it is released, or until the server
+// allows it when pkg/sync subscribes to it again after a reconnect; opened
+// again afterwards, it subscribes again at once. Open fails for a
+// collection synced whole and for a key that is not an id.
+func (c *Collection[UI]) Open(key string) (release func(), err error) { return c.open(key) }
+
+// Partition returns, tracked, where partition key stands: its readers rerun
+// when it changes.
+func (c *Collection[UI]) Partition(key string) PartitionState { return c.status(key).Get() }
+
+// OpenPartitions returns the keys of the open partitions, sorted. It is not
+// tracked.
+func (c *Collection[UI]) OpenPartitions() []string { return c.openPartitions() }
+
+// PartitionOf returns the partition key of entity id as its confirmed layer
+// says ("" for an entity never confirmed, or dropped with its partition).
+// It is not tracked.
+func (c *Collection[UI]) PartitionOf(id string) string { return c.partitionOfEntity(id) }
+
+// Live implements TopicObserver; a collection synced whole has no status
+// of its own to keep (pkg/sync's State says where it stands).
+func (c *Collection[UI]) Live(bool) {}
+
+// Refused implements TopicObserver: a collection the principal may not read
+// (forbidden, or revoked while subscribed) drops its confirmed layer.
+func (c *Collection[UI]) Refused(code, _ string) { c.refused(code) }
+
+// Load fills c's confirmed layer from the server's snapshot through the
+// query cache cc, and again whenever the cache refetches it (on focus, on
+// reconnect, on invalidation of its key, cache.Key{"tandem", "snapshot",
+// name}). The returned Query shows the fetch's progress and errors; stop
+// ends the loading. Without pkg/sync, this is how a collection stays fresh.
+func (c *Collection[UI]) Load(cc *cache.Client) (status *Query[Snapshot], stop func()) {
+	return c.load(cc)
 }
 
-// applyServer applies one server item of topic epoch epoch ("" if unknown)
-// to e's confirmed layer and reports whether it changed it.
-func (c *Collection[UI]) applyServer(id string, e *entity[UI], it wire.Item, epoch string) bool {
-	return c.applyIn(id, e, it, epoch, "")
-}
+// Refetch reads entity id from the server and applies it (PROTOCOL.md's
+// "invalidate" events and stale snapshot items call for it). It blocks on
+// the network: call it from a goroutine other than the graph's; the result
+// is applied on the graph's goroutine.
+func (c *Collection[UI]) Refetch(ctx context.Context, id string) error { return c.refetch(ctx, id) }
 
-// applyAnswer applies the object of a mutation's answer (or an error's
-// current) to e's confirmed layer, as applyServer does. An object of a
-// partition the collection does not follow (not open, or refused) is
-// noted, and forgotten at the end of the store operation unless its
-// partition is followed by then (settleAnswers).
-func (c *Collection[UI]) applyAnswer(id string, e *entity[UI], it wire.Item, epoch string) {
-	if c.applyServer(id, e, it, epoch) && c.part != "" && e.exists && !c.follows(e.part) {
-		c.unfollowed = append(c.unfollowed, id)
-	}
-}
-
-// settleAnswers forgets the entities that mutation answers put in
-// partitions the collection does not follow: no event would keep them up
-// to date, and the collection holds the entities of its open partitions
-// only; they arrive with their partition's snapshot if it is opened. A
-// move out of an open partition thus leaves it as the mutation's
-// optimistic change showed, and a create in a partition not open shows
-// until its answer. It runs at the end of the store operation that applied
-// the answer, which the mutation's OnSettled callbacks are part of: one
-// that opens the partition (a board just created) keeps the entity shown
-// throughout.
-func (c *Collection[UI]) settleAnswers() {
-	ids := c.unfollowed
-	c.unfollowed = nil
-	for _, id := range ids {
-		if e := c.ents[id]; e != nil && e.exists && !c.follows(e.part) {
-			c.forget(id, e)
-		}
-	}
-}
-
-// forget empties e's confirmed layer, version included, so that whatever
-// the server sends of it next applies: its partition's snapshot, or the
-// departure of a move still on its way.
-func (c *Collection[UI]) forget(id string, e *entity[UI]) {
-	var zero UI
-	existed := e.exists
-	e.exists, e.data, e.value, e.version, e.epoch, e.part = false, nil, zero, 0, "", ""
-	c.s.confirmedChanged(c.name)
-	if existed {
-		c.recompute(id, e)
-	}
-}
-
-// applyIn is applyServer of an item of partition key (the topic's; "" when
-// not known): a tombstone is in the partition of the topic it came from, or
-// stays in the one it was in; a live object is in its partition field's.
-func (c *Collection[UI]) applyIn(id string, e *entity[UI], it wire.Item, epoch, key string) bool {
-	if it.Version <= e.version {
-		return false // never move backwards (B5, B12, B21)
-	}
-	if it.Deleted {
-		var zero UI
-		e.version, e.epoch, e.exists, e.data, e.value = it.Version, epoch, false, nil, zero
-		if c.part != "" && key != "" {
-			e.part = key
-		}
-		c.s.confirmedChanged(c.name)
-		return true
-	}
-	if it.Stale() {
-		return false // too big to send: the caller fetches it by id
-	}
-	v, err := c.decode(it.Data)
-	if err != nil {
-		c.s.report(fmt.Errorf("store: %s/%s version %d: %w", c.name, string(id), it.Version, err))
-		return false
-	}
-	e.version, e.epoch, e.exists, e.data, e.value = it.Version, epoch, true, it.Data, v
-	if c.part != "" {
-		e.part = c.partitionOf(it.Data)
-	}
-	c.s.confirmedChanged(c.name)
-	return true
-}
-
-// recompute folds e's pending mutations over its confirmed layer. Watchers
-// learn of the result at the end of the store operation (commit), so that
-// the steps of one operation — an event and the acknowledgement of its
-// origin, say — never show.
-func (c *Collection[UI]) recompute(id string, e *entity[UI]) {
-	v, ok := e.value, e.exists
-	cloned := false
-	for _, p := range e.pending {
-		if !p.it.Optimistic {
-			continue
-		}
-		switch p.it.Kind {
-		case opCreate:
-			v, ok = p.value, true
-		case opPatch:
-			if !ok {
-				continue // patching what is not there shows nothing
-			}
-			if p.apply != nil {
-				if c.clone != nil && !cloned {
-					v, cloned = c.clone(v), true
-				}
-				if err := protect(func() { p.apply(&v) }); err != nil {
-					c.s.report(fmt.Errorf("store: replaying mutation %d on %s/%s: %w", p.it.MutationID, c.name, string(id), err))
-				}
-				continue
-			}
-			body, err := p.it.body()
-			if err != nil {
-				c.s.report(fmt.Errorf("store: replaying mutation %d on %s/%s: %w", p.it.MutationID, c.name, string(id), err))
-				continue
-			}
-			pv, err := c.mergeJSON(v, body)
-			if err != nil {
-				c.s.report(fmt.Errorf("store: replaying mutation %d on %s/%s: %w", p.it.MutationID, c.name, string(id), err))
-				continue
-			}
-			v = pv
-		case opDelete:
-			var zero UI
-			v, ok = zero, false
-		}
-	}
-	e.vis, e.visOK = v, ok
-	if !e.dirty {
-		e.dirty = true
-		c.dirty = append(c.dirty, id)
-	}
-}
-
-// commit tells views and readers about the entities recomputed since the
-// last commit whose visible value changed. A panic in an app's callback (a
-// view's filter or order, Equal) is reported and the commit goes on: one bad
-// callback must not wedge the collection.
-func (c *Collection[UI]) commit() {
-	dirty := c.dirty
-	c.dirty = c.dirty[:0:0]
-	for _, id := range dirty {
-		e := c.ents[id]
-		if e == nil {
-			continue
-		}
-		e.dirty = false
-		if err := protect(func() { c.show(id, e) }); err != nil {
-			c.s.report(fmt.Errorf("store: showing %s/%s: %w", c.name, string(id), err))
-		}
-	}
-}
-
-// show publishes e's visible value to the size, the views and the entity's
-// signals.
-func (c *Collection[UI]) show(id string, e *entity[UI]) {
-	if e.psig != nil {
-		e.psig.Set(len(e.pending) > 0)
-	}
-	v, ok := e.vis, e.visOK
-	if ok == e.shownOK && (!ok || c.equal(e.shown, v)) {
-		return
-	}
-	old, oldOK := e.shown, e.shownOK
-	e.shown, e.shownOK = v, ok
-	if ok != oldOK {
-		if ok {
-			c.size.Set(c.size.Peek() + 1)
-		} else {
-			c.size.Set(c.size.Peek() - 1)
-		}
-	}
-	for _, vw := range c.views {
-		vw.changed(id, old, oldOK, v, ok)
-	}
-	if e.sig != nil {
-		e.sig.Set(row[UI]{v: v, ok: ok})
-	}
-}
-
-// protect runs fn, returning a panic as an error.
-func protect(fn func()) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v", r)
-		}
-	}()
-	fn()
-	return nil
-}
-
-// mergeJSON applies a JSON patch body (fields) to v the way the server does:
-// field by field over the object.
-func (c *Collection[UI]) mergeJSON(v UI, patch json.RawMessage) (UI, error) {
-	b, err := c.encode(v)
-	if err != nil {
-		return v, err
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(b, &obj); err != nil {
-		return v, err
-	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(patch, &fields); err != nil {
-		return v, err
-	}
-	for k, f := range fields {
-		obj[k] = f
-	}
-	merged, err := json.Marshal(obj)
-	if err != nil {
-		return v, err
-	}
-	return c.decode(merged)
-}
-
-// add appends a pending mutation to its entity and recomputes it.
-func (c *Collection[UI]) add(id string, p *pendingOp[UI]) {
-	e := c.entity(id)
-	e.pending = append(e.pending, p)
-	c.s.Batch(func() { c.recompute(id, e) })
-}
-
-// remove drops the pending mutation of it from its entity, if there, and
-// returns the entity (nil for an unknown id).
-func (c *Collection[UI]) remove(it *outItem) *entity[UI] {
-	e := c.ents[string(it.ID)]
-	if e == nil {
-		return nil
-	}
-	for i, p := range e.pending {
-		if p.it == it || p.it.MutationID == it.MutationID {
-			e.pending = append(e.pending[:i], e.pending[i+1:]...)
-			return e
-		}
-	}
-	return e
-}
-
-func (c *Collection[UI]) confirm(it *outItem, item wire.Item, epoch string) {
-	c.s.Batch(func() {
-		id := string(it.ID)
-		c.remove(it)
-		e := c.entity(id)
-		c.applyAnswer(id, e, item, epoch)
-		c.recompute(id, e)
-	})
-}
-
-func (c *Collection[UI]) reject(it *outItem, current *wire.Item) {
-	c.s.Batch(func() {
-		id := string(it.ID)
-		e := c.remove(it)
-		if e == nil {
-			return
-		}
-		if current != nil && current.ID == it.ID {
-			c.applyAnswer(id, e, *current, "") // an error answer does not say its epoch
-		}
-		c.recompute(id, e)
-	})
-}
-
-func (c *Collection[UI]) drop(it *outItem) {
-	if e := c.remove(it); e != nil {
-		c.s.Batch(func() { c.recompute(string(it.ID), e) })
-	}
-}
-
-func (c *Collection[UI]) version(id string) uint64 {
-	if e := c.ents[string(id)]; e != nil {
-		return e.version
-	}
-	return 0
-}
-
-func (c *Collection[UI]) restore(it *outItem) {
-	p := &pendingOp[UI]{it: it}
-	if it.Kind == opCreate {
-		v, err := c.decode(it.Body)
-		if err != nil {
-			c.s.report(fmt.Errorf("store: restoring mutation %d: %w", it.MutationID, err))
-			it.Optimistic = false // still sent; just not shown
-		}
-		p.value = v
-	}
-	c.add(string(it.ID), p)
+// FetchItem reads entity id from the server without applying it: the
+// object, or its tombstone if it was deleted. It blocks on the network and
+// may be called from any goroutine.
+func (c *Collection[UI]) FetchItem(ctx context.Context, id string) (wire.Item, error) {
+	return c.fetchItem(ctx, id)
 }

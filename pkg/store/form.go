@@ -16,11 +16,15 @@ import (
 // Mutation: form → UI state → optimistic store in one call.
 //
 // Every method is a tracked read or a write on the graph's goroutine.
-type Form[F any] struct {
+type Form[F any] struct{ *formCore }
+
+// formCore is the untyped machinery of a Form, as core is of a Collection:
+// values are *F (see core), each a copy of its own.
+type formCore struct {
 	g          *state.Graph
-	schema     *form.Schema[F]
-	initial    *state.Signal[F]
-	value      *state.Signal[F]
+	validate   func(any) error // the schema's; nil for none
+	initial    *state.Signal[any]
+	value      *state.Signal[any]
 	touched    *state.Signal[map[string]bool]
 	submitted  *state.Signal[bool]
 	submitting *state.Signal[bool]
@@ -33,12 +37,19 @@ type Form[F any] struct {
 // NewForm returns a form over schema (nil for no validation) starting at
 // initial.
 func NewForm[F any](g *state.Graph, schema *form.Schema[F], initial F) *Form[F] {
-	eq := func(a, b F) bool { return reflect.DeepEqual(a, b) }
-	f := &Form[F]{
+	var validate func(any) error
+	if schema != nil {
+		validate = func(v any) error { return schema.Validate(as[F](v)) }
+	}
+	return &Form[F]{newFormCore(g, validate, box(initial))}
+}
+
+func newFormCore(g *state.Graph, validate func(any) error, initial any) *formCore {
+	f := &formCore{
 		g:          g,
-		schema:     schema,
-		initial:    state.NewSignalFunc(g, initial, eq),
-		value:      state.NewSignalFunc(g, initial, eq),
+		validate:   validate,
+		initial:    state.NewSignalFunc(g, initial, reflect.DeepEqual),
+		value:      state.NewSignalFunc(g, initial, reflect.DeepEqual),
 		touched:    state.NewSignalFunc(g, map[string]bool{}, maps.Equal[map[string]bool]),
 		submitted:  state.NewSignal(g, false),
 		submitting: state.NewSignal(g, false),
@@ -47,25 +58,27 @@ func NewForm[F any](g *state.Graph, schema *form.Schema[F], initial F) *Form[F] 
 	}
 	f.errs = state.NewComputedFunc(g, func() map[string]string {
 		out := map[string]string{}
-		if f.schema != nil {
+		if f.validate != nil {
 			var fe *form.Errors
-			if errors.As(f.schema.Validate(f.value.Get()), &fe) {
+			if errors.As(f.validate(f.value.Get()), &fe) {
 				maps.Copy(out, fe.Fields)
 			}
 		}
 		maps.Copy(out, f.server.Get())
 		return out
 	}, maps.Equal[map[string]string])
-	f.dirty = state.NewComputed(g, func() bool { return !eq(f.value.Get(), f.initial.Get()) })
+	f.dirty = state.NewComputed(g, func() bool { return !reflect.DeepEqual(f.value.Get(), f.initial.Get()) })
 	return f
 }
 
 // Value returns the form's current value.
-func (f *Form[F]) Value() F { return f.value.Get() }
+func (f *Form[F]) Value() F { return as[F](f.value.Get()) }
 
 // Set replaces the value. It clears the server's field errors: they
 // described a value that is gone.
-func (f *Form[F]) Set(v F) {
+func (f *Form[F]) Set(v F) { f.set(box(v)) }
+
+func (f *formCore) set(v any) {
 	f.g.Batch(func() {
 		f.value.Set(v)
 		f.server.Set(nil)
@@ -74,13 +87,15 @@ func (f *Form[F]) Set(v F) {
 
 // Update changes the value in place through fn, as Set.
 func (f *Form[F]) Update(fn func(*F)) {
-	v := f.value.Peek()
+	v := as[F](f.value.Peek())
 	fn(&v)
-	f.Set(v)
+	f.set(&v)
 }
 
 // Touch marks a field as visited, so that its error shows.
-func (f *Form[F]) Touch(field string) {
+func (f *Form[F]) Touch(field string) { f.touch(field) }
+
+func (f *formCore) touch(field string) {
 	if f.touched.Peek()[field] {
 		return
 	}
@@ -94,7 +109,9 @@ func (f *Form[F]) Touched(field string) bool { return f.touched.Get()[field] }
 
 // Error returns the message to show next to field: the server's, or the
 // schema's once the field is touched or a submit was attempted; "" if none.
-func (f *Form[F]) Error(field string) string {
+func (f *Form[F]) Error(field string) string { return f.fieldError(field) }
+
+func (f *formCore) fieldError(field string) string {
 	msg := f.errs.Get()[field]
 	if msg == "" {
 		return ""
@@ -124,7 +141,9 @@ func (f *Form[F]) SubmitError() error { return f.submitErr.Get() }
 
 // Reset makes v the initial and current value and forgets touches, errors
 // and submits.
-func (f *Form[F]) Reset(v F) {
+func (f *Form[F]) Reset(v F) { f.reset(box(v)) }
+
+func (f *formCore) reset(v any) {
 	f.g.Batch(func() {
 		f.initial.Set(v)
 		f.value.Set(v)
@@ -141,10 +160,14 @@ func (f *Form[F]) Reset(v F) {
 // waits, Submitting is true; a 422 puts the server's field messages on the
 // fields; other failures land in SubmitError.
 func (f *Form[F]) Submit(run func(F) *Pending) *Pending {
+	return f.submit(func(v any) *Pending { return run(as[F](v)) })
+}
+
+func (f *formCore) submit(run func(any) *Pending) *Pending {
 	f.submitted.Set(true)
 	v := f.value.Peek()
-	if f.schema != nil {
-		if err := f.schema.Validate(v); err != nil {
+	if f.validate != nil {
+		if err := f.validate(v); err != nil {
 			p := newPending(f.g)
 			p.settle(err)
 			return p

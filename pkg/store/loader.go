@@ -20,12 +20,8 @@ type Snapshot struct {
 // snapshotPageSize is the page size asked of GET /api/{collection}.
 const snapshotPageSize = 500
 
-// Load fills c's confirmed layer from the server's snapshot through the
-// query cache cc, and again whenever the cache refetches it (on focus, on
-// reconnect, on invalidation of its key, cache.Key{"tandem", "snapshot",
-// name}). The returned Query shows the fetch's progress and errors; stop
-// ends the loading. Without pkg/sync, this is how a collection stays fresh.
-func (c *Collection[UI]) Load(cc *cache.Client) (status *Query[Snapshot], stop func()) {
+// load is Collection.Load.
+func (c *core) load(cc *cache.Client) (status *Query[Snapshot], stop func()) {
 	o := cache.NewObserver(cc, cache.QueryOptions[Snapshot]{
 		Key: cache.Key{"tandem", "snapshot", c.name},
 		Fn: func(ctx context.Context, _ cache.Key) (Snapshot, error) {
@@ -45,7 +41,7 @@ func (c *Collection[UI]) Load(cc *cache.Client) (status *Query[Snapshot], stop f
 		}
 		applied = r.DataVersion
 		reset := c.cursor.Epoch != "" && c.cursor.Epoch != r.Data.Epoch
-		c.Replace(r.Data.Items, r.Data.Epoch, r.Data.Seq, reset)
+		c.replace(r.Data.Items, r.Data.Epoch, r.Data.Seq, reset)
 	}
 	unsub := o.Subscribe(func() { c.g.Schedule(apply) })
 	c.g.Schedule(apply)
@@ -103,23 +99,18 @@ func (s *Store) get(ctx context.Context, u string) ([]byte, error) {
 	return body, nil
 }
 
-// Refetch reads entity id from the server and applies it (PROTOCOL.md's
-// "invalidate" events and stale snapshot items call for it). It blocks on
-// the network: call it from a goroutine other than the graph's; the result
-// is applied on the graph's goroutine.
-func (c *Collection[UI]) Refetch(ctx context.Context, id string) error {
-	item, err := c.FetchItem(ctx, string(id))
+// refetch is Collection.Refetch.
+func (c *core) refetch(ctx context.Context, id string) error {
+	item, err := c.fetchItem(ctx, string(id))
 	if err != nil {
 		return err
 	}
-	c.g.Schedule(func() { c.ApplyItems(item) })
+	c.g.Schedule(func() { c.applyItems([]wire.Item{item}) })
 	return nil
 }
 
-// FetchItem reads entity id from the server without applying it: the
-// object, or its tombstone if it was deleted. It blocks on the network and
-// may be called from any goroutine.
-func (c *Collection[UI]) FetchItem(ctx context.Context, id string) (wire.Item, error) {
+// fetchItem is Collection.FetchItem.
+func (c *core) fetchItem(ctx context.Context, id string) (wire.Item, error) {
 	u := fmt.Sprintf("%s/%s/%s", c.s.baseURL, pathEscape(c.name), pathEscape(id))
 	body, err := c.s.get(ctx, u)
 	var he *cache.HTTPError

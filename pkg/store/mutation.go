@@ -131,17 +131,14 @@ func (c *Collection[UI]) Updates(f *form.Schema[UI], opts ...MutationOption) *Mu
 			return
 		}
 		id := *d.id(&v)
-		e := c.ents[id]
-		if e == nil || !e.visOK {
-			p.settle(fmt.Errorf("%w: patch of %s/%s", ErrNotVisible, c.name, id))
+		m, err := c.visibleCopy(id)
+		if err != nil {
+			p.settle(err)
 			return
 		}
-		merged := e.vis
-		if c.clone != nil {
-			merged = c.clone(merged)
-		}
-		f.Copy(&merged, v)
-		if err := f.ValidateFields(merged, f.Names()...); err != nil {
+		merged := m.(*UI)
+		f.Copy(merged, v)
+		if err := f.ValidateFields(*merged, f.Names()...); err != nil {
 			p.settle(err)
 			return
 		}
@@ -157,8 +154,40 @@ func (c *Collection[UI]) Deletes(opts ...MutationOption) *Mutation[string] {
 	}}
 }
 
+// visibleCopy returns a fresh copy (core.copy) of the visible value of
+// entity id, for a patch to change, or ErrNotVisible.
+func (c *core) visibleCopy(id string) (any, error) {
+	e := c.ents[id]
+	if e == nil || !e.visOK {
+		return nil, fmt.Errorf("%w: patch of %s/%s", ErrNotVisible, c.name, id)
+	}
+	return c.copy(e.vis), nil
+}
+
 // send applies op optimistically, queues it and ties p to its outcome.
 func (c *Collection[UI]) send(op Op[UI], cfg mutationConfig, p *Pending) {
+	u := untypedOp{kind: op.kind, id: op.id, fields: op.fields}
+	if op.kind == opCreate {
+		u.value = box(op.value)
+	}
+	if op.apply != nil {
+		u.apply = patchFunc(op.apply)
+	}
+	c.core.send(u, cfg, p)
+}
+
+// An untypedOp is an Op for the core: its value boxed, its patch function
+// wrapped by patchFunc.
+type untypedOp struct {
+	kind   opKind
+	id     string
+	value  any
+	apply  func(any)
+	fields []string
+}
+
+// send applies op optimistically, queues it and ties p to its outcome.
+func (c *core) send(op untypedOp, cfg mutationConfig, p *Pending) {
 	s := c.s
 	if s.closed {
 		p.settle(ErrClosed)
@@ -178,19 +207,19 @@ func (c *Collection[UI]) send(op Op[UI], cfg mutationConfig, p *Pending) {
 }
 
 // prepare turns op into an outbox item and the entity's pending entry.
-func (c *Collection[UI]) prepare(op Op[UI], optimistic, ifMatch bool) (*outItem, *pendingOp[UI], error) {
+func (c *core) prepare(op untypedOp, optimistic, ifMatch bool) (*outItem, *pendingOp, error) {
 	if op.kind == 0 {
 		return nil, nil, errors.New("store: the mutation returned no Op")
 	}
 	it := &outItem{Collection: c.name, Kind: op.kind, ID: op.id, Optimistic: optimistic}
-	pop := &pendingOp[UI]{it: it}
+	pop := &pendingOp{it: it}
 	e := c.ents[op.id]
 	switch op.kind {
 	case opCreate:
 		var body json.RawMessage
 		var err error
 		if len(op.fields) > 0 {
-			body, err = pickFields(c.encode, op.value, append([]string{"id"}, op.fields...), false)
+			body, err = c.pickFields(op.value, append([]string{"id"}, op.fields...), false)
 		} else {
 			body, err = c.encode(op.value)
 		}
@@ -205,15 +234,12 @@ func (c *Collection[UI]) prepare(op Op[UI], optimistic, ifMatch bool) (*outItem,
 		if len(op.fields) == 0 || op.apply == nil {
 			return nil, nil, errors.New("store: a patch needs a change and the fields it sets")
 		}
-		v := e.vis
-		if c.clone != nil {
-			v = c.clone(v)
-		}
-		if err := protect(func() { op.apply(&v) }); err != nil {
+		v := c.copy(e.vis)
+		if err := protect(func() { op.apply(v) }); err != nil {
 			return nil, nil, fmt.Errorf("store: the patch function: %w", err)
 		}
-		encode, fields := c.encode, op.fields
-		it.encode = func() (json.RawMessage, error) { return pickFields(encode, v, fields, true) }
+		fields := op.fields
+		it.encode = func() (json.RawMessage, error) { return c.pickFields(v, fields, true) }
 		it.Fields, pop.apply = op.fields, op.apply
 	case opDelete:
 		if e == nil || !e.visOK {
@@ -228,8 +254,8 @@ func (c *Collection[UI]) prepare(op Op[UI], optimistic, ifMatch bool) (*outItem,
 // PATCH. A field the encoding omits (omitempty) is an error for a PATCH,
 // which must say the new value, and skipped for a create, whose absent
 // fields take the server's defaults.
-func pickFields[UI any](encode func(UI) ([]byte, error), v UI, fields []string, all bool) (json.RawMessage, error) {
-	b, err := encode(v)
+func (c *core) pickFields(v any, fields []string, all bool) (json.RawMessage, error) {
+	b, err := c.encode(v)
 	if err != nil {
 		return nil, err
 	}

@@ -11,14 +11,18 @@ import "slices"
 // collection's views or listeners. stop unregisters fn; calling it twice is
 // harmless.
 func (c *Collection[UI]) OnChange(fn func(id string, v UI, ok bool)) (stop func()) {
-	l := &changeListener[UI]{fn: fn}
+	return c.onChange(func(id string, v any, ok bool) { fn(id, as[UI](v), ok) })
+}
+
+func (c *core) onChange(fn func(id string, v any, ok bool)) (stop func()) {
+	l := &changeListener{fn: fn}
 	c.views = append(c.views, l)
 	return func() {
-		c.views = slices.DeleteFunc(c.views, func(x viewer[UI]) bool { return x == viewer[UI](l) })
+		c.views = slices.DeleteFunc(c.views, func(x viewer) bool { return x == viewer(l) })
 	}
 }
 
 // changeListener is an OnChange function among a collection's viewers.
-type changeListener[UI any] struct{ fn func(string, UI, bool) }
+type changeListener struct{ fn func(string, any, bool) }
 
-func (l *changeListener[UI]) changed(id string, _ UI, _ bool, v UI, ok bool) { l.fn(id, v, ok) }
+func (l *changeListener) changed(id string, _ any, _ bool, v any, ok bool) { l.fn(id, v, ok) }

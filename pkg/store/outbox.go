@@ -50,32 +50,6 @@ func (it *outItem) body() (json.RawMessage, error) {
 	return it.Body, nil
 }
 
-// collection is the untyped side of a Collection that the outbox reports to.
-type collection interface {
-	// confirm applies the server's answer to a mutation (an object or a
-	// tombstone) and drops the mutation from pending.
-	confirm(it *outItem, item wire.Item, epoch string)
-	// reject drops a mutation the server refused; current, if any, is the
-	// server's object.
-	reject(it *outItem, current *wire.Item)
-	// drop removes a mutation without an answer (acknowledged by
-	// lastMutationID, or answered with a body that cannot be read).
-	drop(it *outItem)
-	// restore applies a mutation restored from storage.
-	restore(it *outItem)
-	// settleAnswers decides, at the end of a store operation, on the
-	// answers it applied about partitions not followed.
-	settleAnswers()
-	// commit shows what changed since the last commit.
-	commit()
-	// version returns the confirmed version of entity id.
-	version(id string) uint64
-	// confirmed and loadConfirmed save and restore the confirmed layer
-	// (see cached.go).
-	confirmed() (wire.Cursor, []wire.Item)
-	loadConfirmed(cur wire.Cursor, items []wire.Item)
-}
-
 // outbox sends mutations in mutationID order, one at a time: mutation N+1
 // leaves only after N has settled (PROTOCOL.md §4, B11). Temporary failures
 // retry the same mutationID with backoff (B10).

@@ -79,26 +79,8 @@ type TopicObserver interface {
 	Refused(code, message string)
 }
 
-// Partitioned reports whether the collection is synced a partition at a
-// time (CollectionOptions.Partition, or an entity declared with
-// form.Entity.Partition).
-func (c *Collection[UI]) Partitioned() bool { return c.part != "" }
-
-// Open follows partition key of a partitioned collection: pkg/sync
-// subscribes to its topic, from the partition's own cursor, and its
-// entities join the collection as they arrive (its views span every open
-// partition). Open again, the partition is counted once more; release
-// undoes one Open (calling it twice is harmless), and when the last is
-// released the partition is unsubscribed and its entities leave the
-// collection's confirmed layer — this client's pending mutations of them
-// stay and are still sent.
-//
-// A partition whose subscription the server refuses or revokes stays open
-// but empty (Partition says why) until it is released, or until the server
-// allows it when pkg/sync subscribes to it again after a reconnect; opened
-// again afterwards, it subscribes again at once. Open fails for a
-// collection synced whole and for a key that is not an id.
-func (c *Collection[UI]) Open(key string) (release func(), err error) {
+// open is Collection.Open.
+func (c *core) open(key string) (release func(), err error) {
 	if c.part == "" {
 		return nil, fmt.Errorf("store: collection %q is not partitioned: it is synced whole", c.name)
 	}
@@ -107,7 +89,7 @@ func (c *Collection[UI]) Open(key string) (release func(), err error) {
 	}
 	p := c.parts[key]
 	if p == nil {
-		p = &partition[UI]{c: c, key: key, topic: wire.PartitionTopic(key, c.name)}
+		p = &partition{c: c, key: key, topic: wire.PartitionTopic(key, c.name)}
 		c.parts[key] = p
 		c.setStatus(key, PartitionState{Status: PartitionOpening})
 		c.s.addTopic(p)
@@ -134,13 +116,8 @@ func (c *Collection[UI]) Open(key string) (release func(), err error) {
 	}, nil
 }
 
-// Partition returns, tracked, where partition key stands: its readers rerun
-// when it changes.
-func (c *Collection[UI]) Partition(key string) PartitionState { return c.status(key).Get() }
-
-// OpenPartitions returns the keys of the open partitions, sorted. It is not
-// tracked.
-func (c *Collection[UI]) OpenPartitions() []string {
+// openPartitions is Collection.OpenPartitions.
+func (c *core) openPartitions() []string {
 	keys := make([]string, 0, len(c.parts))
 	for k := range c.parts {
 		keys = append(keys, k)
@@ -149,17 +126,15 @@ func (c *Collection[UI]) OpenPartitions() []string {
 	return keys
 }
 
-// PartitionOf returns the partition key of entity id as its confirmed layer
-// says ("" for an entity never confirmed, or dropped with its partition).
-// It is not tracked.
-func (c *Collection[UI]) PartitionOf(id string) string {
+// partitionOfEntity is Collection.PartitionOf.
+func (c *core) partitionOfEntity(id string) string {
 	if e := c.ents[id]; e != nil {
 		return e.part
 	}
 	return ""
 }
 
-func (c *Collection[UI]) status(key string) *state.Signal[PartitionState] {
+func (c *core) status(key string) *state.Signal[PartitionState] {
 	sig := c.pstatus[key]
 	if sig == nil {
 		sig = state.NewSignal(c.g, PartitionState{Status: PartitionClosed})
@@ -171,11 +146,11 @@ func (c *Collection[UI]) status(key string) *state.Signal[PartitionState] {
 	return sig
 }
 
-func (c *Collection[UI]) setStatus(key string, st PartitionState) { c.status(key).Set(st) }
+func (c *core) setStatus(key string, st PartitionState) { c.status(key).Set(st) }
 
 // partitionOf reads the partition key of a server object: the field
 // CollectionOptions.Partition names, a string.
-func (c *Collection[UI]) partitionOf(data []byte) string {
+func (c *core) partitionOf(data []byte) string {
 	raw, ok := jsonMember(data, c.part)
 	if !ok {
 		return ""
@@ -194,7 +169,7 @@ func (c *Collection[UI]) partitionOf(data []byte) string {
 // of the partition it does not hold was created or moved in after the
 // snapshot was read, and stays; except after an epoch change (reset), when
 // entities of the old log not in the snapshot are dropped.
-func (c *Collection[UI]) replacePartition(p *partition[UI], items []wire.Item, epoch string, seq uint64, reset bool) {
+func (c *core) replacePartition(p *partition, items []wire.Item, epoch string, seq uint64, reset bool) {
 	seen := make(map[string]struct{}, len(items))
 	c.s.Batch(func() {
 		for _, it := range items {
@@ -210,13 +185,12 @@ func (c *Collection[UI]) replacePartition(p *partition[UI], items []wire.Item, e
 		if !reset {
 			return
 		}
-		var zero UI
 		for id, e := range c.ents {
 			if _, ok := seen[id]; ok || e.part != p.key || e.epoch == epoch {
 				continue
 			}
 			existed := e.exists
-			e.exists, e.data, e.value, e.version, e.epoch = false, nil, zero, 0, epoch
+			e.exists, e.data, e.value, e.version, e.epoch = false, nil, nil, 0, epoch
 			if existed {
 				c.recompute(id, e)
 			}
@@ -230,7 +204,7 @@ func (c *Collection[UI]) replacePartition(p *partition[UI], items []wire.Item, e
 // dropPartition removes the entities of partition key from the confirmed
 // layer: closed, refused or revoked, nothing of it is to be shown but this
 // client's pending changes.
-func (c *Collection[UI]) dropPartition(key string) {
+func (c *core) dropPartition(key string) {
 	c.s.Batch(func() {
 		for id, e := range c.ents {
 			if e.part != key {
@@ -250,7 +224,7 @@ func (c *Collection[UI]) dropPartition(key string) {
 
 // follows reports whether the collection follows partition key: open, and
 // not refused or revoked.
-func (c *Collection[UI]) follows(key string) bool {
+func (c *core) follows(key string) bool {
 	if c.parts[key] == nil {
 		return false
 	}
@@ -263,8 +237,8 @@ func (c *Collection[UI]) follows(key string) bool {
 
 // A partition is one open partition of a collection: the Topic pkg/sync
 // subscribes to, with its own cursor.
-type partition[UI any] struct {
-	c      *Collection[UI]
+type partition struct {
+	c      *core
 	key    string
 	topic  string
 	cursor wire.Cursor
@@ -272,11 +246,11 @@ type partition[UI any] struct {
 }
 
 // Name implements Topic: "key/collection".
-func (p *partition[UI]) Name() string { return p.topic }
+func (p *partition) Name() string { return p.topic }
 
 // ApplyItems implements Topic: events of the partition; a tombstone's
 // partition is this one.
-func (p *partition[UI]) ApplyItems(items ...wire.Item) {
+func (p *partition) ApplyItems(items ...wire.Item) {
 	c := p.c
 	c.s.Batch(func() {
 		for _, it := range items {
@@ -289,26 +263,26 @@ func (p *partition[UI]) ApplyItems(items ...wire.Item) {
 }
 
 // Replace implements Topic: a snapshot of the partition.
-func (p *partition[UI]) Replace(items []wire.Item, epoch string, seq uint64, reset bool) {
+func (p *partition) Replace(items []wire.Item, epoch string, seq uint64, reset bool) {
 	p.c.replacePartition(p, items, epoch, seq, reset)
 }
 
 // Cursor implements Topic.
-func (p *partition[UI]) Cursor() wire.Cursor { return p.cursor }
+func (p *partition) Cursor() wire.Cursor { return p.cursor }
 
 // SetCursor implements Topic.
-func (p *partition[UI]) SetCursor(cur wire.Cursor) { p.cursor = cur }
+func (p *partition) SetCursor(cur wire.Cursor) { p.cursor = cur }
 
 // FetchItem implements Topic: the entity by id, from its collection.
-func (p *partition[UI]) FetchItem(ctx context.Context, id string) (wire.Item, error) {
-	return p.c.FetchItem(ctx, id)
+func (p *partition) FetchItem(ctx context.Context, id string) (wire.Item, error) {
+	return p.c.fetchItem(ctx, id)
 }
 
 // Live implements TopicObserver. A refused or revoked partition stays so
 // while nothing of it arrives; pkg/sync subscribes to it again after a
 // reconnect, and if the server allows it by then (access granted again),
 // the partition is live again.
-func (p *partition[UI]) Live(live bool) {
+func (p *partition) Live(live bool) {
 	if p.c.parts[p.key] != p {
 		return // released meanwhile
 	}
@@ -324,7 +298,7 @@ func (p *partition[UI]) Live(live bool) {
 
 // Refused implements TopicObserver: a partition the principal may not read
 // drops its entities.
-func (p *partition[UI]) Refused(code, message string) {
+func (p *partition) Refused(code, message string) {
 	if p.c.parts[p.key] != p {
 		return
 	}
@@ -339,21 +313,16 @@ func (p *partition[UI]) Refused(code, message string) {
 	p.c.setStatus(p.key, st)
 }
 
-// Live implements TopicObserver; a collection synced whole has no status
-// of its own to keep (pkg/sync's State says where it stands).
-func (c *Collection[UI]) Live(bool) {}
-
-// Refused implements TopicObserver: a collection the principal may not read
+// refused is Collection.Refused: a collection the principal may not read
 // (forbidden, or revoked while subscribed) drops its confirmed layer.
-func (c *Collection[UI]) Refused(code, _ string) {
+func (c *core) refused(code string) {
 	if code != wire.CodeRevoked && code != wire.CodeForbidden || c.part != "" {
 		return
 	}
 	c.s.Batch(func() {
-		var zero UI
 		for id, e := range c.ents {
 			existed := e.exists
-			e.exists, e.data, e.value, e.version, e.epoch = false, nil, zero, 0, ""
+			e.exists, e.data, e.value, e.version, e.epoch = false, nil, nil, 0, ""
 			if existed {
 				c.recompute(id, e)
 			}

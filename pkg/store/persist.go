@@ -89,7 +89,7 @@ func (s *Store) restore() error {
 
 // adopt hands the restored mutations of a newly registered collection to it
 // and starts sending.
-func (s *Store) adopt(name string, c collection) {
+func (s *Store) adopt(name string, c *core) {
 	for _, it := range s.outbox.queue {
 		if it.Collection == name {
 			c.restore(it)

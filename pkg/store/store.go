@@ -39,7 +39,7 @@ type Store struct {
 	closed         bool
 	depth          int // nesting of Batch
 	outbox         outbox
-	colls          map[string]collection
+	colls          map[string]*core
 	topics         []Topic         // collections synced whole and open partitions, in the order they came
 	watchers       []*topicWatcher // see WatchTopics
 	pendingCount   *state.Signal[int]
@@ -192,7 +192,7 @@ func New(opts Options) (*Store, error) {
 		maxServer: opts.MaxServerErrors,
 		onError:   opts.OnError,
 		clientID:  opts.ClientID,
-		colls:     map[string]collection{},
+		colls:     map[string]*core{},
 	}
 	for _, snap := range opts.Boot {
 		if s.boot == nil {

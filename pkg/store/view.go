@@ -3,13 +3,15 @@ package store
 import (
 	"cmp"
 	"slices"
+	"sort"
 
 	"github.com/tandemkit/tandem/pkg/state"
 )
 
-// viewer receives every change of an entity's visible value.
-type viewer[UI any] interface {
-	changed(id string, old UI, oldOK bool, new UI, newOK bool)
+// viewer receives every change of an entity's visible value (boxed, see
+// core).
+type viewer interface {
+	changed(id string, old any, oldOK bool, new any, newOK bool)
 }
 
 // A View is a live query over a Collection: the visible entities that match
@@ -22,46 +24,58 @@ type viewer[UI any] interface {
 // row (Collection.Get). A View made inside an effect or scope — a
 // component's — belongs to it and is disposed with it, like the effects it
 // makes; one made outside any must be disposed by hand.
-type View[UI any] struct {
-	c     *Collection[UI]
-	where func(UI) bool
-	cmp   func(a, b UI) int
-	rows  []vrow[UI] // sorted by (cmp, id)
+type View[UI any] struct{ v *view }
+
+// view is the untyped machinery of a View, as core is of a Collection.
+type view struct {
+	c     *core
+	where func(any) bool
+	cmp   func(a, b any) int
+	rows  []vrow // sorted by (cmp, id)
 	order *state.Signal[uint64]
 	count *state.Signal[int]
 	ids   []string // rows' ids, rebuilt on read after an order change
 	idsAt uint64
+	typed any // the *View[UI] of a group, made by its first Group
 }
 
-type vrow[UI any] struct {
+type vrow struct {
 	id string
-	v  UI // the value the row is sorted by
+	v  any // the value the row is sorted by
 }
 
 // A ViewOption configures a View.
 type ViewOption[UI any] func(*viewConfig[UI])
 
+// viewConfig holds a View's options as the core takes them, over its values
+// (see core).
 type viewConfig[UI any] struct {
-	where func(UI) bool
-	cmp   func(a, b UI) int
+	where func(any) bool // the Where functions, ANDed
+	cmp   func(a, b any) int
 }
 
 // Where keeps the entities for which keep reports true. Several Where
 // options combine with AND.
 func Where[UI any](keep func(UI) bool) ViewOption[UI] {
 	return func(c *viewConfig[UI]) {
-		if prev := c.where; prev != nil {
-			c.where = func(v UI) bool { return prev(v) && keep(v) }
-			return
-		}
-		c.where = keep
+		c.where = and(c.where, func(v any) bool { return keep(*v.(*UI)) })
 	}
+}
+
+// and returns a filter keeping what both prev (if any) and next keep.
+func and(prev, next func(any) bool) func(any) bool {
+	if prev == nil {
+		return next
+	}
+	return func(v any) bool { return prev(v) && next(v) }
 }
 
 // OrderBy sorts by compare (negative, zero, positive as in slices.SortFunc);
 // ties, and views without OrderBy, are ordered by id.
 func OrderBy[UI any](compare func(a, b UI) int) ViewOption[UI] {
-	return func(c *viewConfig[UI]) { c.cmp = compare }
+	return func(c *viewConfig[UI]) {
+		c.cmp = func(a, b any) int { return compare(*a.(*UI), *b.(*UI)) }
+	}
 }
 
 // View returns a live view of c.
@@ -70,21 +84,26 @@ func (c *Collection[UI]) View(opts ...ViewOption[UI]) *View[UI] {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	v := newView(c, cfg.where, cfg.cmp)
+	return &View[UI]{c.view(cfg.where, cfg.cmp)}
+}
+
+// view makes a live view of c.
+func (c *core) view(where func(any) bool, order func(a, b any) int) *view {
+	v := newView(c, where, order)
 	for id, e := range c.ents {
 		if e.shownOK && (v.where == nil || v.where(e.shown)) {
-			v.rows = append(v.rows, vrow[UI]{id, e.shown})
+			v.rows = append(v.rows, vrow{id, e.shown})
 		}
 	}
-	slices.SortFunc(v.rows, v.compare)
+	sort.Sort(rowOrder{v})
 	v.count.Set(len(v.rows))
 	c.views = append(c.views, v)
-	c.g.Adopt(v.Dispose)
+	c.g.Adopt(v.dispose)
 	return v
 }
 
-func newView[UI any](c *Collection[UI], where func(UI) bool, order func(a, b UI) int) *View[UI] {
-	return &View[UI]{c: c, where: where, cmp: order,
+func newView(c *core, where func(any) bool, order func(a, b any) int) *view {
+	return &view{c: c, where: where, cmp: order,
 		order: state.NewSignal(c.g, uint64(1)), count: state.NewSignal(c.g, 0)}
 }
 
@@ -94,15 +113,19 @@ func newView[UI any](c *Collection[UI], where func(UI) bool, order func(a, b UI)
 func (c *Collection[UI]) Views() int { return len(c.views) }
 
 // Dispose stops maintaining v.
-func (v *View[UI]) Dispose() {
-	v.c.views = slices.DeleteFunc(v.c.views, func(x viewer[UI]) bool { return x == viewer[UI](v) })
+func (v *View[UI]) Dispose() { v.v.dispose() }
+
+func (v *view) dispose() {
+	v.c.views = slices.DeleteFunc(v.c.views, func(x viewer) bool { return x == viewer(v) })
 	v.rows = nil
 }
 
 // IDs returns the ids of the matching entities in order. It is a tracked
 // read that reruns its reader only when membership or order changes. The
 // slice must not be modified.
-func (v *View[UI]) IDs() []string {
+func (v *View[UI]) IDs() []string { return v.v.idList() }
+
+func (v *view) idList() []string {
 	at := v.order.Get()
 	if v.idsAt != at {
 		ids := make([]string, len(v.rows))
@@ -117,11 +140,11 @@ func (v *View[UI]) IDs() []string {
 // Items returns the matching visible values in order, reading each entity:
 // its reader reruns when membership, order or any matching entity changes.
 func (v *View[UI]) Items() []UI {
-	ids := v.IDs()
+	ids := v.v.idList()
 	out := make([]UI, 0, len(ids))
 	for _, id := range ids {
-		if x, ok := v.c.Get(id); ok {
-			out = append(out, x)
+		if r := v.v.c.get(id); r.ok {
+			out = append(out, *r.v.(*UI))
 		}
 	}
 	return out
@@ -129,9 +152,9 @@ func (v *View[UI]) Items() []UI {
 
 // Len returns, tracked, the number of matching entities; it reruns its
 // reader only when the count changes.
-func (v *View[UI]) Len() int { return v.count.Get() }
+func (v *View[UI]) Len() int { return v.v.count.Get() }
 
-func (v *View[UI]) compare(a, b vrow[UI]) int {
+func (v *view) compare(a, b vrow) int {
 	if v.cmp != nil {
 		if c := v.cmp(a.v, b.v); c != 0 {
 			return c
@@ -141,38 +164,70 @@ func (v *View[UI]) compare(a, b vrow[UI]) int {
 }
 
 // search returns where row r is, or would be inserted.
-func (v *View[UI]) search(r vrow[UI]) (int, bool) {
-	return slices.BinarySearchFunc(v.rows, r, v.compare)
+func (v *view) search(r vrow) (int, bool) {
+	lo, hi := 0, len(v.rows)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if v.compare(v.rows[m], r) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(v.rows) && v.compare(v.rows[lo], r) == 0
 }
 
-func (v *View[UI]) changed(id string, old UI, oldOK bool, new UI, newOK bool) {
+// insert puts r at index i of the rows.
+func (v *view) insert(i int, r vrow) {
+	v.rows = append(v.rows, vrow{})
+	copy(v.rows[i+1:], v.rows[i:])
+	v.rows[i] = r
+}
+
+// delete removes the row at index i.
+func (v *view) delete(i int) {
+	copy(v.rows[i:], v.rows[i+1:])
+	v.rows[len(v.rows)-1] = vrow{}
+	v.rows = v.rows[:len(v.rows)-1]
+}
+
+// rowOrder sorts a view's rows. It is sort.Sort's, already in every
+// browser build, rather than slices.SortFunc, which would compile a sort
+// of its own for the row type.
+type rowOrder struct{ v *view }
+
+func (o rowOrder) Len() int           { return len(o.v.rows) }
+func (o rowOrder) Less(i, j int) bool { return o.v.compare(o.v.rows[i], o.v.rows[j]) < 0 }
+func (o rowOrder) Swap(i, j int)      { o.v.rows[i], o.v.rows[j] = o.v.rows[j], o.v.rows[i] }
+
+func (v *view) changed(id string, old any, oldOK bool, new any, newOK bool) {
 	wasIn := oldOK && (v.where == nil || v.where(old))
 	isIn := newOK && (v.where == nil || v.where(new))
 	switch {
 	case wasIn && isIn:
-		i, found := v.search(vrow[UI]{id, old})
+		i, found := v.search(vrow{id, old})
 		if !found {
 			return // cannot happen: rows mirror visible values
 		}
-		nr := vrow[UI]{id, new}
+		nr := vrow{id, new}
 		if (i == 0 || v.compare(v.rows[i-1], nr) < 0) && (i == len(v.rows)-1 || v.compare(nr, v.rows[i+1]) < 0) {
 			v.rows[i].v = new // still in place: only the row's readers care
 			return
 		}
-		v.rows = slices.Delete(v.rows, i, i+1)
+		v.delete(i)
 		j, _ := v.search(nr)
-		v.rows = slices.Insert(v.rows, j, nr)
+		v.insert(j, nr)
 		v.order.Set(v.order.Peek() + 1)
 	case wasIn:
-		if i, found := v.search(vrow[UI]{id, old}); found {
-			v.rows = slices.Delete(v.rows, i, i+1)
+		if i, found := v.search(vrow{id, old}); found {
+			v.delete(i)
 			v.order.Set(v.order.Peek() + 1)
 			v.count.Set(len(v.rows))
 		}
 	case isIn:
-		nr := vrow[UI]{id, new}
+		nr := vrow{id, new}
 		j, _ := v.search(nr)
-		v.rows = slices.Insert(v.rows, j, nr)
+		v.insert(j, nr)
 		v.order.Set(v.order.Peek() + 1)
 		v.count.Set(len(v.rows))
 	}
@@ -180,13 +235,16 @@ func (v *View[UI]) changed(id string, old UI, oldOK bool, new UI, newOK bool) {
 
 // Groups is a live grouping of a Collection's visible entities by a key,
 // each group a View. Keys come in the order their groups were first needed.
-type Groups[K comparable, UI any] struct {
-	c      *Collection[UI]
-	key    func(UI) K
-	where  func(UI) bool
-	cmp    func(a, b UI) int
-	groups map[K]*View[UI]
-	keys   []K
+type Groups[K comparable, UI any] struct{ g *groups }
+
+// groups is the untyped machinery of a Groups: keys are boxed K values.
+type groups struct {
+	c      *core
+	key    func(any) any
+	where  func(any) bool
+	cmp    func(a, b any) int
+	groups map[any]*view
+	keys   []any
 	keysV  *state.Signal[uint64]
 }
 
@@ -197,40 +255,63 @@ func GroupBy[K comparable, UI any](c *Collection[UI], key func(UI) K, opts ...Vi
 	for _, o := range opts {
 		o(&cfg)
 	}
-	gr := &Groups[K, UI]{c: c, key: key, where: cfg.where, cmp: cfg.cmp,
-		groups: map[K]*View[UI]{}, keysV: state.NewSignal(c.g, uint64(0))}
+	return &Groups[K, UI]{c.groupBy(func(v any) any { return key(*v.(*UI)) }, cfg.where, cfg.cmp)}
+}
+
+// groupBy makes a live grouping of c.
+func (c *core) groupBy(key func(any) any, where func(any) bool, order func(a, b any) int) *groups {
+	gr := &groups{c: c, key: key, where: where, cmp: order,
+		groups: map[any]*view{}, keysV: state.NewSignal(c.g, uint64(0))}
 	for id, e := range c.ents {
 		if e.shownOK && (gr.where == nil || gr.where(e.shown)) {
 			g := gr.group(key(e.shown))
-			g.rows = append(g.rows, vrow[UI]{id, e.shown})
+			g.rows = append(g.rows, vrow{id, e.shown})
 		}
 	}
 	for _, g := range gr.groups {
-		slices.SortFunc(g.rows, g.compare)
+		sort.Sort(rowOrder{g})
 		g.count.Set(len(g.rows))
 	}
 	c.views = append(c.views, gr)
-	c.g.Adopt(gr.Dispose)
+	c.g.Adopt(gr.dispose)
 	return gr
 }
 
 // Keys returns, tracked, the keys of the non-empty groups.
 func (gr *Groups[K, UI]) Keys() []K {
-	gr.keysV.Get()
-	return slices.Clone(gr.keys)
+	gr.g.keysV.Get()
+	if gr.g.keys == nil {
+		return nil
+	}
+	keys := make([]K, len(gr.g.keys))
+	for i, k := range gr.g.keys {
+		keys[i], _ = k.(K)
+	}
+	return keys
 }
 
 // Group returns the group of k, or nil if it is empty. Read Keys first to
 // rerun when groups appear or disappear.
-func (gr *Groups[K, UI]) Group(k K) *View[UI] { return gr.groups[k] }
+func (gr *Groups[K, UI]) Group(k K) *View[UI] {
+	g := gr.g.groups[k]
+	if g == nil {
+		return nil
+	}
+	if g.typed == nil {
+		g.typed = &View[UI]{g}
+	}
+	return g.typed.(*View[UI])
+}
 
 // Dispose stops maintaining gr.
-func (gr *Groups[K, UI]) Dispose() {
-	gr.c.views = slices.DeleteFunc(gr.c.views, func(x viewer[UI]) bool { return x == viewer[UI](gr) })
+func (gr *Groups[K, UI]) Dispose() { gr.g.dispose() }
+
+func (gr *groups) dispose() {
+	gr.c.views = slices.DeleteFunc(gr.c.views, func(x viewer) bool { return x == viewer(gr) })
 	gr.groups = nil
 }
 
-func (gr *Groups[K, UI]) group(k K) *View[UI] {
+func (gr *groups) group(k any) *view {
 	g := gr.groups[k]
 	if g == nil {
 		g = newView(gr.c, nil, gr.cmp)
@@ -241,11 +322,10 @@ func (gr *Groups[K, UI]) group(k K) *View[UI] {
 	return g
 }
 
-func (gr *Groups[K, UI]) changed(id string, old UI, oldOK bool, new UI, newOK bool) {
+func (gr *groups) changed(id string, old any, oldOK bool, new any, newOK bool) {
 	wasIn := oldOK && (gr.where == nil || gr.where(old))
 	isIn := newOK && (gr.where == nil || gr.where(new))
-	var zero UI
-	var ok, nk K
+	var ok, nk any
 	if wasIn {
 		ok = gr.key(old)
 	}
@@ -258,15 +338,15 @@ func (gr *Groups[K, UI]) changed(id string, old UI, oldOK bool, new UI, newOK bo
 	}
 	if wasIn {
 		if g := gr.groups[ok]; g != nil {
-			g.changed(id, old, true, zero, false)
+			g.changed(id, old, true, nil, false)
 			if len(g.rows) == 0 {
 				delete(gr.groups, ok)
-				gr.keys = slices.DeleteFunc(gr.keys, func(k K) bool { return k == ok })
+				gr.keys = slices.DeleteFunc(gr.keys, func(k any) bool { return k == ok })
 				gr.keysV.Set(gr.keysV.Peek() + 1)
 			}
 		}
 	}
 	if isIn {
-		gr.group(nk).changed(id, zero, false, new, true)
+		gr.group(nk).changed(id, nil, false, new, true)
 	}
 }
