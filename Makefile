@@ -212,8 +212,8 @@ static:
 	$(GO) run ./cmd/precompress $(STATIC)
 
 ## bench-browser: headless Chromium on loopback, 1,000 todos, cold loads: the go-app demo, a go-app
-## hello world and the React board — first render, keystroke and toggle to DOM, JS heap. Writes
-## bench/browser.json and the README's table.
+## hello world (and its page with 1,000 bare rows: the floor of a first list) and the React board —
+## first render, keystroke and toggle to DOM, JS heap. Writes bench/browser.json and the README's table.
 bench-browser: react-todo
 	TANDEM_BENCH_OUT=$(CURDIR)/bench/browser.json $(GO) test -count=1 -run '^$$' -bench '^BenchmarkBrowser$$' -benchtime 1x -timeout 30m ./cmd/server
 
