@@ -1,5 +1,5 @@
 // Package convergence holds what the convergence property tests share
-// (PROTOCOL.md's invariants 1–3; SIGNALS.md and QUERY.md name them B36–B38):
+// (PROTOCOL.md's invariants 1–3 and behaviours B36–B38):
 // pkg/sync's, over an in-process server, and cmd/server's, across real
 // server processes on one database. Each test builds its own world (servers,
 // clients and a generated trace of writes and faults); the pieces here are
