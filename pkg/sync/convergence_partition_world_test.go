@@ -10,8 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,16 +31,12 @@ import (
 // pWorld is one run: the demo's server on SQLite behind a switchable
 // handler, and the clients.
 type pWorld struct {
-	seed    uint64
-	store   *server.SQLite
-	srv     *server.Server
-	demo    *backend.Demo
-	bus     *pBus
-	handler atomic.Pointer[http.Handler]
-	front   *httptest.Server
-	peers   []*pPeer
-	quiet   atomic.Bool // faults off
-	log     *slog.Logger
+	*restartable
+	seed  uint64
+	demo  *backend.Demo
+	bus   *pBus
+	peers []*pPeer
+	quiet atomic.Bool // faults off
 	convergence.Promises
 	// steps[k] is who may read which board once step k was done (step 0:
 	// the setup); eventStep[i] is the step that published the bus's i-th
@@ -87,17 +81,20 @@ func newPWorld(dir string, seed uint64) (*pWorld, error) {
 	}
 	demo, err := backend.NewDemo(pUsers)
 	if err != nil {
-		return nil, err
-	}
-	w := &pWorld{seed: seed, store: st, demo: demo, bus: &pBus{}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		settled: map[wire.Origin]convergence.Outcome{}, stats: map[string]int{}}
-	if err := w.startServer(); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
-	w.front = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		(*w.handler.Load()).ServeHTTP(rw, r)
-	}))
+	w := &pWorld{seed: seed, demo: demo, bus: &pBus{}, settled: map[wire.Origin]convergence.Outcome{}, stats: map[string]int{}}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	colls := []string{model.Boards.Name(), model.BoardTodos.Name(), model.Shares.Name(), model.Accesses.Name()}
+	w.restartable, err = startRestartable(st, colls, func(st server.Store) (*server.Server, error) {
+		srv := server.New(st, server.Options{Logger: log, Clock: frozenClock{}, Bus: w.bus, HeartbeatInterval: 500 * time.Millisecond,
+			Retention: 8, Quotas: server.Unlimited(), Authenticate: demo.Authenticate, AuthenticateWS: demo.AuthenticateWS})
+		return srv, demo.RegisterBoards(srv)
+	})
+	if err != nil {
+		return nil, err
+	}
 	for i := range pClientUser {
 		p, err := newPPeer(w, i)
 		if err != nil {
@@ -121,36 +118,11 @@ func newPWorld(dir string, seed uint64) (*pWorld, error) {
 	return w, nil
 }
 
-func (w *pWorld) startServer() error {
-	srv := server.New(w.store, server.Options{Logger: w.log, Clock: frozenClock{}, Bus: w.bus, HeartbeatInterval: 500 * time.Millisecond,
-		Retention: 8, Quotas: server.Unlimited(), Authenticate: w.demo.Authenticate, AuthenticateWS: w.demo.AuthenticateWS})
-	if err := w.demo.RegisterBoards(srv); err != nil {
-		return err
-	}
-	var h http.Handler = srv.Handler()
-	w.handler.Store(&h)
-	w.srv = srv
-	return nil
-}
-
-// restart stops the server, resets every log (a new epoch for each
-// collection and its partitions) and starts a new one on the same data.
-func (w *pWorld) restart() error {
-	colls := []string{model.Boards.Name(), model.BoardTodos.Name(), model.Shares.Name(), model.Accesses.Name()}
-	return restartBehind(&w.handler, w.srv, w.store, colls, w.startServer)
-}
-
 func (w *pWorld) close() {
 	for _, p := range w.peers {
 		p.close()
 	}
-	if w.front != nil {
-		w.front.Close()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_ = w.srv.Shutdown(ctx)
-	_ = w.store.Close()
+	w.restartable.close()
 }
 
 // pPeer is one client runtime, signed in as user, on its own graph

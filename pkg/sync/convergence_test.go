@@ -214,14 +214,10 @@ func finalState(seed uint64, tr []step) (string, error) {
 
 // world is one run: a server behind a switchable handler, and the clients.
 type world struct {
-	seed    uint64
-	store   *server.MemStore
-	srv     *server.Server
-	handler atomic.Pointer[http.Handler]
-	front   *httptest.Server
-	peers   []*peer
-	quiet   atomic.Bool // faults off
-	log     *slog.Logger
+	*restartable
+	seed  uint64
+	peers []*peer
+	quiet atomic.Bool // faults off
 	convergence.Promises
 }
 
@@ -229,13 +225,15 @@ type world struct {
 const settleTimeout = 20 * time.Second
 
 func newWorld(seed uint64) (*world, error) {
-	w := &world{seed: seed, store: server.NewMemStore(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if err := w.startServer(); err != nil {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	r, err := startRestartable(server.NewMemStore(), []string{model.Lists.Name(), model.Todos.Name()}, func(st server.Store) (*server.Server, error) {
+		srv := server.New(st, server.Options{Logger: log, Clock: frozenClock{}, HeartbeatInterval: 500 * time.Millisecond, Retention: 8})
+		return srv, backend.Register(srv)
+	})
+	if err != nil {
 		return nil, err
 	}
-	w.front = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		(*w.handler.Load()).ServeHTTP(rw, r)
-	}))
+	w := &world{restartable: r, seed: seed}
 	for i := range clients {
 		p, err := newPeer(w, i)
 		if err != nil {
@@ -247,53 +245,78 @@ func newWorld(seed uint64) (*world, error) {
 	return w, nil
 }
 
-func (w *world) startServer() error {
-	srv := server.New(w.store, server.Options{Logger: w.log, Clock: frozenClock{}, HeartbeatInterval: 500 * time.Millisecond, Retention: 8})
-	if err := backend.Register(srv); err != nil {
-		return err
-	}
-	var h http.Handler = srv.Handler()
-	w.handler.Store(&h)
-	w.srv = srv
-	return nil
-}
-
-// restart stops the server, resets its logs (a new epoch per topic) and
-// starts a new one on the same data.
-func (w *world) restart() error {
-	return restartBehind(&w.handler, w.srv, w.store, []string{model.Lists.Name(), model.Todos.Name()}, w.startServer)
-}
-
-// restartBehind stops srv, which serves behind handler (answering 503
-// meanwhile), resets the logs of collections in st — a new epoch for each,
-// and for its partitions — and starts a new server with start.
-func restartBehind(handler *atomic.Pointer[http.Handler], srv *server.Server, st server.Store, collections []string, start func() error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var down http.Handler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		http.Error(rw, `{"error":{"code":"unavailable","message":"restarting"}}`, http.StatusServiceUnavailable)
-	})
-	handler.Store(&down)
-	if err := srv.Shutdown(ctx); err != nil {
-		return err
-	}
-	for _, coll := range collections {
-		if err := server.ResetLog(ctx, st, coll); err != nil {
-			return err
-		}
-	}
-	return start()
-}
-
 func (w *world) close() {
 	for _, p := range w.peers {
 		p.close()
 	}
-	w.front.Close()
+	w.restartable.close()
+}
+
+// restartable is a server on store behind a front that stays while the
+// server is replaced (restart), for clients to reconnect to.
+type restartable struct {
+	store   server.Store
+	colls   []string                                   // whose logs a restart resets
+	newSrv  func(server.Store) (*server.Server, error) // a server on store, its collections registered
+	srv     *server.Server
+	handler atomic.Pointer[http.Handler]
+	front   *httptest.Server
+}
+
+// startRestartable starts a server on st (newSrv) and its front; on an
+// error it closes st.
+func startRestartable(st server.Store, colls []string, newSrv func(server.Store) (*server.Server, error)) (*restartable, error) {
+	r := &restartable{store: st, colls: colls, newSrv: newSrv}
+	if err := r.start(); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	r.front = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+		(*r.handler.Load()).ServeHTTP(rw, req)
+	}))
+	return r, nil
+}
+
+func (r *restartable) start() error {
+	srv, err := r.newSrv(r.store)
+	if err != nil {
+		return err
+	}
+	var h http.Handler = srv.Handler()
+	r.handler.Store(&h)
+	r.srv = srv
+	return nil
+}
+
+// restart stops the server (the front answers 503 meanwhile), resets the
+// logs of its collections — a new epoch for each, and for its partitions —
+// and starts a new server on the same data.
+func (r *restartable) restart() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_ = w.srv.Shutdown(ctx)
-	_ = w.store.Close()
+	var down http.Handler = http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+		http.Error(rw, `{"error":{"code":"unavailable","message":"restarting"}}`, http.StatusServiceUnavailable)
+	})
+	r.handler.Store(&down)
+	if err := r.srv.Shutdown(ctx); err != nil {
+		return err
+	}
+	for _, coll := range r.colls {
+		if err := server.ResetLog(ctx, r.store, coll); err != nil {
+			return err
+		}
+	}
+	return r.start()
+}
+
+// close stops the front, the server and the store; close the clients
+// first.
+func (r *restartable) close() {
+	r.front.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = r.srv.Shutdown(ctx)
+	_ = r.store.Close()
 }
 
 // peer is one client runtime on its own graph goroutine.
