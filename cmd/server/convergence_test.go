@@ -488,15 +488,14 @@ func (p *convPeer) agrees(want map[string]string) error {
 	return err
 }
 
+// waitVisible waits until ok, a tracked read of p's collections, holds.
 func (p *convPeer) waitVisible(ok func() bool) error {
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) { // real network delivery
-		var seen bool
-		p.Do(func() { seen = ok() })
-		if seen {
+	return p.Until(10*time.Second, func() error {
+		if ok() {
 			return nil
 		}
-	}
-	return fmt.Errorf("c%d never saw the entity", p.i)
+		return fmt.Errorf("c%d never saw the entity", p.i)
+	})
 }
 
 func (p *convPeer) close() {

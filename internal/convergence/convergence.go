@@ -61,6 +61,42 @@ func (l *Loop) Do(fn func()) {
 	<-done
 }
 
+// Until waits until cond, a tracked read of the graph, returns nil: an
+// effect reruns it as what it read changes, so nothing polls. It returns
+// cond's last error after d.
+func (l *Loop) Until(d time.Duration, cond func() error) error {
+	met := make(chan struct{})
+	var last atomic.Pointer[error]
+	var e *state.Effect
+	l.Do(func() {
+		fired := false
+		e = l.Graph.Effect(func() {
+			if fired {
+				return
+			}
+			err := cond()
+			if err == nil {
+				fired = true
+				close(met)
+				return
+			}
+			last.Store(&err)
+		})
+	})
+	defer l.Do(e.Dispose)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-met:
+		return nil
+	case <-t.C:
+		if err := last.Load(); err != nil {
+			return *err
+		}
+		return errors.New("timed out")
+	}
+}
+
 // Stop ends the loop and waits for its goroutine.
 func (l *Loop) Stop() {
 	l.stop()

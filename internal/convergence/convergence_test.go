@@ -2,11 +2,14 @@ package convergence
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tandemkit/tandem/pkg/state"
 	"github.com/tandemkit/tandem/pkg/wire"
 )
 
@@ -63,4 +66,23 @@ func TestB38_theMonitorCatchesAVersionOrCursorGoingBack(t *testing.T) {
 
 	w.Replace([]wire.Item{{ID: "t1"}}, "e", 1, true)
 	assert.Len(t, m.Violations(), 2, "a snapshot with reset may go back")
+}
+
+func TestLoop_untilWaitsForATrackedReadWithoutPolling(t *testing.T) {
+	l := StartLoop()
+	defer l.Stop()
+	var sig *state.Signal[int]
+	l.Do(func() { sig = state.NewSignal(l.Graph, 0) })
+	cond := func() error {
+		if sig.Get() < 2 {
+			return errors.New("not yet")
+		}
+		return nil
+	}
+	assert.EqualError(t, l.Until(10*time.Millisecond, cond), "not yet", "the condition's last error")
+	go func() {
+		l.Do(func() { sig.Set(1) })
+		l.Do(func() { sig.Set(2) })
+	}()
+	assert.NoError(t, l.Until(10*time.Second, cond), "met once the signal changed")
 }

@@ -172,7 +172,7 @@ func (w *pWorld) converged(p *pPeer, full bool) error {
 			parts = append(parts, part{v, key, items, readable})
 		}
 	}
-	return p.until(10*time.Second, func() error {
+	return p.Until(10*time.Second, func() error {
 		if !full {
 			for _, v := range views {
 				var want []string

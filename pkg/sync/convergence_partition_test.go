@@ -218,7 +218,7 @@ func rolledBack[T any](p *pPeer, c *store.Collection[T], id string) error {
 // visible waits until the client shows entity id of c, reading it in a live
 // partition; false if it does not (a revocation on its way).
 func visible[T any](p *pPeer, c *store.Collection[T], id string) bool {
-	return p.until(5*time.Second, func() error {
+	return p.Until(5*time.Second, func() error {
 		if _, ok := c.Get(id); !ok {
 			return errors.New("not visible")
 		}
@@ -503,7 +503,7 @@ func (w *pWorld) lostAccess(user, board string) error {
 		if q.user != user || !slices.Contains(q.openBoards(), board) {
 			continue
 		}
-		err := q.until(3*time.Second, func() error {
+		err := q.Until(3*time.Second, func() error {
 			for _, st := range q.boardStatus(board) {
 				if st.Status != store.PartitionRevoked && st.Status != store.PartitionRefused {
 					return fmt.Errorf("c%d (%s) lost access to %s, which it has open, but a partition of it is %s", q.i, user, board, st.Status)

@@ -22,7 +22,6 @@ import (
 	"github.com/tandemkit/tandem/internal/convergence"
 	"github.com/tandemkit/tandem/pkg/cache"
 	"github.com/tandemkit/tandem/pkg/server"
-	"github.com/tandemkit/tandem/pkg/state"
 	"github.com/tandemkit/tandem/pkg/store"
 	tsync "github.com/tandemkit/tandem/pkg/sync"
 	"github.com/tandemkit/tandem/pkg/wire"
@@ -215,40 +214,6 @@ func (p *pPeer) close() {
 	p.Stop()
 }
 
-// until waits until cond, a tracked read of the client's state, returns
-// nil: an effect reruns it as what it read changes, so nothing polls. It
-// returns cond's last error after d.
-func (p *pPeer) until(d time.Duration, cond func() error) error {
-	met := make(chan struct{})
-	var last atomic.Pointer[error]
-	var e *state.Effect
-	p.Do(func() {
-		fired := false
-		e = p.Graph.Effect(func() {
-			if fired {
-				return
-			}
-			err := cond()
-			if err == nil {
-				fired = true
-				close(met)
-				return
-			}
-			last.Store(&err)
-		})
-	})
-	defer p.Do(e.Dispose)
-	select {
-	case <-met:
-		return nil
-	case <-time.After(d):
-		if err := last.Load(); err != nil {
-			return *err
-		}
-		return errors.New("timed out")
-	}
-}
-
 // boardParts are the partitions opening a board opens: its list, todos and
 // shares.
 func (p *pPeer) boardStatus(board string) []store.PartitionState {
@@ -278,7 +243,7 @@ func (p *pPeer) open(board string) error {
 	if err != nil {
 		return err
 	}
-	return p.until(10*time.Second, func() error {
+	return p.Until(10*time.Second, func() error {
 		for _, st := range p.boardStatus(board) {
 			if st.Status == store.PartitionOpening {
 				return fmt.Errorf("c%d: board %s still opening", p.i, board)
@@ -305,7 +270,7 @@ func (p *pPeer) openBoards() []string {
 func (p *pPeer) liveBoards() ([]string, error) {
 	boards := p.openBoards()
 	var live []string
-	err := p.until(10*time.Second, func() error {
+	err := p.Until(10*time.Second, func() error {
 		live = live[:0]
 		for _, b := range boards {
 			all := true

@@ -506,17 +506,14 @@ func settle(p *peer, run func() *store.Pending) (convergence.Outcome, error) {
 	return o, err
 }
 
+// waitVisible waits until ok, a tracked read of p's collections, holds.
 func (p *peer) waitVisible(ok func() bool) error {
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		var seen bool
-		p.Do(func() { seen = ok() })
-		if seen {
+	return p.Until(5*time.Second, func() error {
+		if ok() {
 			return nil
 		}
-		time.Sleep(time.Millisecond) // waiting on real network delivery
-	}
-	return fmt.Errorf("c%d never saw the entity", p.i)
+		return fmt.Errorf("c%d never saw the entity", p.i)
+	})
 }
 
 // serverState returns every live entity's data by "collection/id".
