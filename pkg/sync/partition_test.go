@@ -77,17 +77,7 @@ func TestPartition_eachPartitionResumesFromItsOwnCursor(t *testing.T) {
 			r.send(srv, wire.Live{Topic: topic, Epoch: "e1", Seq: seq})
 		}
 		r.send(srv, cardEv("l2/cards", 4, 30, "x", "l2", "X"))
-		require.NoError(t, srv.Close(wire.CloseGoingAway, "restart"))
-		r.settle()
-		r.clock.Advance(r.c.opts.ReconnectCap)
-		srv = r.accept()
-		require.IsType(t, wire.Hello{}, r.recv(srv))
-		r.send(srv, wire.Welcome{V: 1, HbMs: 1000, MaxMsg: 4096})
-		subs := map[string]wire.Sub{}
-		for range 4 {
-			s := r.recv(srv).(wire.Sub)
-			subs[s.Topic] = s
-		}
+		srv, subs := r.reconnect(srv, 4)
 		assert.Equal(t, &wire.Cursor{Epoch: "e1", Seq: 7}, subs["l1/cards"].Since)
 		assert.Equal(t, &wire.Cursor{Epoch: "e1", Seq: 4}, subs["l2/cards"].Since, "each from its own cursor")
 	})
@@ -130,17 +120,7 @@ func TestPartition_aRefusedPartitionTheServerAllowsAfterAReconnectIsLiveAgain(t 
 
 		// Access granted meanwhile: after a reconnect the client asks
 		// again, and the server sends it.
-		require.NoError(t, srv.Close(wire.CloseGoingAway, "restart"))
-		r.settle()
-		r.clock.Advance(r.c.opts.ReconnectCap)
-		srv = r.accept()
-		require.IsType(t, wire.Hello{}, r.recv(srv))
-		r.send(srv, wire.Welcome{V: 1, HbMs: 1000, MaxMsg: 4096})
-		subs := map[string]wire.Sub{}
-		for range 3 {
-			s := r.recv(srv).(wire.Sub)
-			subs[s.Topic] = s
-		}
+		srv, subs := r.reconnect(srv, 3)
 		require.Contains(t, subs, "l1/cards", "a refused topic is asked for again")
 		r.goLive(srv, map[string]wire.Sub{"todos": subs["todos"], "lists": subs["lists"]})
 		r.send(srv, wire.Snapshot{Topic: "l1/cards", Epoch: "e1", Seq: 2, Last: true, Items: []wire.Item{

@@ -165,13 +165,31 @@ func (r *rig) connect(lastMutationID uint64) (Conn, map[string]wire.Sub) {
 	if !r.c.running {
 		r.c.Start()
 	}
+	return r.handshake(lastMutationID, 2)
+}
+
+// reconnect has the server close srv, lets the client's reconnect delay
+// pass, and plays the handshake of the next connection up to its n
+// subscriptions, which it returns by topic.
+func (r *rig) reconnect(srv Conn, n int) (Conn, map[string]wire.Sub) {
+	r.t.Helper()
+	require.NoError(r.t, srv.Close(wire.CloseGoingAway, "restart"))
+	r.settle()
+	r.clock.Advance(r.c.opts.ReconnectCap)
+	return r.handshake(0, n)
+}
+
+// handshake accepts the client's next connection and answers its hello,
+// then reads its n subscriptions.
+func (r *rig) handshake(lastMutationID uint64, n int) (Conn, map[string]wire.Sub) {
+	r.t.Helper()
 	srv := r.accept()
 	hello, ok := r.recv(srv).(wire.Hello)
 	require.True(r.t, ok, "hello first")
 	require.Equal(r.t, r.s.ClientID(), hello.ClientID)
 	r.send(srv, wire.Welcome{V: 1, HbMs: 1000, MaxMsg: 4096, LastMutationID: lastMutationID})
 	subs := map[string]wire.Sub{}
-	for range 2 {
+	for range n {
 		sub, ok := r.recv(srv).(wire.Sub)
 		require.True(r.t, ok)
 		subs[sub.Topic] = sub
